@@ -1,0 +1,64 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EdgesealError, type ErrorCode } from '../core/errors.js';
+
+// A sub-command: parses its own arguments, does its work, returns the process exit code.
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  readonly isTTY: boolean;
+}
+
+// Exit codes scripts can rely on (documented in README).
+export const EXIT = {
+  OK: 0,
+  REFUSED: 1, // a verification or gate said no
+  USAGE: 2, // bad arguments or configuration
+  ENVIRONMENT: 3, // TPM, disk, network or broker unavailable
+  INTERNAL: 70,
+} as const;
+
+const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'TPM_UNREACHABLE',
+  'STORAGE_ERROR',
+  'FETCH_FAILED',
+  'BROKER_UNREACHABLE',
+  'BROKER_REJECTED',
+]);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'CONFIG_INVALID', 'PASSPHRASE_REQUIRED', 'KEY_INVALID', 'ANCHOR_EXISTS']);
+
+export function exitCodeFor(code: ErrorCode): number {
+  if (code === 'INTERNAL') return EXIT.INTERNAL;
+  if (USAGE_CODES.has(code)) return EXIT.USAGE;
+  if (ENVIRONMENT_CODES.has(code)) return EXIT.ENVIRONMENT;
+  return EXIT.REFUSED;
+}
+
+// node:util parseArgs, with its TypeErrors turned into USAGE errors that name the command.
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+): { values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: boolean; args: string[] }>>['values']; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: parsed.values, positionals: parsed.positionals };
+  } catch (err) {
+    throw new EdgesealError('USAGE', `${command}: ${(err as Error).message} (see 'edgeseal ${command} --help')`, { cause: err });
+  }
+}
+
+// Returns the value of a required option or throws USAGE naming it.
+export function required<V>(command: string, name: string, value: V | undefined): V {
+  if (value === undefined || value === '') {
+    throw new EdgesealError('USAGE', `${command}: --${name} is required (see 'edgeseal ${command} --help')`);
+  }
+  return value;
+}

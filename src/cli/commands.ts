@@ -1,0 +1,4 @@
+import type { Command } from './command.js';
+
+// Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
+export const COMMANDS: readonly Command[] = [];

@@ -1,0 +1,72 @@
+// One error type for the whole project: a stable code that scripts and telemetry key on,
+// a message that says what was expected and what was found, and the inner cause.
+
+export const ERROR_CODES = [
+  // TUF metadata and images
+  'MALFORMED_METADATA',
+  'SIGNATURE_THRESHOLD',
+  'DIGEST_MISMATCH',
+  'LENGTH_MISMATCH',
+  'EXPIRED',
+  'ROLLBACK',
+  'UNKNOWN_TARGET',
+  'HARDWARE_MISMATCH',
+  'DELEGATION_VIOLATION',
+  'OVERSIZED',
+  'UNSAFE_PATH',
+  'FETCH_FAILED',
+  'CLOCK_BEHIND_FLOOR',
+  // revocation
+  'KEY_REVOKED',
+  'IMAGE_REVOKED',
+  'BELOW_MINIMUM_VERSION',
+  'REVOCATION_STALE',
+  // TPM and trust anchors
+  'TPM_UNREACHABLE',
+  'TPM_ERROR',
+  'TPM_MALFORMED_RESPONSE',
+  'ANCHOR_UNAVAILABLE',
+  'ANCHOR_MISMATCH',
+  'ANCHOR_EXISTS',
+  'NV_PIN_INVALID',
+  'FLOOR_VIOLATION',
+  'EVENT_LOG_MISMATCH',
+  // OTA
+  'GATE_REFUSED',
+  'INSTALL_FAILED',
+  'NO_UPDATE',
+  // configuration, CLI, storage, telemetry
+  'CONFIG_INVALID',
+  'USAGE',
+  'KEY_INVALID',
+  'PASSPHRASE_REQUIRED',
+  'STORAGE_ERROR',
+  'BROKER_UNREACHABLE',
+  'BROKER_REJECTED',
+  'SIGNATURE_INVALID',
+  'COMMAND_INVALID',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class EdgesealError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EdgesealError';
+    this.code = code;
+  }
+}
+
+// Wraps anything thrown by a library into an EdgesealError with the given code, keeping it as cause.
+export function asEdgesealError(err: unknown, fallback: ErrorCode = 'INTERNAL'): EdgesealError {
+  if (err instanceof EdgesealError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new EdgesealError(fallback, message, { cause: err });
+}
+
+export function isEdgesealError(err: unknown, code?: ErrorCode): err is EdgesealError {
+  return err instanceof EdgesealError && (code === undefined || err.code === code);
+}
