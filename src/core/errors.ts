@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'BROKER_REJECTED',
   'SIGNATURE_INVALID',
   'COMMAND_INVALID',
+  'EVENT_INVALID',
   'INTERNAL',
 ] as const;
 
