@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'GATE_REFUSED',
   'INSTALL_FAILED',
   'NO_UPDATE',
+  'INSUFFICIENT_SPACE',
+  'OUTSIDE_MAINTENANCE_WINDOW',
   // configuration, CLI, storage, telemetry
   'CONFIG_INVALID',
   'USAGE',
