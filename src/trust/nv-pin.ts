@@ -1,0 +1,70 @@
+import { EdgesealError } from '../core/errors.js';
+import { PCR_SELECT_BYTES, pcrBitmap, pcrsFromBitmap, type PcrSelection } from './pcr-selection.js';
+
+// The three anti-rollback floors (ARCHITECTURE P3), each held by its own TPM NV counter.
+export const FLOOR_KINDS = ['rootVersion', 'securityVersion', 'revocationVersion'] as const;
+export type FloorKind = (typeof FLOOR_KINDS)[number];
+
+export interface CounterPin {
+  readonly nvIndex: number; // the NV counter's handle, pinned so config cannot point at another counter
+  readonly base: bigint; // the counter's value right after provisioning: floor = counter − base
+}
+
+// The write-once NV pin record (ARCHITECTURE P2): what the device was provisioned with.
+export interface NvPin {
+  readonly initialRootDigest: Uint8Array;
+  readonly counters: Readonly<Record<FloorKind, CounterPin>>;
+  readonly policyPcrs: PcrSelection;
+}
+
+// Fixed layout, big-endian like the TPM itself:
+//   version u8 ‖ root digest [32] ‖ 3 × (counter handle u32 ‖ base u64) ‖ TPM_ALG_ID u16 ‖ pcrSelect [3]
+export const NV_PIN_VERSION = 1;
+export const NV_PIN_LENGTH = 1 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES;
+const TPM_ALG_SHA256 = 0x000b;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+export function encodeNvPin(pin: NvPin): Uint8Array {
+  if (pin.initialRootDigest.length !== 32) {
+    throw new EdgesealError('INTERNAL', `NV pin: expected a 32-byte root digest, found ${pin.initialRootDigest.length} bytes`);
+  }
+  const out = new Uint8Array(NV_PIN_LENGTH);
+  const view = new DataView(out.buffer);
+  out[0] = NV_PIN_VERSION;
+  out.set(pin.initialRootDigest, 1);
+  let at = 33;
+  for (const kind of FLOOR_KINDS) {
+    const { nvIndex, base } = pin.counters[kind];
+    if (base < 0n || base > UINT64_MAX) throw new EdgesealError('INTERNAL', `NV pin: counter base for ${kind} out of uint64 range: ${base}`);
+    view.setUint32(at, nvIndex);
+    view.setBigUint64(at + 4, base);
+    at += 12;
+  }
+  view.setUint16(at, TPM_ALG_SHA256);
+  out.set(pcrBitmap(pin.policyPcrs), at + 2);
+  return out;
+}
+
+// Parses the NV index contents; any other layout is NV_PIN_INVALID (not ours, or damaged).
+export function decodeNvPin(bytes: Uint8Array): NvPin {
+  if (bytes.length !== NV_PIN_LENGTH) {
+    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected ${NV_PIN_LENGTH} bytes, found ${bytes.length}`);
+  }
+  if (bytes[0] !== NV_PIN_VERSION) {
+    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected format version ${NV_PIN_VERSION}, found ${bytes[0]}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 33;
+  const counters = {} as Record<FloorKind, CounterPin>;
+  for (const kind of FLOOR_KINDS) {
+    counters[kind] = { nvIndex: view.getUint32(at), base: view.getBigUint64(at + 4) };
+    at += 12;
+  }
+  const alg = view.getUint16(at);
+  if (alg !== TPM_ALG_SHA256) {
+    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected PCR bank sha256 (0x000b), found 0x${alg.toString(16).padStart(4, '0')}`);
+  }
+  const pcrs = pcrsFromBitmap(bytes.subarray(at + 2, at + 2 + PCR_SELECT_BYTES));
+  if (pcrs.length === 0) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected at least one policy PCR, found none');
+  return { initialRootDigest: bytes.slice(1, 33), counters, policyPcrs: { hash: 'sha256', pcrs } };
+}

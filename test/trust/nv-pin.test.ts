@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { NV_PIN_LENGTH, decodeNvPin, encodeNvPin, type NvPin } from '../../src/trust/nv-pin.js';
+import { parsePcrSelection } from '../../src/trust/pcr-selection.js';
+import { expectCode } from '../helpers/expect-code.js';
+
+describe('NV pin record', () => {
+  const pin: NvPin = {
+    initialRootDigest: new Uint8Array(32).map((_, i) => i),
+    counters: {
+      rootVersion: { nvIndex: 0x018e5e01, base: 17n },
+      securityVersion: { nvIndex: 0x018e5e02, base: (1n << 63n) + 5n },
+      revocationVersion: { nvIndex: 0x018e5e03, base: 0n },
+    },
+    policyPcrs: parsePcrSelection('sha256:0,2,4,7'),
+  };
+
+  it('round-trips every field in a fixed-size layout', () => {
+    const bytes = encodeNvPin(pin);
+    expect(bytes.length).to.equal(NV_PIN_LENGTH);
+    const back = decodeNvPin(bytes);
+    expect([...back.initialRootDigest]).to.deep.equal([...pin.initialRootDigest]);
+    expect(back.counters).to.deep.equal(pin.counters);
+    expect(back.policyPcrs).to.deep.equal(pin.policyPcrs);
+  });
+
+  it('rejects a record of another size, version or bank, or with no PCRs, as NV_PIN_INVALID', () => {
+    const bytes = encodeNvPin(pin);
+    expectCode(() => decodeNvPin(bytes.subarray(1)), 'NV_PIN_INVALID');
+    const v0 = bytes.slice();
+    v0[0] = 0;
+    expectCode(() => decodeNvPin(v0), 'NV_PIN_INVALID');
+    const sha1 = bytes.slice();
+    sha1[NV_PIN_LENGTH - 4] = 0x04;
+    expectCode(() => decodeNvPin(sha1), 'NV_PIN_INVALID');
+    const none = bytes.slice();
+    none.fill(0, NV_PIN_LENGTH - 3);
+    expectCode(() => decodeNvPin(none), 'NV_PIN_INVALID');
+    expectCode(() => decodeNvPin(new Uint8Array(NV_PIN_LENGTH)), 'NV_PIN_INVALID');
+  });
+});
