@@ -1,0 +1,113 @@
+import type { ErrorCode } from './errors.js';
+import type { ImageKind, TargetCustom } from './target-meta.js';
+import { compareSemVer } from './semver.js';
+import { describeWindow, inMaintenanceWindow, type MaintenanceWindow } from './maintenance-window.js';
+
+// The OTA update gate: given verified metadata (listTargets), the device's state and policy, decide
+// whether to install, and which target. Pure: every input is data, time is `now`.
+
+export interface GateCandidate {
+  readonly name: string;
+  readonly length: number;
+  readonly sha256: string;
+  readonly custom: TargetCustom;
+  readonly signedBy?: { readonly role: string; readonly keyids: readonly string[] };
+}
+
+export type RevocationCode = Extract<ErrorCode, 'KEY_REVOKED' | 'IMAGE_REVOKED' | 'BELOW_MINIMUM_VERSION' | 'REVOCATION_STALE'>;
+export type RevocationResult = { readonly ok: true } | { readonly ok: false; readonly code: RevocationCode; readonly message: string };
+
+export interface GateInput {
+  readonly candidates: readonly GateCandidate[];
+  readonly device: { readonly hardwareId: string; readonly kind: ImageKind; readonly slot?: string };
+  // null when the slot holds no verified image yet (first install)
+  readonly installed: { readonly version: string; readonly securityVersion: number } | null;
+  readonly floors: { readonly securityVersion: number };
+  // the revocation step (pure, composed by the agent) applied to the chosen candidate
+  readonly revocation: (candidate: GateCandidate) => RevocationResult;
+  readonly freeBytes: number;
+  readonly maintenanceWindows: readonly MaintenanceWindow[];
+  readonly policy: {
+    readonly allowDowngrade: boolean;
+    readonly reserveBytes?: number; // kept free after the download (logs, journal)
+    readonly ignoreMaintenanceWindow?: boolean; // an operator's explicit `update --now`
+  };
+  readonly now: Date;
+}
+
+export type GateDecision =
+  | { readonly action: 'install'; readonly target: GateCandidate; readonly reasons: readonly string[] }
+  | { readonly action: 'none'; readonly code: 'NO_UPDATE'; readonly message: string }
+  | { readonly action: 'refuse'; readonly code: ErrorCode; readonly message: string; readonly target?: GateCandidate };
+
+type Step = string | { readonly code: ErrorCode; readonly message: string };
+
+// Newest first by semver precedence; ties by securityVersion, then name, so the choice is deterministic.
+function byNewest(a: GateCandidate, b: GateCandidate): number {
+  return compareSemVer(b.custom.version, a.custom.version) || b.custom.securityVersion - a.custom.securityVersion || a.name.localeCompare(b.name);
+}
+
+function versionStep(t: GateCandidate, input: GateInput): Step {
+  const { installed, policy } = input;
+  if (!installed) return `version ${t.custom.version} (nothing installed yet)`;
+  const cmp = compareSemVer(t.custom.version, installed.version);
+  if (cmp > 0) return `version ${t.custom.version} newer than installed ${installed.version}`;
+  if (cmp < 0 && policy.allowDowngrade) return `downgrade ${installed.version} → ${t.custom.version} allowed by policy`;
+  return {
+    code: 'ROLLBACK',
+    message: `expected a version newer than installed ${installed.version}, found ${t.custom.version} as the newest for this device (downgrades not allowed by policy)`,
+  };
+}
+
+// The TPM floor is never subject to the downgrade policy: it is what makes a rollback attack fail (P3).
+function floorStep(t: GateCandidate, input: GateInput): Step {
+  const floor = input.floors.securityVersion;
+  if (t.custom.securityVersion >= floor) return `securityVersion ${t.custom.securityVersion} ≥ floor ${floor}`;
+  return { code: 'ROLLBACK', message: `expected securityVersion ≥ TPM floor ${floor}, found ${t.custom.securityVersion} in ${t.name}` };
+}
+
+function revocationStep(t: GateCandidate, input: GateInput): Step {
+  const r = input.revocation(t);
+  return r.ok ? 'not revoked' : { code: r.code, message: r.message };
+}
+
+function spaceStep(t: GateCandidate, input: GateInput): Step {
+  const needed = t.length + (input.policy.reserveBytes ?? 0);
+  if (input.freeBytes >= needed) return `needs ${needed} bytes, ${input.freeBytes} free`;
+  return { code: 'INSUFFICIENT_SPACE', message: `expected ${needed} free bytes for ${t.name}, found ${input.freeBytes}` };
+}
+
+function windowStep(_t: GateCandidate, input: GateInput): Step {
+  const { maintenanceWindows: windows, policy, now } = input;
+  if (policy.ignoreMaintenanceWindow) return 'maintenance window overridden by operator';
+  if (windows.length === 0) return 'no maintenance window configured';
+  const described = windows.map(describeWindow).join(', ');
+  if (inMaintenanceWindow(windows, now)) return `inside maintenance window (${described})`;
+  return { code: 'OUTSIDE_MAINTENANCE_WINDOW', message: `expected a time inside ${described}, found ${now.toISOString()}` };
+}
+
+const GATES = [versionStep, floorStep, revocationStep, spaceStep, windowStep] as const;
+
+// Picks the newest target for this device's hardware and image kind, then runs every gate in order;
+// the first refusal wins and names its code.
+export function decideUpdate(input: GateInput): GateDecision {
+  const { device } = input;
+  const relevant = input.candidates.filter((c) => c.custom.kind === device.kind && (c.custom.slot === undefined || device.slot === undefined || c.custom.slot === device.slot));
+  if (relevant.length === 0) return { action: 'none', code: 'NO_UPDATE', message: `no ${device.kind} targets published` };
+  const compatible = relevant.filter((c) => c.custom.hardwareIds.includes(device.hardwareId));
+  if (compatible.length === 0) {
+    const offered = [...new Set(relevant.flatMap((c) => c.custom.hardwareIds))].join(', ');
+    return { action: 'refuse', code: 'HARDWARE_MISMATCH', message: `expected a ${device.kind} target for hardware ${device.hardwareId}, found only ${offered}` };
+  }
+  const target = [...compatible].sort(byNewest)[0];
+  if (input.installed && compareSemVer(target.custom.version, input.installed.version) === 0) {
+    return { action: 'none', code: 'NO_UPDATE', message: `installed ${input.installed.version} is the newest for ${device.hardwareId}` };
+  }
+  const reasons = [`hardware ${device.hardwareId} listed by ${target.name}`];
+  for (const gate of GATES) {
+    const step = gate(target, input);
+    if (typeof step !== 'string') return { action: 'refuse', code: step.code, message: step.message, target };
+    reasons.push(step);
+  }
+  return { action: 'install', target, reasons };
+}
