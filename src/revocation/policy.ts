@@ -1,0 +1,90 @@
+import { EdgesealError } from '../core/errors.js';
+import { compareSemVer } from '../core/semver.js';
+import type { RevocationList } from './list.js';
+import type { Freshness, RevocationStatus } from './store.js';
+
+// What the device does when its revocation list is not fresh (docs/revocation.md, "Freshness policy").
+export interface FreshnessPolicy {
+  readonly graceDays: number;
+  readonly onExpired: {
+    readonly update: 'block' | 'allow-with-warning';
+    readonly boot: 'continue-with-alarm' | 'block';
+  };
+  readonly onNever: 'require' | 'allow';
+}
+
+// Safe defaults: freeze updates on an outdated list, never brick a device that booted fine yesterday.
+export const DEFAULT_FRESHNESS_POLICY: FreshnessPolicy = {
+  graceDays: 7,
+  onExpired: { update: 'block', boot: 'continue-with-alarm' },
+  onNever: 'require',
+};
+
+export type Operation = 'boot' | 'update';
+
+// `proceed` says whether the operation may go on; a held list is enforced (checkRevocation) whenever it
+// exists, even past its expiry, because old revocations are still true.
+export type FreshnessDecision =
+  | { readonly proceed: true; readonly level: 'ok' | 'warn' | 'alarm'; readonly state: Freshness; readonly message: string }
+  | { readonly proceed: false; readonly level: 'alarm'; readonly state: Freshness; readonly error: EdgesealError };
+
+export function decideFreshness(status: RevocationStatus, operation: Operation, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY): FreshnessDecision {
+  const { state } = status;
+  const held = `revocation list version ${status.version ?? '-'}`;
+  if (state === 'fresh') return { proceed: true, level: 'ok', state, message: `${held} is fresh until ${status.expires ?? '-'}` };
+  if (state === 'stale') {
+    return { proceed: true, level: 'warn', state, message: `${held} expired at ${status.expires ?? '-'} and is enforced within the ${policy.graceDays}-day grace period` };
+  }
+  const block = (message: string): FreshnessDecision => ({ proceed: false, level: 'alarm', state, error: new EdgesealError('REVOCATION_STALE', message) });
+  if (state === 'expired') {
+    const what = `${held} expired at ${status.expires ?? '-'}, beyond the ${policy.graceDays}-day grace period`;
+    const action = operation === 'update' ? policy.onExpired.update : policy.onExpired.boot;
+    if (action === 'block') return block(`${operation} blocked: expected a revocation list within its grace period, found ${what}`);
+    return { proceed: true, level: operation === 'update' ? 'warn' : 'alarm', state, message: `${operation} continues (policy ${action}): ${what}; it is still enforced` };
+  }
+  // Never fetched: updates follow onNever; boot is never blocked by a list that never existed.
+  if (operation === 'update' && policy.onNever === 'require') {
+    return block('update blocked: expected a verified revocation list (policy onNever=require), found none fetched yet');
+  }
+  return { proceed: true, level: operation === 'boot' && policy.onNever === 'require' ? 'alarm' : 'warn', state, message: `${operation} continues without a revocation list (policy onNever=${policy.onNever})` };
+}
+
+export interface RevocationSubject {
+  readonly targetName: string;
+  readonly sha256: string;
+  readonly version: string; // the target's custom.version
+  readonly hardwareId: string;
+  readonly keyids: readonly string[]; // keys whose signatures the TUF verdict counted for the target
+  readonly threshold?: number; // that role's threshold; without it any revoked signer refuses (fail closed)
+}
+
+// Matches a TUF delegation-style path pattern: `*` and `?` never cross a `/`.
+export function matchesTargetPattern(pattern: string, name: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${re}$`).test(name);
+}
+
+const why = (e: { reason?: string; reference?: string }): string => `${e.reason ? ` (reason: ${e.reason})` : ''}${e.reference ? ` [ref: ${e.reference}]` : ''}`;
+
+// Checks one verified image against the list; returns the refusal naming the entry, or undefined.
+export function checkRevocation(list: RevocationList, subject: RevocationSubject): EdgesealError | undefined {
+  const ver = `revocation list version ${list.version}`;
+  const digest = list.digests.find((d) => d.sha256 === subject.sha256.toLowerCase());
+  if (digest) return new EdgesealError('IMAGE_REVOKED', `${subject.targetName}: image sha256 ${digest.sha256} is revoked by ${ver}${why(digest)}`);
+  const revoked = list.keys.filter((k) => subject.keyids.includes(k.keyid));
+  const remaining = subject.keyids.filter((id) => !revoked.some((k) => k.keyid === id)).length;
+  // A revoked key's signature no longer counts toward the threshold.
+  if (revoked.length && (subject.threshold === undefined || remaining < subject.threshold)) {
+    const need = subject.threshold === undefined ? 'no revoked signer' : `${subject.threshold} unrevoked signature(s)`;
+    return new EdgesealError('KEY_REVOKED', `${subject.targetName}: expected ${need}, found ${remaining} after ${ver} revoked ${revoked.map((k) => `key ${k.keyid}${why(k)}`).join(', ')}`);
+  }
+  for (const m of list.minimumVersions) {
+    if (!matchesTargetPattern(m.target, subject.targetName)) continue;
+    if (m.hardwareId !== undefined && m.hardwareId !== subject.hardwareId) continue;
+    if (compareSemVer(subject.version, m.version) < 0) {
+      const scope = `${m.target}${m.hardwareId ? ` on ${m.hardwareId}` : ''}`;
+      return new EdgesealError('BELOW_MINIMUM_VERSION', `${subject.targetName}: expected version ≥ ${m.version} for ${scope} (${ver}), found ${subject.version}${why(m)}`);
+    }
+  }
+  return undefined;
+}
