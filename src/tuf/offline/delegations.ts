@@ -1,0 +1,100 @@
+import type { Metadata, Snapshot, TargetFile, Targets } from '@tufjs/models';
+import { EdgesealError, asEdgesealError, type ErrorCode } from '../../core/errors.js';
+import { MAX_DELEGATIONS } from '../limits.js';
+import { checkExpiry, trustTargetsRole } from './top-level.js';
+import type { TrustedMetadata, TrustedRole } from './types.js';
+
+// The role (keys + threshold) a targets role delegates `name` to, explicit or hash-binned (TAP 15).
+function delegationFor(delegator: Targets, name: string): { keyIDs: string[]; threshold: number } | undefined {
+  const d = delegator.delegations;
+  if (!d) return undefined;
+  if (d.roles) return d.roles[name];
+  return d.succinctRoles?.isDelegatedRole(name) ? d.succinctRoles : undefined;
+}
+
+// Child role names in delegation order (for hash bins: the bins we hold files for).
+function childNames(delegator: Targets, available: readonly string[]): string[] {
+  const d = delegator.delegations;
+  if (!d) return [];
+  if (d.roles) return Object.values(d.roles).map((r) => r.name);
+  return available.filter((n) => d.succinctRoles?.isDelegatedRole(n));
+}
+
+// Verifies every delegated role reachable from 'targets' against the first delegator that names it
+// (preorder, as the client workflow 5.6.7 walks). A role that fails is remembered, not fatal: it only
+// blocks the lookups that reach it.
+export function trustDelegations(
+  snap: Metadata<Snapshot>,
+  targets: TrustedRole,
+  files: Readonly<Record<string, Uint8Array>>,
+): { roles: Map<string, TrustedRole>; rejected: Map<string, { code: ErrorCode; message: string }> } {
+  const roles = new Map<string, TrustedRole>([['targets', targets]]);
+  const rejected = new Map<string, { code: ErrorCode; message: string }>();
+  const available = Object.keys(files);
+  const stack: string[] = ['targets'];
+  while (stack.length) {
+    const parentName = stack.pop()!;
+    const parent = roles.get(parentName)!.md.signed;
+    const children: string[] = [];
+    for (const name of childNames(parent, available)) {
+      const bytes = files[name];
+      if (name === 'targets' || roles.has(name) || rejected.has(name) || bytes === undefined) continue;
+      try {
+        roles.set(name, trustTargetsRole(snap, name, bytes, parent.delegations!.keys, delegationFor(parent, name)!));
+        children.push(name);
+      } catch (err) {
+        const e = asEdgesealError(err, 'MALFORMED_METADATA');
+        rejected.set(name, { code: e.code, message: e.message });
+      }
+    }
+    stack.push(...children.reverse());
+  }
+  return { roles, rejected };
+}
+
+export interface ResolvedTarget {
+  readonly target: TargetFile;
+  readonly role: string;
+  readonly keyids: readonly string[];
+}
+
+// Client workflow 5.6.7: preorder depth-first search of the delegation graph for `name`, honouring
+// path patterns (a `*` never crosses '/'), terminating delegations and a cap on roles visited.
+export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date): ResolvedTarget {
+  const stack = ['targets'];
+  const visited = new Set<string>();
+  while (stack.length && visited.size < MAX_DELEGATIONS) {
+    const roleName = stack.pop()!;
+    if (visited.has(roleName)) continue;
+    const failed = trusted.rejected.get(roleName);
+    if (failed) throw new EdgesealError(failed.code, `delegated role ${roleName} (needed to resolve ${JSON.stringify(name)}): ${failed.message}`);
+    const role = trusted.roles.get(roleName);
+    if (!role) {
+      throw new EdgesealError('MALFORMED_METADATA', `delegated role ${roleName} is needed to resolve ${JSON.stringify(name)} but its metadata is not present`);
+    }
+    checkExpiry(role.md, roleName, now, trusted.expiry);
+    const target = role.md.signed.targets[name];
+    if (target) return { target, role: roleName, keyids: role.keyids };
+    visited.add(roleName);
+    const children: string[] = [];
+    for (const { role: child, terminating } of role.md.signed.delegations?.rolesForTarget(name) ?? []) {
+      children.push(child);
+      if (terminating) {
+        stack.length = 0; // 5.6.7.2.1: a terminating delegation ends the search below this point
+        break;
+      }
+    }
+    stack.push(...children.reverse());
+  }
+  throw notFound(trusted, name);
+}
+
+// Distinguishes "nobody signed it" from "a delegated role signed it outside the paths it was given".
+function notFound(trusted: TrustedMetadata, name: string): EdgesealError {
+  for (const [roleName, role] of trusted.roles) {
+    if (roleName !== 'targets' && role.md.signed.targets[name]) {
+      return new EdgesealError('DELEGATION_VIOLATION', `target ${JSON.stringify(name)} is listed by role ${roleName}, which is not delegated that path`);
+    }
+  }
+  return new EdgesealError('UNKNOWN_TARGET', `expected a target named ${JSON.stringify(name)} in trusted metadata, found none`);
+}

@@ -1,0 +1,65 @@
+import { asEdgesealError, EdgesealError } from '../../core/errors.js';
+import { parseTargetCustom } from '../../core/target-meta.js';
+import { resolveTarget } from './delegations.js';
+import type { ListedTarget, TrustedMetadata, Verdict } from './types.js';
+
+export interface ImageEvidence {
+  readonly targetName: string;
+  readonly observed: { readonly length: number; readonly sha256: string };
+  readonly hardwareId: string;
+  readonly now: Date; // re-checks expiry along the delegation path when the policy is 'enforce'
+}
+
+// Finds a target the trusted metadata vouches for, with its custom fields parsed. Throws coded errors.
+export function findTarget(trusted: TrustedMetadata, name: string, now: Date): ListedTarget {
+  const { target, role, keyids } = resolveTarget(trusted, name, now);
+  return {
+    name,
+    length: target.length,
+    hashes: target.hashes,
+    custom: parseTargetCustom(name, target.custom),
+    signedBy: { role, keyids },
+  };
+}
+
+function checkImage(trusted: TrustedMetadata, ev: ImageEvidence): ListedTarget {
+  const target = findTarget(trusted, ev.targetName, ev.now);
+  if (ev.observed.length !== target.length) {
+    throw new EdgesealError('LENGTH_MISMATCH', `${ev.targetName}: expected ${target.length} bytes, found ${ev.observed.length}`);
+  }
+  const expected = target.hashes.sha256;
+  if (expected === undefined) throw new EdgesealError('MALFORMED_METADATA', `${ev.targetName}: expected a sha256 hash in its target entry, found none`);
+  if (ev.observed.sha256.toLowerCase() !== expected.toLowerCase()) {
+    throw new EdgesealError('DIGEST_MISMATCH', `${ev.targetName}: expected sha256 ${expected}, found ${ev.observed.sha256}`);
+  }
+  if (!target.custom.hardwareIds.includes(ev.hardwareId)) {
+    throw new EdgesealError('HARDWARE_MISMATCH', `${ev.targetName}: expected one of hardware ids [${target.custom.hardwareIds.join(', ')}], device is ${JSON.stringify(ev.hardwareId)}`);
+  }
+  return target;
+}
+
+// The boot check for one installed image: authenticity first (length, sha256), then applicability
+// (hardware id). Never throws; every refusal is a typed verdict.
+export function verifyImage(trusted: TrustedMetadata, ev: ImageEvidence): Verdict {
+  try {
+    const target = checkImage(trusted, ev);
+    return { ok: true, target, keyids: target.signedBy.keyids, rootVersion: trusted.root.signed.version };
+  } catch (err) {
+    const e = asEdgesealError(err);
+    return { ok: false, code: e.code, message: e.message };
+  }
+}
+
+// Every target the metadata vouches for (top-level and delegated), as a lookup by name would resolve it.
+export function listTargets(trusted: TrustedMetadata, now: Date = trusted.checkedAt): ListedTarget[] {
+  const names = new Set<string>();
+  for (const role of trusted.roles.values()) Object.keys(role.md.signed.targets).forEach((n) => names.add(n));
+  return [...names].sort().flatMap((name) => {
+    try {
+      return [findTarget(trusted, name, now)];
+    } catch (err) {
+      if (err instanceof EdgesealError && err.code !== 'MALFORMED_METADATA') return []; // not vouched for
+      throw err;
+    }
+  });
+}
