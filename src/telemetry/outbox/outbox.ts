@@ -1,0 +1,153 @@
+import { EdgesealError } from '../../core/errors.js';
+import { DROP_CLASSES, classOf, planAdmission, type DropClass, type Limits, type Priority } from './drop-policy.js';
+import type { Channel, OutboxMeta, OutboxStore, StoredEntry } from './store.js';
+
+export const DEFAULT_LIMITS: Limits = { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 };
+
+export interface OutboxStats {
+  depth: number;
+  bytes: number;
+  oldestAgeMs: number; // 0 when empty
+  dropped: Record<DropClass, number>;
+  lastDroppedSeq: number | undefined;
+  storageErrors: number;
+}
+
+export interface AppendResult {
+  seq: number;
+  admitted: boolean;
+  evicted: number[];
+}
+
+export interface NewEntry {
+  priority: Priority;
+  channel: Channel;
+  bytes: Uint8Array;
+}
+
+// Durable FIFO of signed messages keyed by sequence number. Hands out the per-device sequence
+// numbers (persisted, never reused), applies the drop policy at the bound, and forgets an entry only
+// when the publisher reports its PUBACK. All storage changes run one at a time, in call order.
+export class Outbox {
+  private readonly entries = new Map<number, StoredEntry>();
+  private meta: OutboxMeta = { nextSeq: 1, dropped: { heartbeat: 0, routine: 0, security: 0 } };
+  private persistedNextSeq = 1;
+  private lastDroppedSeq: number | undefined;
+  private storageErrors = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(
+    private readonly store: OutboxStore,
+    private readonly limits: Limits,
+  ) {}
+
+  static async open(store: OutboxStore, limits: Limits = DEFAULT_LIMITS): Promise<Outbox> {
+    const box = new Outbox(store, limits);
+    const { entries, meta } = await store.load();
+    for (const e of entries) box.entries.set(e.seq, e);
+    const maxSeq = entries.reduce((m, e) => Math.max(m, e.seq), 0);
+    if (meta) {
+      for (const c of DROP_CLASSES) box.meta.dropped[c] = meta.dropped[c] ?? 0;
+      box.persistedNextSeq = meta.nextSeq;
+    }
+    // Entries still on disk prove their seq was handed out even if meta.json lags behind.
+    box.meta.nextSeq = Math.max(meta?.nextSeq ?? 1, maxSeq + 1);
+    return box;
+  }
+
+  // Reserves the next sequence number, lets `build` produce the signed bytes for it, and stores them.
+  append(build: (seq: number) => NewEntry, now: number): Promise<AppendResult> {
+    return this.serial(async () => {
+      const seq = this.meta.nextSeq++;
+      const entry = { seq, time: now, ...build(seq) };
+      const queued = [...this.entries.values()].map((e) => ({ seq: e.seq, priority: e.priority, size: e.bytes.length }));
+      const plan = planAdmission(queued, { priority: entry.priority, size: entry.bytes.length }, this.limits);
+      const victims = plan.admit ? plan.evict.map((s) => this.entries.get(s)).filter((e) => e !== undefined) : [entry];
+      for (const v of victims) this.meta.dropped[classOf(v.priority)] += 1;
+      if (victims.length) {
+        this.lastDroppedSeq = Math.max(...victims.map((v) => v.seq));
+        await this.saveMeta();
+      }
+      if (plan.admit) {
+        await this.guard(this.store.delete(plan.evict));
+        for (const s of plan.evict) this.entries.delete(s);
+        await this.guard(this.store.put(entry));
+        this.entries.set(seq, entry);
+        for (const l of this.listeners) l();
+      }
+      return { seq, admitted: plan.admit, evicted: plan.admit ? plan.evict : [] };
+    });
+  }
+
+  // Called on PUBACK: the broker has the message, so the device may forget it.
+  remove(seq: number): Promise<void> {
+    return this.serial(async () => {
+      if (!this.entries.has(seq)) return;
+      // Removing the newest entry would let a restart reuse its seq unless the counter is on disk first.
+      if (this.persistedNextSeq < this.meta.nextSeq) await this.saveMeta();
+      await this.guard(this.store.delete([seq]));
+      this.entries.delete(seq);
+    });
+  }
+
+  // Entries in sequence order with seq > after, at most `limit` of them.
+  pending(after = 0, limit = Infinity): StoredEntry[] {
+    const out: StoredEntry[] = [];
+    for (const e of [...this.entries.values()].sort((a, b) => a.seq - b.seq)) {
+      if (e.seq <= after) continue;
+      if (out.length >= limit) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  has(seq: number): boolean {
+    return this.entries.has(seq);
+  }
+
+  // Registers a wake-up callback for newly stored entries; returns the unsubscribe function.
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(now: number): OutboxStats {
+    const all = [...this.entries.values()];
+    const oldest = all.reduce((m, e) => Math.min(m, e.time), Infinity);
+    return {
+      depth: all.length,
+      bytes: all.reduce((n, e) => n + e.bytes.length, 0),
+      oldestAgeMs: all.length ? Math.max(0, now - oldest) : 0,
+      dropped: { ...this.meta.dropped },
+      lastDroppedSeq: this.lastDroppedSeq,
+      storageErrors: this.storageErrors,
+    };
+  }
+
+  // Resolves after every change requested so far is durable.
+  flush(): Promise<void> {
+    return this.serial(() => Promise.resolve());
+  }
+
+  private async saveMeta(): Promise<void> {
+    const snapshot = structuredClone(this.meta);
+    await this.guard(this.store.saveMeta(snapshot));
+    this.persistedNextSeq = snapshot.nextSeq;
+  }
+
+  private async guard<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      this.storageErrors += 1;
+      throw err instanceof EdgesealError ? err : new EdgesealError('STORAGE_ERROR', `outbox: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
