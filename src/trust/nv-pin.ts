@@ -15,18 +15,26 @@ export interface NvPin {
   readonly initialRootDigest: Uint8Array;
   readonly counters: Readonly<Record<FloorKind, CounterPin>>;
   readonly policyPcrs: PcrSelection;
+  // TPM Name of the sealed anchor object (nameAlg ‖ sha256 of its public area): the public area holds
+  // a hash of the sealed secret, so this binds exactly one blob — one sealed later, by anyone, differs
+  readonly sealedObjectName: Uint8Array;
 }
 
 // Fixed layout, big-endian like the TPM itself:
 //   version u8 ‖ root digest [32] ‖ 3 × (counter handle u32 ‖ base u64) ‖ TPM_ALG_ID u16 ‖ pcrSelect [3]
+//   ‖ sealed object name [34]
 export const NV_PIN_VERSION = 1;
-export const NV_PIN_LENGTH = 1 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES;
+export const SEALED_NAME_LENGTH = 2 + 32;
+export const NV_PIN_LENGTH = 1 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES + SEALED_NAME_LENGTH;
 const TPM_ALG_SHA256 = 0x000b;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 export function encodeNvPin(pin: NvPin): Uint8Array {
   if (pin.initialRootDigest.length !== 32) {
     throw new EdgesealError('INTERNAL', `NV pin: expected a 32-byte root digest, found ${pin.initialRootDigest.length} bytes`);
+  }
+  if (pin.sealedObjectName.length !== SEALED_NAME_LENGTH) {
+    throw new EdgesealError('INTERNAL', `NV pin: expected a ${SEALED_NAME_LENGTH}-byte sealed object name, found ${pin.sealedObjectName.length} bytes`);
   }
   const out = new Uint8Array(NV_PIN_LENGTH);
   const view = new DataView(out.buffer);
@@ -42,6 +50,7 @@ export function encodeNvPin(pin: NvPin): Uint8Array {
   }
   view.setUint16(at, TPM_ALG_SHA256);
   out.set(pcrBitmap(pin.policyPcrs), at + 2);
+  out.set(pin.sealedObjectName, at + 2 + PCR_SELECT_BYTES);
   return out;
 }
 
@@ -66,5 +75,7 @@ export function decodeNvPin(bytes: Uint8Array): NvPin {
   }
   const pcrs = pcrsFromBitmap(bytes.subarray(at + 2, at + 2 + PCR_SELECT_BYTES));
   if (pcrs.length === 0) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected at least one policy PCR, found none');
-  return { initialRootDigest: bytes.slice(1, 33), counters, policyPcrs: { hash: 'sha256', pcrs } };
+  const nameAt = at + 2 + PCR_SELECT_BYTES;
+  if (view.getUint16(nameAt) !== TPM_ALG_SHA256) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected a sha256 sealed object name');
+  return { initialRootDigest: bytes.slice(1, 33), counters, policyPcrs: { hash: 'sha256', pcrs }, sealedObjectName: bytes.slice(nameAt, nameAt + SEALED_NAME_LENGTH) };
 }

@@ -12,6 +12,7 @@ describe('NV pin record', () => {
       revocationVersion: { nvIndex: 0x018e5e03, base: 0n },
     },
     policyPcrs: parsePcrSelection('sha256:0,2,4,7'),
+    sealedObjectName: Uint8Array.of(0x00, 0x0b, ...new Uint8Array(32).fill(0xab)),
   };
 
   it('round-trips every field in a fixed-size layout', () => {
@@ -21,6 +22,7 @@ describe('NV pin record', () => {
     expect([...back.initialRootDigest]).to.deep.equal([...pin.initialRootDigest]);
     expect(back.counters).to.deep.equal(pin.counters);
     expect(back.policyPcrs).to.deep.equal(pin.policyPcrs);
+    expect([...back.sealedObjectName]).to.deep.equal([...pin.sealedObjectName]);
   });
 
   it('rejects a record of another size, version or bank, or with no PCRs, as NV_PIN_INVALID', () => {
@@ -30,11 +32,15 @@ describe('NV pin record', () => {
     v0[0] = 0;
     expectCode(() => decodeNvPin(v0), 'NV_PIN_INVALID');
     const sha1 = bytes.slice();
-    sha1[NV_PIN_LENGTH - 4] = 0x04;
+    sha1[NV_PIN_LENGTH - 38] = 0x04;
     expectCode(() => decodeNvPin(sha1), 'NV_PIN_INVALID');
     const none = bytes.slice();
-    none.fill(0, NV_PIN_LENGTH - 3);
+    none.fill(0, NV_PIN_LENGTH - 37, NV_PIN_LENGTH - 34);
     expectCode(() => decodeNvPin(none), 'NV_PIN_INVALID');
     expectCode(() => decodeNvPin(new Uint8Array(NV_PIN_LENGTH)), 'NV_PIN_INVALID');
+  });
+
+  it('refuses to encode a sealed object name of the wrong size', () => {
+    expectCode(() => encodeNvPin({ ...pin, sealedObjectName: new Uint8Array(32) }), 'INTERNAL');
   });
 });

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { EdgesealError, type ErrorCode } from '../core/errors.js';
+
+// What provisioning leaves on disk, under <stateDir>/trust/. None of it is trusted by itself: the
+// sealed blob only opens under the PCR policy, and the root copy must match the TPM-pinned digest.
+export interface TrustPaths {
+  readonly dir: string;
+  readonly initialRoot: string; // exact bytes of the initial trusted root.json
+  readonly sealedAnchor: string; // TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed anchor secret
+  readonly device: string; // device identity: ids and the report-signing public key
+}
+
+export function trustPaths(stateDir: string): TrustPaths {
+  const dir = join(stateDir, 'trust');
+  return {
+    dir,
+    initialRoot: join(dir, 'initial-root.json'),
+    sealedAnchor: join(dir, 'sealed-anchor.json'),
+    device: join(dir, 'device.json'),
+  };
+}
+
+export interface SealedAnchorFile {
+  readonly public: Uint8Array; // marshalled TPM2B_PUBLIC of the keyedhash object
+  readonly private: Uint8Array; // TPM2B_PRIVATE, encrypted under the storage primary key
+}
+
+export interface DeviceIdentity {
+  readonly deviceId: string;
+  readonly hardwareId: string;
+  readonly reportPublicKey: string; // ed25519, hex
+  readonly reportKeyId: string; // TUF-style keyid of that key
+  readonly nvIndices: { readonly pin: number; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number };
+  readonly policyPcrs: string; // e.g. sha256:0,2,4,7
+  readonly provisionedAt: string;
+}
+
+const FORMAT = 1;
+// Hardware ids become MQTT topic segments: no wildcards, separators or whitespace.
+const ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function isValidHardwareId(id: string): boolean {
+  return ID.test(id);
+}
+
+export function encodeSealedAnchor(blob: SealedAnchorFile): string {
+  return `${JSON.stringify({ format: FORMAT, public: Buffer.from(blob.public).toString('base64'), private: Buffer.from(blob.private).toString('base64') }, null, 2)}\n`;
+}
+
+function fields(text: string, what: string, code: ErrorCode): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new EdgesealError(code, `${what}: expected JSON, found unparseable text`, { cause: err });
+  }
+  if (typeof v !== 'object' || v === null || (v as Record<string, unknown>).format !== FORMAT) {
+    throw new EdgesealError(code, `${what}: expected an object with format ${FORMAT}, found ${JSON.stringify(v).slice(0, 80)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+// A blob that is not even well-formed was not written by provisioning: treat it as replaced.
+export function decodeSealedAnchor(text: string): SealedAnchorFile {
+  const o = fields(text, 'sealed anchor file', 'ANCHOR_MISMATCH');
+  if (typeof o.public !== 'string' || !BASE64.test(o.public) || typeof o.private !== 'string' || !BASE64.test(o.private)) {
+    throw new EdgesealError('ANCHOR_MISMATCH', 'sealed anchor file: expected base64 "public" and "private" fields');
+  }
+  return { public: new Uint8Array(Buffer.from(o.public, 'base64')), private: new Uint8Array(Buffer.from(o.private, 'base64')) };
+}
+
+export function encodeDeviceIdentity(id: DeviceIdentity): string {
+  return `${JSON.stringify({ format: FORMAT, ...id }, null, 2)}\n`;
+}
+
+export function decodeDeviceIdentity(text: string): DeviceIdentity {
+  const o = fields(text, 'device identity file', 'CONFIG_INVALID');
+  const nv = (typeof o.nvIndices === 'object' && o.nvIndices !== null ? o.nvIndices : {}) as Record<string, unknown>;
+  const strings = ['deviceId', 'hardwareId', 'reportPublicKey', 'reportKeyId', 'policyPcrs', 'provisionedAt'] as const;
+  const bad = [
+    ...strings.filter((k) => typeof o[k] !== 'string'),
+    ...['pin', 'rootVersion', 'securityVersion', 'revocationVersion'].filter((k) => !Number.isInteger(nv[k])).map((k) => `nvIndices.${k}`),
+  ];
+  if (bad.length) throw new EdgesealError('CONFIG_INVALID', `device identity file: expected fields ${bad.join(', ')}`);
+  const str = (k: (typeof strings)[number]): string => o[k] as string;
+  return {
+    deviceId: str('deviceId'),
+    hardwareId: str('hardwareId'),
+    reportPublicKey: str('reportPublicKey'),
+    reportKeyId: str('reportKeyId'),
+    nvIndices: { pin: nv.pin as number, rootVersion: nv.rootVersion as number, securityVersion: nv.securityVersion as number, revocationVersion: nv.revocationVersion as number },
+    policyPcrs: str('policyPcrs'),
+    provisionedAt: str('provisionedAt'),
+  };
+}
