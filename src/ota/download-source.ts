@@ -1,0 +1,71 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EdgesealError } from '../core/errors.js';
+
+// Where target files come from: a published repository over HTTP(S), or the same layout on a local
+// directory (USB stick, factory image). Both are opened at a byte offset so a download can resume.
+export type DownloadSource = { readonly kind: 'http'; readonly baseUrl: string } | { readonly kind: 'dir'; readonly path: string };
+
+export interface OpenedBody {
+  // true: the body starts at the requested offset; false: it starts at byte 0 (server ignored Range)
+  readonly resumed: boolean;
+  // bytes the source announced for this body (Content-Length), when it did
+  readonly declaredLength: number | undefined;
+  readonly chunks: AsyncIterable<Uint8Array>;
+  // stops the transfer early (length cap reached, caller aborted)
+  cancel(): void;
+}
+
+const CHUNK = 1024 * 1024;
+
+async function openHttp(baseUrl: string, relPath: string, offset: number, signal?: AbortSignal): Promise<OpenedBody> {
+  const url = new URL(`targets/${relPath.split('/').map(encodeURIComponent).join('/')}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal: controller.signal });
+  } catch (err) {
+    throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: ${(err as Error).message}`, { cause: err });
+  }
+  const declared = res.headers.get('content-length');
+  const declaredLength = declared === null ? undefined : Number(declared);
+  const cancel = (): void => {
+    signal?.removeEventListener('abort', onAbort);
+    controller.abort();
+  };
+  if (res.status === 206) {
+    // RFC 9110 §14.4: the server must say which range it sent; only accept the one we asked for.
+    const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+    if (!range || Number(range[1]) !== offset) {
+      cancel();
+      throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected Content-Range starting at ${offset}, found ${JSON.stringify(res.headers.get('content-range'))}`);
+    }
+  } else if (res.status !== 200) {
+    cancel();
+    throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected HTTP 200 or 206, found ${res.status} ${res.statusText}`);
+  }
+  if (!res.body) throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: response has no body`);
+  return { resumed: res.status === 206, declaredLength, chunks: res.body, cancel };
+}
+
+async function openDir(root: string, relPath: string, offset: number, expectedLength: number): Promise<OpenedBody> {
+  const path = join(root, 'targets', ...relPath.split('/'));
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new EdgesealError('FETCH_FAILED', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  // A local file's size is known up front: a wrong one is never worth reading.
+  if (size !== expectedLength) throw new EdgesealError('LENGTH_MISMATCH', `${path}: expected ${expectedLength} bytes, found ${size}`);
+  const stream = createReadStream(path, { start: offset, highWaterMark: CHUNK });
+  return { resumed: true, declaredLength: size - offset, chunks: stream, cancel: () => stream.destroy() };
+}
+
+// Opens the target file at `relPath` (inside targets/) starting at `offset`.
+export function openSource(source: DownloadSource, relPath: string, offset: number, expectedLength: number, signal?: AbortSignal): Promise<OpenedBody> {
+  return source.kind === 'http' ? openHttp(source.baseUrl, relPath, offset, signal) : openDir(source.path, relPath, offset, expectedLength);
+}
