@@ -1,0 +1,121 @@
+import { EdgesealError } from '../core/errors.js';
+import { TPM_CC, TPM_RS_PW, TPM_ST, TPMA_SESSION, type CommandName } from './constants.js';
+import { TpmReader, TpmWriter } from './marshal.js';
+import { TpmResponseError, isRetryable } from './rc.js';
+import type { TpmTransport } from './transport.js';
+
+// Authorization for one handle: the password pseudo-session, or a policy session we started.
+// Policy sessions here are unbound and unsalted, so no HMAC is computed (none is needed without
+// PolicyAuthValue/PolicyPassword; the PCR policy itself is the authorization).
+export type Auth = { kind: 'password'; password?: Uint8Array } | { kind: 'policy'; handle: number; continueSession?: boolean };
+export const EMPTY_PASSWORD: Auth = { kind: 'password' };
+
+export interface CommandSpec {
+  readonly cc: CommandName;
+  readonly handles?: readonly number[];
+  // one per handle that needs authorization, in handle order (Part 1 §18.7)
+  readonly auths?: readonly Auth[];
+  readonly params?: Uint8Array;
+  // how many handles the response carries (e.g. 1 for CreatePrimary, Load, StartAuthSession)
+  readonly responseHandles?: number;
+}
+
+export interface CommandResult {
+  readonly handles: number[];
+  // the response parameters; the parser must read them to the end (r.end())
+  readonly params: TpmReader;
+}
+
+// Something that runs one TPM command: the client, or a fake in tests.
+export interface CommandRunner {
+  run(spec: CommandSpec): Promise<CommandResult>;
+}
+
+export interface RunnerOptions {
+  // bounded retries for TPM_RC_RETRY / TPM_RC_YIELDED / TPM_RC_TESTING
+  maxRetries?: number;
+  retryDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const MAX_SESSIONS = 3;
+
+function marshalAuth(w: TpmWriter, auth: Auth): void {
+  if (auth.kind === 'password') {
+    w.u32(TPM_RS_PW).tpm2b(new Uint8Array(0)).u8(0).tpm2b(auth.password ?? new Uint8Array(0));
+  } else {
+    w.u32(auth.handle).tpm2b(new Uint8Array(0)).u8(auth.continueSession === false ? 0 : TPMA_SESSION.continueSession).tpm2b(new Uint8Array(0));
+  }
+}
+
+// Part 1 §18: header (tag, commandSize, commandCode), handles, [authorizationSize, sessions], parameters.
+export function marshalCommand(spec: CommandSpec): Uint8Array {
+  const auths = spec.auths ?? [];
+  if (auths.length > MAX_SESSIONS) throw new EdgesealError('INTERNAL', `TPM2_${spec.cc}: at most ${MAX_SESSIONS} sessions, got ${auths.length}`);
+  const body = new TpmWriter();
+  for (const h of spec.handles ?? []) body.u32(h);
+  if (auths.length) body.sized32((w) => auths.forEach((a) => marshalAuth(w, a)));
+  body.bytes(spec.params ?? new Uint8Array(0));
+  const bodyBytes = body.finish();
+  return new TpmWriter()
+    .u16(auths.length ? TPM_ST.SESSIONS : TPM_ST.NO_SESSIONS)
+    .u32(10 + bodyBytes.length)
+    .u32(TPM_CC[spec.cc])
+    .bytes(bodyBytes)
+    .finish();
+}
+
+// Checks the header and splits a response into handles and parameters; throws TpmResponseError on rc ≠ 0.
+export function parseResponse(spec: CommandSpec, rsp: Uint8Array): CommandResult {
+  const what = `TPM2_${spec.cc} response`;
+  const r = new TpmReader(rsp, what);
+  const tag = r.u16('tag');
+  const size = r.u32('responseSize');
+  const rc = r.u32('responseCode');
+  if (size !== rsp.length) throw r.malformed(`responseSize says ${size} bytes, received ${rsp.length}`);
+  if (rc !== 0) throw new TpmResponseError(spec.cc, rc);
+  const nAuths = spec.auths?.length ?? 0;
+  const expectedTag = nAuths ? TPM_ST.SESSIONS : TPM_ST.NO_SESSIONS;
+  if (tag !== expectedTag) throw r.malformed(`tag: expected 0x${expectedTag.toString(16)}, found 0x${tag.toString(16)}`);
+  const handles: number[] = [];
+  for (let i = 0; i < (spec.responseHandles ?? 0); i++) handles.push(r.u32(`handle[${i}]`));
+  if (!nAuths) return { handles, params: new TpmReader(r.bytes(r.remaining, 'parameters'), what) };
+  const params = r.bytes(r.u32('parameterSize'), 'parameters');
+  // one response session per command session: nonceTPM, sessionAttributes, hmac
+  for (let i = 0; i < nAuths; i++) {
+    r.tpm2b(`session[${i}].nonce`);
+    r.u8(`session[${i}].attributes`);
+    r.tpm2b(`session[${i}].hmac`);
+  }
+  r.end();
+  return { handles, params: new TpmReader(params, what) };
+}
+
+// Marshals, sends and parses one command, resending it (bounded) while the TPM says retry/yielded/testing.
+export class TransportRunner implements CommandRunner {
+  private readonly maxRetries: number;
+  private readonly retryDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    readonly transport: TpmTransport,
+    opts: RunnerOptions = {},
+  ) {
+    this.maxRetries = opts.maxRetries ?? 5;
+    this.retryDelayMs = opts.retryDelayMs ?? 20;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async run(spec: CommandSpec): Promise<CommandResult> {
+    const command = marshalCommand(spec);
+    for (let attempt = 0; ; attempt++) {
+      const rsp = await this.transport.send(command);
+      try {
+        return parseResponse(spec, rsp);
+      } catch (err) {
+        if (!(err instanceof TpmResponseError) || !isRetryable(err.rc) || attempt >= this.maxRetries) throw err;
+      }
+      await this.sleep(this.retryDelayMs * (attempt + 1));
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { EdgesealError } from '../core/errors.js';
+import { EMPTY_PASSWORD, type Auth, type CommandRunner } from './command.js';
+import { TPM_ALG, TPM_ECC_NIST_P256, TPM_RH, TPMA_OBJECT } from './constants.js';
+import { TpmReader, TpmWriter } from './marshal.js';
+
+// A loaded transient object: its handle (flush it when done) and TPM Name (nameAlg || H(public)).
+export interface LoadedObject {
+  readonly handle: number;
+  readonly name: Uint8Array;
+}
+
+// A sealed data object as stored on disk: the TPMT_PUBLIC and TPM2B_PRIVATE contents (without the
+// outer u16 size). The private part is encrypted by the parent, so it is useless without this TPM.
+export interface SealedObject {
+  readonly public: Uint8Array;
+  readonly private: Uint8Array;
+}
+
+// TPM2B_SENSITIVE_DATA is capped at MAX_SYM_DATA (128 bytes on every TPM we know).
+export const MAX_SEALED_BYTES = 128;
+
+// The storage primary: ECC NIST P-256 with AES-128-CFB, restricted decrypt, under the owner hierarchy.
+// ECC because swtpm (and real TPMs) derive it from the hierarchy seed in milliseconds, while an RSA-2048
+// primary needs a prime search on every CreatePrimary; it is the TCG "SRK" template (EK/SRK profile),
+// so tpm2-tools' default `tpm2_createprimary -G ecc` yields the same key.
+function storagePrimaryTemplate(): Uint8Array {
+  return new TpmWriter()
+    .u16(TPM_ALG.ECC)
+    .u16(TPM_ALG.SHA256)
+    .u32(
+      TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.userWithAuth |
+        TPMA_OBJECT.noDA | TPMA_OBJECT.restricted | TPMA_OBJECT.decrypt,
+    )
+    .tpm2b(new Uint8Array(0)) // authPolicy
+    .u16(TPM_ALG.AES).u16(128).u16(TPM_ALG.CFB) // symmetric
+    .u16(TPM_ALG.NULL) // scheme
+    .u16(TPM_ECC_NIST_P256)
+    .u16(TPM_ALG.NULL) // kdf
+    .tpm2b(new Uint8Array(0)).tpm2b(new Uint8Array(0)) // unique: empty point
+    .finish();
+}
+
+// A keyedhash data object holding `data`, usable only through a policy session satisfying authPolicy:
+// no userWithAuth (a password cannot unseal it), fixedTPM/fixedParent (it cannot be duplicated away).
+function sealedTemplate(authPolicy: Uint8Array): Uint8Array {
+  return new TpmWriter()
+    .u16(TPM_ALG.KEYEDHASH)
+    .u16(TPM_ALG.SHA256)
+    .u32(TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent)
+    .tpm2b(authPolicy)
+    .u16(TPM_ALG.NULL) // keyedhash scheme: none (a sealed data object)
+    .tpm2b(new Uint8Array(0)) // unique
+    .finish();
+}
+
+function sensitiveCreate(data: Uint8Array): (w: TpmWriter) => void {
+  return (w) => w.tpm2b(new Uint8Array(0)).tpm2b(data); // userAuth empty, data
+}
+
+// Skips creationData, creationHash and creationTicket: we do not certify creation.
+function skipCreationInfo(r: TpmReader): void {
+  r.tpm2b('creationData');
+  r.tpm2b('creationHash');
+  r.u16('creationTicket.tag');
+  r.u32('creationTicket.hierarchy');
+  r.tpm2b('creationTicket.digest');
+}
+
+// TPM2_CreatePrimary (Part 3 §24.1): the same template and seed always give the same key.
+export async function createStoragePrimary(tpm: CommandRunner, hierarchy: number = TPM_RH.OWNER, auth: Auth = EMPTY_PASSWORD): Promise<LoadedObject> {
+  const params = new TpmWriter()
+    .sized(sensitiveCreate(new Uint8Array(0)))
+    .tpm2b(storagePrimaryTemplate())
+    .tpm2b(new Uint8Array(0)) // outsideInfo
+    .u32(0) // creationPCR: none
+    .finish();
+  const { handles, params: r } = await tpm.run({ cc: 'CreatePrimary', handles: [hierarchy], auths: [auth], params, responseHandles: 1 });
+  r.tpm2b('outPublic');
+  skipCreationInfo(r);
+  const name = r.tpm2b('name');
+  r.end();
+  return { handle: handles[0], name };
+}
+
+// TPM2_Create (Part 3 §12.1) of a sealed data object under a loaded storage parent.
+export async function createSealed(tpm: CommandRunner, parent: number, data: Uint8Array, authPolicy: Uint8Array): Promise<SealedObject> {
+  if (data.length === 0 || data.length > MAX_SEALED_BYTES) {
+    throw new EdgesealError('INTERNAL', `seal: expected 1..${MAX_SEALED_BYTES} bytes of data, found ${data.length} (seal a hash or seed, not a file)`);
+  }
+  const params = new TpmWriter()
+    .sized(sensitiveCreate(data))
+    .tpm2b(sealedTemplate(authPolicy))
+    .tpm2b(new Uint8Array(0))
+    .u32(0)
+    .finish();
+  const { params: r } = await tpm.run({ cc: 'Create', handles: [parent], auths: [EMPTY_PASSWORD], params });
+  const priv = r.tpm2b('outPrivate');
+  const pub = r.tpm2b('outPublic');
+  skipCreationInfo(r);
+  r.end();
+  return { public: pub, private: priv };
+}
+
+// TPM2_Load (Part 3 §12.2): loads a sealed object under its parent; flush the returned handle.
+export async function load(tpm: CommandRunner, parent: number, obj: SealedObject): Promise<LoadedObject> {
+  const params = new TpmWriter().tpm2b(obj.private).tpm2b(obj.public).finish();
+  const { handles, params: r } = await tpm.run({ cc: 'Load', handles: [parent], auths: [EMPTY_PASSWORD], params, responseHandles: 1 });
+  const name = r.tpm2b('name');
+  r.end();
+  return { handle: handles[0], name };
+}
+
+// TPM2_Unseal (Part 3 §12.7)
+export async function unseal(tpm: CommandRunner, item: number, auth: Auth): Promise<Uint8Array> {
+  const { params: r } = await tpm.run({ cc: 'Unseal', handles: [item], auths: [auth] });
+  const data = r.tpm2b('outData', MAX_SEALED_BYTES);
+  r.end();
+  return data;
+}
+
+// Reads the authPolicy of a sealed object's public area (to report which policy a blob is bound to).
+export function sealedAuthPolicy(pub: Uint8Array): Uint8Array {
+  const r = new TpmReader(pub, 'sealed object public area');
+  const type = r.u16('type');
+  if (type !== TPM_ALG.KEYEDHASH) throw r.malformed(`type: expected keyedhash (0x8), found 0x${type.toString(16)}`);
+  r.u16('nameAlg');
+  r.u32('objectAttributes');
+  return r.tpm2b('authPolicy');
+}

@@ -1,0 +1,48 @@
+import type { CommandRunner } from './command.js';
+import { createSealed, createStoragePrimary, load, unseal, type LoadedObject, type SealedObject } from './object.js';
+import type { PcrSelection } from './pcr.js';
+import { flushContext, policyGetDigest, policyPcr, withSession } from './policy.js';
+
+// Sealing to a PCR policy, composed from the object and policy commands, with every transient
+// handle flushed in `finally` (a socket TPM has no resource manager; the third leak fails with 0x902).
+
+async function withPrimary<T>(tpm: CommandRunner, fn: (primary: LoadedObject) => Promise<T>): Promise<T> {
+  const primary = await createStoragePrimary(tpm);
+  try {
+    return await fn(primary);
+  } finally {
+    await flushContext(tpm, primary.handle);
+  }
+}
+
+// The PolicyPCR digest for the PCRs' current values, computed by the TPM in a trial session.
+export function trialPolicyPcr(tpm: CommandRunner, sel: PcrSelection): Promise<Uint8Array> {
+  return withSession(tpm, 'trial', async (s) => {
+    await policyPcr(tpm, s, sel);
+    return policyGetDigest(tpm, s);
+  });
+}
+
+// Seals data (≤ 128 bytes) so that only a policy session asserting `sel` at the values behind
+// `authPolicy` can unseal it. authPolicy defaults to the current PCR values (trial session); pass
+// computePolicyPcr(...) to seal to a predicted future boot state.
+export async function sealToPcrs(tpm: CommandRunner, data: Uint8Array, sel: PcrSelection, authPolicy?: Uint8Array): Promise<SealedObject & { policyDigest: Uint8Array }> {
+  const policyDigest = authPolicy ?? (await trialPolicyPcr(tpm, sel));
+  const sealed = await withPrimary(tpm, (primary) => createSealed(tpm, primary.handle, data, policyDigest));
+  return { ...sealed, policyDigest };
+}
+
+// Unseals with a PolicyPCR session: TPM_RC_POLICY_FAIL (on session 1) when the PCRs no longer match.
+export function unsealWithPcrs(tpm: CommandRunner, sealed: SealedObject, sel: PcrSelection): Promise<Uint8Array> {
+  return withPrimary(tpm, async (primary) => {
+    const item = await load(tpm, primary.handle, sealed);
+    try {
+      return await withSession(tpm, 'policy', async (s) => {
+        await policyPcr(tpm, s, sel);
+        return unseal(tpm, item.handle, { kind: 'policy', handle: s });
+      });
+    } finally {
+      await flushContext(tpm, item.handle);
+    }
+  });
+}
