@@ -85,7 +85,7 @@ export async function createStoragePrimary(tpm: CommandRunner, hierarchy: number
 // TPM2_Create (Part 3 §12.1) of a sealed data object under a loaded storage parent.
 export async function createSealed(tpm: CommandRunner, parent: number, data: Uint8Array, authPolicy: Uint8Array): Promise<SealedObject> {
   if (data.length === 0 || data.length > MAX_SEALED_BYTES) {
-    throw new EdgesealError('INTERNAL', `seal: expected 1..${MAX_SEALED_BYTES} bytes of data, found ${data.length} (seal a hash or seed, not a file)`);
+    throw new EdgesealError('OVERSIZED', `seal: expected 1..${MAX_SEALED_BYTES} bytes of data, found ${data.length} (seal a hash or seed, not a file)`);
   }
   const params = new TpmWriter()
     .sized(sensitiveCreate(data))
