@@ -91,6 +91,12 @@ describe('RevocationStore', () => {
     expectCode(() => new RevocationStore({ graceDays: 7 }, { highestVersion: 2, accepted: { bytes, info: v2.info } }), 'STORAGE_ERROR');
   });
 
+  it('detects persisted bytes swapped for another well-formed list (e.g. a revocation removed)', () => {
+    const real = signedBytes(makeList({ version: 2, keys: [{ keyid: KEY_A }] }));
+    const swapped = signedBytes(makeList({ version: 2 }));
+    expectCode(() => new RevocationStore({ graceDays: 7 }, { highestVersion: 2, accepted: { bytes: swapped.bytes, info: real.info } }), 'STORAGE_ERROR');
+  });
+
   it('honours an external floor: a cache older than the floor is a rollback, a list below it is refused', () => {
     const v2 = signedBytes(makeList({ version: 2 }));
     expectCode(() => new RevocationStore({ graceDays: 7, floorVersion: 5 }, { highestVersion: 2, accepted: v2 }), 'ROLLBACK');
