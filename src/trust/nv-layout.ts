@@ -1,5 +1,6 @@
 import { EdgesealError } from '../core/errors.js';
 import { TPMA_NV, TPMA_NV_TYPE_MASK, TPMA_NV_TYPE_SHIFT, TPM_NT, type NvAttributeName } from '../tpm/constants.js';
+import { encodeNvAttributes } from '../tpm/nv.js';
 
 // The NV indices edgeseal defines, in the owner range of the TCG handle registry (0x01800000–0x01BFFFFF):
 //   0x018E5E00  pin: write-once record of the initial root digest, counter bases, policy PCRs, sealed object name
@@ -28,14 +29,15 @@ export function checkOwnerRange(indices: NvIndices): void {
 // Pin: owner-written once, then write-locked until the index is deleted (WRITEDEFINE), so nobody —
 // not even the owner — can rewrite it in place; readable by the owner. NO_DA: reading it must never
 // count toward dictionary-attack lockout.
-export const PIN_ATTRIBUTES = TPMA_NV.OWNERWRITE | TPMA_NV.OWNERREAD | TPMA_NV.WRITEDEFINE | TPMA_NV.NO_DA | (TPM_NT.ORDINARY << TPMA_NV_TYPE_SHIFT);
+export const PIN_DEFINITION = { type: 'ordinary', attributes: ['OWNERWRITE', 'OWNERREAD', 'WRITEDEFINE', 'NO_DA'] } as const;
 // What a provisioned pin must look like: the above, plus WRITTEN and WRITELOCKED set by the TPM.
-export const PIN_ATTRIBUTES_LOCKED = PIN_ATTRIBUTES | TPMA_NV.WRITTEN | TPMA_NV.WRITELOCKED;
+export const PIN_ATTRIBUTES_LOCKED = (encodeNvAttributes(PIN_DEFINITION.type, PIN_DEFINITION.attributes) | TPMA_NV.WRITTEN | TPMA_NV.WRITELOCKED) >>> 0;
 
 // Counters: the TPM only ever increments them (TPM2_NV_Increment); owner-authorised, never orderly so
 // that every increment reaches NV before the command returns.
-export const COUNTER_ATTRIBUTES = TPMA_NV.OWNERWRITE | TPMA_NV.OWNERREAD | TPMA_NV.NO_DA | (TPM_NT.COUNTER << TPMA_NV_TYPE_SHIFT);
-export const COUNTER_ATTRIBUTES_WRITTEN = COUNTER_ATTRIBUTES | TPMA_NV.WRITTEN;
+export const COUNTER_DEFINITION = { type: 'counter', attributes: ['OWNERWRITE', 'OWNERREAD', 'NO_DA'] } as const;
+export const COUNTER_ATTRIBUTES = encodeNvAttributes(COUNTER_DEFINITION.type, COUNTER_DEFINITION.attributes);
+export const COUNTER_ATTRIBUTES_WRITTEN = (COUNTER_ATTRIBUTES | TPMA_NV.WRITTEN) >>> 0;
 
 export function hex(handle: number): string {
   return `0x${handle.toString(16).padStart(8, '0')}`;

@@ -13,6 +13,8 @@ export interface CounterPin {
 // The write-once NV pin record (ARCHITECTURE P2): what the device was provisioned with.
 export interface NvPin {
   readonly initialRootDigest: Uint8Array;
+  // sha256 of the hardware id: device.json is plain disk, and the hardware id decides which images fit
+  readonly hardwareIdDigest: Uint8Array;
   readonly counters: Readonly<Record<FloorKind, CounterPin>>;
   readonly policyPcrs: PcrSelection;
   // TPM Name of the sealed anchor object (nameAlg ‖ sha256 of its public area): the public area holds
@@ -21,17 +23,20 @@ export interface NvPin {
 }
 
 // Fixed layout, big-endian like the TPM itself:
-//   version u8 ‖ root digest [32] ‖ 3 × (counter handle u32 ‖ base u64) ‖ TPM_ALG_ID u16 ‖ pcrSelect [3]
-//   ‖ sealed object name [34]
+//   version u8 ‖ root digest [32] ‖ hardware id digest [32] ‖ 3 × (counter handle u32 ‖ base u64)
+//   ‖ TPM_ALG_ID u16 ‖ pcrSelect [3] ‖ sealed object name [34]
 export const NV_PIN_VERSION = 1;
 export const SEALED_NAME_LENGTH = 2 + 32;
-export const NV_PIN_LENGTH = 1 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES + SEALED_NAME_LENGTH;
+export const NV_PIN_LENGTH = 1 + 32 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES + SEALED_NAME_LENGTH;
 const TPM_ALG_SHA256 = 0x000b;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 export function encodeNvPin(pin: NvPin): Uint8Array {
   if (pin.initialRootDigest.length !== 32) {
     throw new EdgesealError('INTERNAL', `NV pin: expected a 32-byte root digest, found ${pin.initialRootDigest.length} bytes`);
+  }
+  if (pin.hardwareIdDigest.length !== 32) {
+    throw new EdgesealError('INTERNAL', `NV pin: expected a 32-byte hardware id digest, found ${pin.hardwareIdDigest.length} bytes`);
   }
   if (pin.sealedObjectName.length !== SEALED_NAME_LENGTH) {
     throw new EdgesealError('INTERNAL', `NV pin: expected a ${SEALED_NAME_LENGTH}-byte sealed object name, found ${pin.sealedObjectName.length} bytes`);
@@ -40,7 +45,8 @@ export function encodeNvPin(pin: NvPin): Uint8Array {
   const view = new DataView(out.buffer);
   out[0] = NV_PIN_VERSION;
   out.set(pin.initialRootDigest, 1);
-  let at = 33;
+  out.set(pin.hardwareIdDigest, 33);
+  let at = 65;
   for (const kind of FLOOR_KINDS) {
     const { nvIndex, base } = pin.counters[kind];
     if (base < 0n || base > UINT64_MAX) throw new EdgesealError('INTERNAL', `NV pin: counter base for ${kind} out of uint64 range: ${base}`);
@@ -63,7 +69,7 @@ export function decodeNvPin(bytes: Uint8Array): NvPin {
     throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected format version ${NV_PIN_VERSION}, found ${bytes[0]}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 33;
+  let at = 65;
   const counters = {} as Record<FloorKind, CounterPin>;
   for (const kind of FLOOR_KINDS) {
     counters[kind] = { nvIndex: view.getUint32(at), base: view.getBigUint64(at + 4) };
@@ -77,5 +83,11 @@ export function decodeNvPin(bytes: Uint8Array): NvPin {
   if (pcrs.length === 0) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected at least one policy PCR, found none');
   const nameAt = at + 2 + PCR_SELECT_BYTES;
   if (view.getUint16(nameAt) !== TPM_ALG_SHA256) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected a sha256 sealed object name');
-  return { initialRootDigest: bytes.slice(1, 33), counters, policyPcrs: { hash: 'sha256', pcrs }, sealedObjectName: bytes.slice(nameAt, nameAt + SEALED_NAME_LENGTH) };
+  return {
+    initialRootDigest: bytes.slice(1, 33),
+    hardwareIdDigest: bytes.slice(33, 65),
+    counters,
+    policyPcrs: { hash: 'sha256', pcrs },
+    sealedObjectName: bytes.slice(nameAt, nameAt + SEALED_NAME_LENGTH),
+  };
 }

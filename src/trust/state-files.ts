@@ -8,6 +8,8 @@ export interface TrustPaths {
   readonly initialRoot: string; // exact bytes of the initial trusted root.json
   readonly sealedAnchor: string; // TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed anchor secret
   readonly device: string; // device identity: ids and the report-signing public key
+  readonly eventLog: string; // measurement event log of this boot (JSON lines)
+  readonly previousEventLog: string; // the log of the boot before, kept for forensics
 }
 
 export function trustPaths(stateDir: string): TrustPaths {
@@ -17,6 +19,8 @@ export function trustPaths(stateDir: string): TrustPaths {
     initialRoot: join(dir, 'initial-root.json'),
     sealedAnchor: join(dir, 'sealed-anchor.json'),
     device: join(dir, 'device.json'),
+    eventLog: join(dir, 'measurements.jsonl'),
+    previousEventLog: join(dir, 'measurements.prev.jsonl'),
   };
 }
 

@@ -6,6 +6,7 @@ import { expectCode } from '../helpers/expect-code.js';
 describe('NV pin record', () => {
   const pin: NvPin = {
     initialRootDigest: new Uint8Array(32).map((_, i) => i),
+    hardwareIdDigest: new Uint8Array(32).fill(0x5a),
     counters: {
       rootVersion: { nvIndex: 0x018e5e01, base: 17n },
       securityVersion: { nvIndex: 0x018e5e02, base: (1n << 63n) + 5n },
@@ -20,6 +21,7 @@ describe('NV pin record', () => {
     expect(bytes.length).to.equal(NV_PIN_LENGTH);
     const back = decodeNvPin(bytes);
     expect([...back.initialRootDigest]).to.deep.equal([...pin.initialRootDigest]);
+    expect([...back.hardwareIdDigest]).to.deep.equal([...pin.hardwareIdDigest]);
     expect(back.counters).to.deep.equal(pin.counters);
     expect(back.policyPcrs).to.deep.equal(pin.policyPcrs);
     expect([...back.sealedObjectName]).to.deep.equal([...pin.sealedObjectName]);
@@ -40,7 +42,8 @@ describe('NV pin record', () => {
     expectCode(() => decodeNvPin(new Uint8Array(NV_PIN_LENGTH)), 'NV_PIN_INVALID');
   });
 
-  it('refuses to encode a sealed object name of the wrong size', () => {
+  it('refuses to encode a sealed object name or hardware id digest of the wrong size', () => {
     expectCode(() => encodeNvPin({ ...pin, sealedObjectName: new Uint8Array(32) }), 'INTERNAL');
+    expectCode(() => encodeNvPin({ ...pin, hardwareIdDigest: new Uint8Array(31) }), 'INTERNAL');
   });
 });

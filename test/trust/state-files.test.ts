@@ -17,6 +17,8 @@ describe('trust state files', () => {
       initialRoot: '/var/lib/edgeseal/trust/initial-root.json',
       sealedAnchor: '/var/lib/edgeseal/trust/sealed-anchor.json',
       device: '/var/lib/edgeseal/trust/device.json',
+      eventLog: '/var/lib/edgeseal/trust/measurements.jsonl',
+      previousEventLog: '/var/lib/edgeseal/trust/measurements.prev.jsonl',
     });
   });
 

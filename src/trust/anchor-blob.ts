@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { EdgesealError } from '../core/errors.js';
+import { isTpmRc } from '../tpm/rc.js';
+import type { TpmClient } from '../tpm/client.js';
+import { SEALED_NAME_LENGTH } from './nv-pin.js';
+import type { PcrSelection } from './pcr-selection.js';
+import type { SealedAnchorFile } from './state-files.js';
+
+// Sealing and unsealing the anchor secret (ARCHITECTURE P1), with TPM failures mapped to trust codes.
+
+const TPM_ALG_SHA256 = Uint8Array.of(0x00, 0x0b);
+
+// TPM Name of an object: nameAlg ‖ H(TPMT_PUBLIC) (Part 1 §16). The public area of a sealed object
+// carries unique = H(seedValue ‖ data), so no two sealings share a name.
+export function sealedObjectName(pub: Uint8Array): Uint8Array {
+  const name = new Uint8Array(SEALED_NAME_LENGTH);
+  name.set(TPM_ALG_SHA256);
+  name.set(createHash('sha256').update(pub).digest(), 2);
+  return name;
+}
+
+export async function sealAnchor(tpm: TpmClient, secret: Uint8Array, pcrs: PcrSelection): Promise<SealedAnchorFile & { name: Uint8Array }> {
+  const sealed = await tpm.sealToPcrs(secret, pcrs);
+  return { public: sealed.public, private: sealed.private, name: sealedObjectName(sealed.public) };
+}
+
+// Unseals the pinned blob. A blob that is not the pinned one is ANCHOR_MISMATCH before the TPM sees it;
+// a pinned blob the TPM refuses to open means the boot state changed: ANCHOR_UNAVAILABLE, fail closed.
+export async function unsealAnchor(tpm: TpmClient, blob: SealedAnchorFile, pinnedName: Uint8Array, pcrs: PcrSelection): Promise<Uint8Array> {
+  const name = sealedObjectName(blob.public);
+  if (Buffer.compare(name, pinnedName) !== 0) {
+    throw new EdgesealError(
+      'ANCHOR_MISMATCH',
+      `sealed anchor blob: expected the object named ${Buffer.from(pinnedName).toString('hex')} (TPM NV pin), found ${Buffer.from(name).toString('hex')}: the blob on disk was replaced`,
+    );
+  }
+  try {
+    return await tpm.unsealWithPcrs({ public: blob.public, private: blob.private }, pcrs);
+  } catch (err) {
+    // TPM2_Unseal via PolicyPCR: POLICY_FAIL on the session, or PCR_CHANGED if PCRs moved mid-session
+    if (isTpmRc(err, 'TPM_RC_POLICY_FAIL') || isTpmRc(err, 'TPM_RC_PCR_CHANGED')) {
+      throw new EdgesealError(
+        'ANCHOR_UNAVAILABLE',
+        `anchor secret: expected PCRs ${pcrs.hash}:${pcrs.pcrs.join(',')} to match the sealed boot state, the TPM refused to unseal (${err.rcName}); trusting nothing`,
+        { cause: err },
+      );
+    }
+    if (isTpmRc(err, 'TPM_RC_INTEGRITY') || isTpmRc(err, 'TPM_RC_SIZE') || isTpmRc(err, 'TPM_RC_VALUE')) {
+      throw new EdgesealError('ANCHOR_MISMATCH', `sealed anchor blob: the TPM does not accept it as its own (${err.rcName})`, { cause: err });
+    }
+    throw err;
+  }
+}
