@@ -1,4 +1,7 @@
 import type { Command } from './command.js';
+import { verifyCommand } from './verify.js';
 
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  verifyCommand,
+];

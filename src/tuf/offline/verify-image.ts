@@ -6,7 +6,7 @@ import type { ListedTarget, TrustedMetadata, Verdict } from './types.js';
 export interface ImageEvidence {
   readonly targetName: string;
   readonly observed: { readonly length: number; readonly sha256: string };
-  readonly hardwareId: string;
+  readonly hardwareId?: string; // omitted: applicability is not checked (e.g. a lab bench verify)
   readonly now: Date; // re-checks expiry along the delegation path when the policy is 'enforce'
 }
 
@@ -32,7 +32,7 @@ function checkImage(trusted: TrustedMetadata, ev: ImageEvidence): ListedTarget {
   if (ev.observed.sha256.toLowerCase() !== expected.toLowerCase()) {
     throw new EdgesealError('DIGEST_MISMATCH', `${ev.targetName}: expected sha256 ${expected}, found ${ev.observed.sha256}`);
   }
-  if (!target.custom.hardwareIds.includes(ev.hardwareId)) {
+  if (ev.hardwareId !== undefined && !target.custom.hardwareIds.includes(ev.hardwareId)) {
     throw new EdgesealError('HARDWARE_MISMATCH', `${ev.targetName}: expected one of hardware ids [${target.custom.hardwareIds.join(', ')}], device is ${JSON.stringify(ev.hardwareId)}`);
   }
   return target;
@@ -45,9 +45,14 @@ export function verifyImage(trusted: TrustedMetadata, ev: ImageEvidence): Verdic
     const target = checkImage(trusted, ev);
     return { ok: true, target, keyids: target.signedBy.keyids, rootVersion: trusted.root.signed.version };
   } catch (err) {
-    const e = asEdgesealError(err);
-    return { ok: false, code: e.code, message: e.message };
+    return refusal(err);
   }
+}
+
+// Any thrown error as a refusing verdict (unknown errors become INTERNAL, never a crash).
+export function refusal(err: unknown): Verdict {
+  const e = asEdgesealError(err);
+  return { ok: false, code: e.code, message: e.message };
 }
 
 // Every target the metadata vouches for (top-level and delegated), as a lookup by name would resolve it.

@@ -1,0 +1,90 @@
+import { EdgesealError } from '../core/errors.js';
+import type { FileDigest } from '../io/file-digest.js';
+import { readCapped, readMetadataDir } from '../tuf/metadata-files.js';
+import { METADATA_MAX_LENGTH } from '../tuf/limits.js';
+import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
+import { refusal } from '../tuf/offline/verify-image.js';
+import type { ExpiryPolicy, Verdict } from '../tuf/offline/types.js';
+import { verifyInstalledImage } from '../tuf/verify-installed.js';
+import { EXIT, exitCodeFor, parseCommandArgs, required, type CliIo, type Command } from './command.js';
+
+const NAME = 'verify';
+
+function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date(); // the CLI is an adapter: the wall clock is read here, once
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) throw new EdgesealError('USAGE', `${NAME}: --now: expected an ISO 8601 time, found ${JSON.stringify(text)}`);
+  return d;
+}
+
+function parseExpiry(text: string | undefined): ExpiryPolicy {
+  if (text === undefined || text === 'enforce' || text === 'ignore') return text ?? 'enforce';
+  throw new EdgesealError('USAGE', `${NAME}: --expiry: expected enforce or ignore, found ${JSON.stringify(text)}`);
+}
+
+function describe(verdict: Verdict, observed: FileDigest | undefined): string[] {
+  if (!verdict.ok) return [`REFUSED [${verdict.code}] ${verdict.message}`];
+  const { target } = verdict;
+  const c = target.custom;
+  return [
+    `VERIFIED ${target.name}`,
+    `  version   ${c.version} (securityVersion ${c.securityVersion}, kind ${c.kind}${c.slot ? `, slot ${c.slot}` : ''})`,
+    `  hardware  ${c.hardwareIds.join(', ')}`,
+    `  sha256    ${observed?.sha256 ?? target.hashes.sha256} (${target.length} bytes)`,
+    `  signed by ${target.signedBy.role}: ${verdict.keyids.join(', ')}`,
+    `  root      version ${verdict.rootVersion}`,
+  ];
+}
+
+export const verifyCommand: Command = {
+  name: NAME,
+  summary: 'verify an installed image file against locally trusted TUF metadata (offline)',
+  usage: [
+    'verify --metadata DIR --target NAME --file PATH [--hardware-id ID] [--now ISO] [--initial-root FILE] [--expiry enforce|ignore] [--json]',
+    '',
+    '  --metadata DIR       device metadata cache (root.json, roots/N.root.json, …) or a published metadata/ dir',
+    '  --target NAME        TUF target name of the image, e.g. firmware/board-a/fw.bin',
+    '  --file PATH          the installed image to check (streamed; symlinks refused)',
+    '  --hardware-id ID     refuse images not built for this hardware id',
+    '  --now ISO            time to check expiry at (default: now)',
+    '  --initial-root FILE  pinned root to start the chain from (default: the oldest root in DIR)',
+    '  --expiry POLICY      enforce (default) or ignore expiry, e.g. for booting an installed image',
+    '  --json               print the verdict as JSON',
+    '',
+    'exit 0 only when verified; 1 with the refusal code otherwise.',
+  ].join('\n'),
+
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(NAME, argv, {
+      metadata: { type: 'string' },
+      target: { type: 'string' },
+      file: { type: 'string' },
+      'hardware-id': { type: 'string' },
+      now: { type: 'string' },
+      'initial-root': { type: 'string' },
+      expiry: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const dir = required(NAME, 'metadata', values.metadata);
+    const targetName = required(NAME, 'target', values.target);
+    const file = required(NAME, 'file', values.file);
+    const now = parseNow(values.now);
+    const expiry = parseExpiry(values.expiry);
+    const initialRootPath = values['initial-root'];
+    const initialRoot = initialRootPath ? await readCapped(initialRootPath, METADATA_MAX_LENGTH.root) : undefined;
+
+    let result: { verdict: Verdict; observed?: FileDigest };
+    try {
+      const files = await readMetadataDir(dir, initialRoot ? { initialRoot } : {});
+      const trusted = loadTrustedMetadata(files, { now, expiry });
+      const hardwareId = values['hardware-id'];
+      result = await verifyInstalledImage(trusted, { targetName, file, now, ...(hardwareId !== undefined ? { hardwareId } : {}) });
+    } catch (err) {
+      result = { verdict: refusal(err) };
+    }
+    const { verdict, observed } = result;
+    if (values.json) io.out(JSON.stringify({ ...verdict, ...(observed ? { observed } : {}) }, null, 2));
+    else for (const line of describe(verdict, observed)) io.out(line);
+    return verdict.ok ? EXIT.OK : exitCodeFor(verdict.code);
+  },
+};

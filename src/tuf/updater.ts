@@ -1,0 +1,119 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Updater, type Fetcher } from 'tuf-js';
+import { EdgesealError } from '../core/errors.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { DirFetcher } from './fetchers/dir-fetcher.js';
+import { HttpFetcher, type HttpFetcherOptions } from './fetchers/http-fetcher.js';
+import { MAX_DELEGATIONS, MAX_ROOT_ROTATIONS, METADATA_MAX_LENGTH } from './limits.js';
+import { fromTufError } from './tuf-errors.js';
+
+// Where updates come from: an HTTP(S) mirror or a local directory (USB stick, factory image),
+// both as URLs (file:// for directories).
+export interface UpdateSource {
+  readonly metadataUrl: string;
+  readonly targetBaseUrl?: string;
+  readonly http?: HttpFetcherOptions;
+}
+
+// A repository location as an operator writes it: an http(s) URL or a directory, holding metadata/ and targets/.
+export function sourceAt(location: string, http?: HttpFetcherOptions): UpdateSource {
+  const base = /^https?:\/\//.test(location) ? location.replace(/\/+$/, '') : pathToFileURL(location).href.replace(/\/+$/, '');
+  return { metadataUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, ...(http ? { http } : {}) };
+}
+
+export function fetcherFor(source: UpdateSource): Fetcher {
+  if (source.metadataUrl.startsWith('file:')) {
+    const urls = [source.metadataUrl, ...(source.targetBaseUrl ? [source.targetBaseUrl] : [])];
+    if (!urls.every((u) => u.startsWith('file:'))) throw new EdgesealError('USAGE', 'expected metadata and targets both on a directory or both on http(s)');
+    return new DirFetcher(urls.map((u) => fileURLToPath(u)));
+  }
+  return new HttpFetcher(source.http);
+}
+
+export interface DeviceUpdaterOptions {
+  readonly metadataDir: string; // must hold a trusted root.json
+  readonly targetDir?: string;
+  readonly source: UpdateSource;
+  readonly keepRootHistory?: boolean; // copy each accepted root to <metadataDir>/roots/N.root.json
+}
+
+export interface DeviceUpdater {
+  readonly updater: Updater;
+  // Runs the TUF client workflow (5.3–5.6); tuf-js errors come out as coded EdgesealErrors.
+  refresh(): Promise<void>;
+}
+
+// The one place a tuf-js Updater is built, for the agent and for `edgeseal tuf-client` alike, so the
+// conformance suite exercises exactly the fetchers and size caps the device runs with.
+export function createDeviceUpdater(opts: DeviceUpdaterOptions): DeviceUpdater {
+  const recorded = new Map<number, Buffer>();
+  const base = fetcherFor(opts.source);
+  // Remembers the bytes of every N.root.json fetched, so the ones tuf-js accepts can join the history.
+  const fetcher: Fetcher = opts.keepRootHistory
+    ? {
+        downloadFile: (url, max, handler) => base.downloadFile(url, max, handler),
+        downloadBytes: async (url, max) => {
+          const bytes = await base.downloadBytes(url, max);
+          const m = /\/(\d+)\.root\.json$/.exec(url);
+          if (m) recorded.set(Number(m[1]), bytes);
+          return bytes;
+        },
+      }
+    : base;
+  let updater: Updater;
+  try {
+    updater = new Updater({
+      metadataDir: opts.metadataDir,
+      metadataBaseUrl: opts.source.metadataUrl,
+      ...(opts.targetDir ? { targetDir: opts.targetDir } : {}),
+      ...(opts.source.targetBaseUrl ? { targetBaseUrl: opts.source.targetBaseUrl } : {}),
+      fetcher,
+      config: {
+        maxRootRotations: MAX_ROOT_ROTATIONS,
+        maxDelegations: MAX_DELEGATIONS,
+        rootMaxLength: METADATA_MAX_LENGTH.root,
+        timestampMaxLength: METADATA_MAX_LENGTH.timestamp,
+        snapshotMaxLength: METADATA_MAX_LENGTH.snapshot,
+        targetsMaxLength: METADATA_MAX_LENGTH.targets,
+      },
+    });
+  } catch (err) {
+    throw fromTufError(err);
+  }
+  return {
+    updater,
+    refresh: async () => {
+      try {
+        await updater.refresh();
+      } catch (err) {
+        throw fromTufError(err);
+      } finally {
+        if (opts.keepRootHistory) await recordRoots(opts.metadataDir, recorded);
+      }
+    },
+  };
+}
+
+// Persists the roots tuf-js accepted: every fetched version up to the one now in root.json.
+async function recordRoots(metadataDir: string, recorded: ReadonlyMap<number, Buffer>): Promise<void> {
+  const current = await readFile(join(metadataDir, 'root.json'));
+  const version = (JSON.parse(current.toString('utf8')) as { signed?: { version?: unknown } }).signed?.version;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    throw new EdgesealError('MALFORMED_METADATA', `${metadataDir}/root.json: expected a root with a positive version, found ${String(version)}`);
+  }
+  const dir = join(metadataDir, 'roots');
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, `${version}.root.json`), current);
+  for (const [v, bytes] of recorded) {
+    if (v < version) await writeFileAtomic(join(dir, `${v}.root.json`), bytes);
+  }
+}
+
+// Initialises a metadata dir with a trusted root (what `tuf-client init` and provisioning do).
+export async function initMetadataDir(metadataDir: string, trustedRoot: Uint8Array, keepRootHistory = false): Promise<void> {
+  await mkdir(metadataDir, { recursive: true });
+  await writeFileAtomic(join(metadataDir, 'root.json'), trustedRoot);
+  if (keepRootHistory) await recordRoots(metadataDir, new Map());
+}

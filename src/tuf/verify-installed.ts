@@ -1,0 +1,33 @@
+import { isEdgesealError } from '../core/errors.js';
+import { digestFile, type FileDigest } from '../io/file-digest.js';
+import { findTarget, refusal, verifyImage } from './offline/verify-image.js';
+import type { TrustedMetadata, Verdict } from './offline/types.js';
+
+export interface InstalledImage {
+  readonly targetName: string;
+  readonly file: string;
+  readonly hardwareId?: string;
+  readonly now: Date;
+}
+
+// Verifies an installed image file against trusted metadata: the signed length caps the read (a
+// file longer than signed is refused without hashing all of it), then the pure verifyImage decides.
+export async function verifyInstalledImage(trusted: TrustedMetadata, img: InstalledImage): Promise<{ verdict: Verdict; observed?: FileDigest }> {
+  let expectedLength: number;
+  try {
+    expectedLength = findTarget(trusted, img.targetName, img.now).length;
+  } catch (err) {
+    return { verdict: refusal(err) };
+  }
+  let observed: FileDigest;
+  try {
+    observed = await digestFile(img.file, { maxLength: expectedLength });
+  } catch (err) {
+    if (isEdgesealError(err, 'OVERSIZED')) {
+      return { verdict: { ok: false, code: 'LENGTH_MISMATCH', message: `${img.targetName}: expected ${expectedLength} bytes, found a longer file (${err.message})` } };
+    }
+    return { verdict: refusal(err) };
+  }
+  const verdict = verifyImage(trusted, { targetName: img.targetName, observed, now: img.now, ...(img.hardwareId !== undefined ? { hardwareId: img.hardwareId } : {}) });
+  return { verdict, observed };
+}
