@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { EdgesealError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { isSlotId, type SlotId } from './slot.js';
+import type { TargetRef } from './target-path.js';
+
+// The persisted install state. Every transition is one atomic write; a state names what is known to
+// be durably done (downloaded, verified, staged) or what has been decided (committed, rolled-back,
+// abandoned) and may still need its idempotent clean-up after a crash.
+export const INSTALL_STATES = ['idle', 'downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying', 'committed', 'rolled-back', 'abandoned'] as const;
+export type InstallState = (typeof INSTALL_STATES)[number];
+
+export interface InstallTarget extends TargetRef {
+  readonly version: string;
+  readonly securityVersion: number;
+}
+
+export interface InstallRecord {
+  readonly target: InstallTarget;
+  readonly fromSlot: SlotId; // the verified slot the device ran when the install began
+  readonly toSlot: SlotId; // the slot being written
+  readonly floorsRaised: boolean;
+  readonly outcome?: { readonly code: ErrorCode; readonly message: string };
+}
+
+export interface InstallJournal {
+  readonly seq: number; // +1 per transition, so observers can order them
+  readonly state: InstallState;
+  readonly install: InstallRecord | null;
+}
+
+export const IDLE: InstallJournal = { seq: 0, state: 'idle', install: null };
+
+function bad(path: string, what: string, raw: unknown): EdgesealError {
+  return new EdgesealError('STORAGE_ERROR', `install journal ${path}: expected ${what}, found ${JSON.stringify(raw)}`);
+}
+
+function parseTarget(path: string, t: unknown): InstallTarget {
+  const r = (t ?? {}) as Record<string, unknown>;
+  const ok =
+    typeof r.name === 'string' &&
+    typeof r.sha256 === 'string' &&
+    typeof r.version === 'string' &&
+    Number.isSafeInteger(r.length) &&
+    Number.isSafeInteger(r.securityVersion);
+  if (!ok) throw bad(path, 'a target {name, length, sha256, version, securityVersion}', t);
+  return { name: r.name as string, length: r.length as number, sha256: r.sha256 as string, version: r.version as string, securityVersion: r.securityVersion as number };
+}
+
+function parseRecord(path: string, rec: unknown): InstallRecord {
+  const r = (rec ?? {}) as Record<string, unknown>;
+  if (!isSlotId(r.fromSlot) || !isSlotId(r.toSlot) || r.fromSlot === r.toSlot || typeof r.floorsRaised !== 'boolean') {
+    throw bad(path, 'an install record with two different slots', rec);
+  }
+  const o = r.outcome as Record<string, unknown> | undefined;
+  if (o !== undefined && (!ERROR_CODES.includes(o.code as ErrorCode) || typeof o.message !== 'string')) throw bad(path, 'an outcome {code, message}', o);
+  return {
+    target: parseTarget(path, r.target),
+    fromSlot: r.fromSlot,
+    toSlot: r.toSlot,
+    floorsRaised: r.floorsRaised,
+    ...(o ? { outcome: { code: o.code as ErrorCode, message: o.message as string } } : {}),
+  };
+}
+
+// Reads the journal; a device that never installed anything has none and is idle.
+export async function readJournal(path: string): Promise<InstallJournal> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return IDLE;
+    throw new EdgesealError('STORAGE_ERROR', `install journal ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new EdgesealError('STORAGE_ERROR', `install journal ${path}: expected JSON, found a parse error: ${(err as Error).message}`, { cause: err });
+  }
+  const j = (raw ?? {}) as Record<string, unknown>;
+  if (!INSTALL_STATES.includes(j.state as InstallState) || !Number.isSafeInteger(j.seq)) throw bad(path, 'a {seq, state, install} journal', raw);
+  const state = j.state as InstallState;
+  if (state === 'idle') return { seq: j.seq as number, state, install: null };
+  return { seq: j.seq as number, state, install: parseRecord(path, j.install) };
+}
+
+export function writeJournal(path: string, journal: InstallJournal): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(journal, null, 2)}\n`);
+}

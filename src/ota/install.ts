@@ -1,0 +1,211 @@
+import { access, rm } from 'node:fs/promises';
+import { EdgesealError, isEdgesealError, type ErrorCode } from '../core/errors.js';
+import type { BootSelector } from './boot-selector.js';
+import type { DownloadSource } from './download-source.js';
+import { fetchToPart, verifyPart, type DownloadRequest } from './download.js';
+import { readJournal, writeJournal, type InstallJournal, type InstallRecord, type InstallState, type InstallTarget } from './install-journal.js';
+import { otherSlot, type SlotBackend } from './slot.js';
+import { partPath } from './target-path.js';
+
+// The crash-safe install state machine:
+//   idle → downloading → downloaded → verified → staging → staged → trying → committed | rolled-back
+//   (any step before the trial boot → abandoned when the image proves bad)
+// Each state is written (atomically) only after its side effect is durable, or — for the decisions
+// committed / rolled-back / abandoned — before an idempotent clean-up that resume() repeats after a
+// crash. The bootloader's fallback slot is only ever the slot the install started from or, after a
+// passing boot check, the staged and re-verified new slot; TPM floors go up only after that commit.
+
+export type BootCheckResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+// What the caller (the agent) must do next: nothing, reboot into the slot the bootloader will pick,
+// or run the boot check of the trial slot it is running and pass the result to confirmBoot().
+export type NextStep = 'none' | 'reboot' | 'boot-check';
+
+export interface InstallStep {
+  readonly journal: InstallJournal;
+  readonly next: NextStep;
+}
+
+export interface InstallerDeps {
+  readonly journalPath: string;
+  readonly stagingDir: string;
+  readonly source: DownloadSource;
+  readonly slots: SlotBackend;
+  readonly selector: BootSelector;
+  // raises the TPM floors to the committed image (trust layer's raiseFloor); must be idempotent
+  readonly raiseFloors: (target: InstallTarget) => Promise<void>;
+  readonly tries?: number; // trial boots armed for the new slot (default 1)
+  readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'attempts' | 'retryDelayMs'>;
+  readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
+}
+
+// Errors that prove the image or the slot wrong: retrying cannot help, so the install is abandoned.
+// Anything else (network, storage) keeps the journal where it is for resume().
+const DEFINITIVE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DIGEST_MISMATCH', 'LENGTH_MISMATCH', 'OVERSIZED', 'INSUFFICIENT_SPACE', 'UNSAFE_PATH', 'MALFORMED_METADATA']);
+const IN_FLIGHT: ReadonlySet<InstallState> = new Set<InstallState>(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying']);
+
+export class Installer {
+  private journal: InstallJournal | undefined;
+
+  constructor(private readonly deps: InstallerDeps) {}
+
+  async current(): Promise<InstallJournal> {
+    this.journal = await readJournal(this.deps.journalPath);
+    return this.journal;
+  }
+
+  // Starts installing `target` into the inactive slot; runs until the trial boot is armed.
+  async install(target: InstallTarget): Promise<InstallStep> {
+    const j = await this.current();
+    if (IN_FLIGHT.has(j.state) || (j.state === 'committed' && !j.install?.floorsRaised)) {
+      throw new EdgesealError('INSTALL_FAILED', `expected no install in progress, found ${j.install?.target.name ?? '?'} in state ${j.state} (resume it first)`);
+    }
+    const s = await this.deps.selector.state();
+    if (s.active !== s.good || (s.trySlot !== null && s.tryCount > 0)) {
+      throw new EdgesealError('INSTALL_FAILED', `expected to run the committed slot with no trial armed, found ${JSON.stringify(s)}`);
+    }
+    if (s.trySlot !== null) await this.deps.selector.clearTry(); // a spent trial left by a bootloader
+    await this.transition('downloading', { target, fromSlot: s.active, toSlot: otherSlot(s.active), floorsRaised: false });
+    return this.advance();
+  }
+
+  // After a start or a crash: continues an install in flight, or finishes a decided one's clean-up.
+  async resume(): Promise<InstallStep> {
+    const j = await this.current();
+    if (j.state === 'idle') return { journal: j, next: 'none' };
+    if (j.state === 'committed') return this.finishCommit();
+    if (j.state === 'rolled-back') return this.finishRollback();
+    if (j.state === 'abandoned') return this.finishAbandon();
+    return this.advance();
+  }
+
+  // On the trial boot: the boot check of the new slot passed → commit (mark good, then raise floors);
+  // it failed → roll back to the slot the install started from.
+  async confirmBoot(result: BootCheckResult): Promise<InstallStep> {
+    await this.current();
+    const rec = await this.record('trying');
+    const active = await this.deps.selector.active();
+    if (active !== rec.toSlot) {
+      throw new EdgesealError('INSTALL_FAILED', `expected to run trial slot ${rec.toSlot}, found slot ${active} (call resume())`);
+    }
+    if (!result.ok) return this.rollBack(result.code, `boot check of slot ${rec.toSlot} failed: ${result.message}`);
+    await this.transition('committed', { ...rec, floorsRaised: false });
+    return this.finishCommit();
+  }
+
+  // Gives up an install before its trial boot (operator cancel, shutdown policy).
+  async abandon(code: ErrorCode, message: string): Promise<InstallStep> {
+    const j = await this.current();
+    if (!IN_FLIGHT.has(j.state) || !j.install) throw new EdgesealError('INSTALL_FAILED', `expected an install in progress, found state ${j.state}`);
+    if (j.state === 'trying' && (await this.deps.selector.active()) === j.install.toSlot) {
+      throw new EdgesealError('INSTALL_FAILED', `slot ${j.install.toSlot} is on its trial boot: confirm or roll it back instead`);
+    }
+    await this.transition('abandoned', { ...j.install, outcome: { code, message } });
+    return this.finishAbandon();
+  }
+
+  private async advance(): Promise<InstallStep> {
+    for (;;) {
+      const j = this.journal as InstallJournal;
+      const rec = j.install as InstallRecord;
+      const part = partPath(this.deps.stagingDir, rec.target);
+      try {
+        switch (j.state) {
+          case 'downloading':
+            await fetchToPart({ ...this.deps.download, source: this.deps.source, target: rec.target, stagingDir: this.deps.stagingDir });
+            await this.transition('downloaded', rec);
+            break;
+          case 'downloaded':
+            if (!(await exists(part))) await this.transition('downloading', rec);
+            else await verifyPart(part, rec.target).then(() => this.transition('verified', rec));
+            break;
+          case 'verified':
+            await this.transition('staging', rec);
+            break;
+          case 'staging':
+            // a torn slot from a crash mid-write is simply written again from the verified .part
+            if (!(await exists(part))) await this.transition('downloading', rec);
+            else await this.deps.slots.stage(rec.toSlot, part, rec.target).then(() => this.transition('staged', rec));
+            break;
+          case 'staged':
+            await rm(part, { force: true });
+            await this.transition('trying', rec);
+            break;
+          case 'trying':
+            return await this.settleTrial(rec);
+          default:
+            throw new EdgesealError('INTERNAL', `install: no step from state ${j.state}`);
+        }
+      } catch (err) {
+        if (!isEdgesealError(err) || !DEFINITIVE.has(err.code)) throw err;
+        await this.transition('abandoned', { ...rec, outcome: { code: err.code, message: err.message } });
+        return this.finishAbandon();
+      }
+    }
+  }
+
+  // Reads the bootloader's state to tell "trial not armed yet", "armed, awaiting reboot", "running the
+  // trial" and "the trial was spent and the bootloader fell back" apart (see BootState's rule).
+  private async settleTrial(rec: InstallRecord): Promise<InstallStep> {
+    const s = await this.deps.selector.state();
+    const journal = this.journal as InstallJournal;
+    if (s.active === rec.toSlot) return { journal, next: 'boot-check' };
+    if (s.trySlot === rec.toSlot && s.tryCount > 0) return { journal, next: 'reboot' };
+    if (s.trySlot === rec.toSlot) return this.rollBack('INSTALL_FAILED', `slot ${rec.toSlot} did not confirm its trial boot; the bootloader fell back to slot ${s.active}`);
+    await this.deps.selector.setTryOnce(rec.toSlot, this.deps.tries ?? 1);
+    return { journal, next: 'reboot' };
+  }
+
+  private async rollBack(code: ErrorCode, message: string): Promise<InstallStep> {
+    await this.transition('rolled-back', { ...(this.journal?.install as InstallRecord), outcome: { code, message } });
+    return this.finishRollback();
+  }
+
+  // Commit: the new slot becomes the fallback first, and only then do the TPM floors go up (P3), so a
+  // crash in between leaves floors that the old slot still satisfies.
+  private async finishCommit(): Promise<InstallStep> {
+    const rec = await this.record('committed');
+    const s = await this.deps.selector.state();
+    if (s.good !== rec.toSlot || s.trySlot !== null) await this.deps.selector.markGood(rec.toSlot);
+    if (!rec.floorsRaised) {
+      await this.deps.raiseFloors(rec.target);
+      await this.transition('committed', { ...rec, floorsRaised: true });
+    }
+    return { journal: this.journal as InstallJournal, next: s.active === rec.toSlot ? 'none' : 'reboot' };
+  }
+
+  private async finishRollback(): Promise<InstallStep> {
+    const rec = await this.record('rolled-back');
+    const s = await this.deps.selector.state();
+    if (s.good !== rec.fromSlot || s.trySlot !== null) await this.deps.selector.markGood(rec.fromSlot);
+    return { journal: this.journal as InstallJournal, next: s.active === rec.fromSlot ? 'none' : 'reboot' };
+  }
+
+  private async finishAbandon(): Promise<InstallStep> {
+    const rec = await this.record('abandoned');
+    const s = await this.deps.selector.state();
+    if (s.trySlot === rec.toSlot) await this.deps.selector.clearTry();
+    await rm(partPath(this.deps.stagingDir, rec.target), { force: true });
+    return { journal: this.journal as InstallJournal, next: 'none' };
+  }
+
+  private async record(state: InstallState): Promise<InstallRecord> {
+    const j = this.journal ?? (await this.current());
+    if (j.state !== state || !j.install) throw new EdgesealError('INSTALL_FAILED', `expected install state ${state}, found ${j.state}`);
+    return j.install;
+  }
+
+  private async transition(state: InstallState, install: InstallRecord): Promise<void> {
+    const next: InstallJournal = { seq: (this.journal?.seq ?? 0) + 1, state, install };
+    await writeJournal(this.deps.journalPath, next);
+    this.journal = next;
+    this.deps.onTransition?.(next);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,169 @@
+import { expect } from 'chai';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
+import { BlockSlotBackend } from '../../src/ota/slot-block.js';
+import type { InstallJournal } from '../../src/ota/install-journal.js';
+import { readJournal } from '../../src/ota/install-journal.js';
+import { expectCodeAsync } from '../helpers/expect-code.js';
+import { buildInstaller, readFloor, setupDevice, V1_TARGET, V2, V2_TARGET, type RigPaths } from './install-rig.js';
+
+async function device(published?: Uint8Array): Promise<RigPaths> {
+  return setupDevice(await mkdtemp(join(tmpdir(), 'es-install-')), published);
+}
+
+describe('Installer (install state machine)', () => {
+  it('walks idle → … → trying, arms one trial boot of the other slot and drops the .part', async () => {
+    const p = await device();
+    const seen: InstallJournal[] = [];
+    const step = await buildInstaller(p, { onTransition: (j) => seen.push(j) }).install(V2_TARGET);
+    expect(step.next).to.equal('reboot');
+    expect(seen.map((j) => j.state)).to.deep.equal(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying']);
+    expect(seen.map((j) => j.seq)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(step.journal.install).to.deep.include({ fromSlot: 'A', toSlot: 'B', floorsRaised: false });
+    expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: 'B', tryCount: 1 });
+    expect(await new BlockSlotBackend(p.devices).measure('B', V2.length)).to.deep.equal({ length: V2_TARGET.length, sha256: V2_TARGET.sha256 });
+    expect(await readdir(p.staging)).to.deep.equal([]);
+    expect(await readJournal(p.journal)).to.deep.equal(step.journal);
+  });
+
+  it('commits a trial boot whose check passes: marks the slot good, then raises the floors', async () => {
+    const p = await device();
+    const calls: string[] = [];
+    const installer = buildInstaller(p, {}, (parts) => ({
+      ...parts,
+      selector: Object.assign(Object.create(parts.selector) as typeof parts.selector, {
+        markGood: async (s: 'A' | 'B') => {
+          calls.push(`markGood ${s}`);
+          await parts.selector.markGood(s);
+        },
+      }),
+      raiseFloors: async (t) => {
+        calls.push(`raiseFloors ${t.securityVersion}`);
+        await parts.raiseFloors(t);
+      },
+    }));
+    await installer.install(V2_TARGET);
+    expect(await new FileBootSelector(p.boot).simulateBoot()).to.equal('B');
+    expect((await installer.resume()).next).to.equal('boot-check');
+    expect(await readFloor(p)).to.equal(1);
+    const step = await installer.confirmBoot({ ok: true });
+    expect(step).to.deep.include({ next: 'none' });
+    expect(step.journal).to.deep.include({ state: 'committed' });
+    expect(step.journal.install?.floorsRaised).to.be.true;
+    expect(calls).to.deep.equal(['markGood B', 'raiseFloors 2']);
+    expect(await readFloor(p)).to.equal(2);
+    expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'B', good: 'B', trySlot: null, tryCount: 0 });
+    expect((await installer.resume()).next).to.equal('none');
+  });
+
+  it('rolls back when the boot check of the trial slot fails, and keeps the floors', async () => {
+    const p = await device();
+    const installer = buildInstaller(p);
+    await installer.install(V2_TARGET);
+    const boot = new FileBootSelector(p.boot);
+    await boot.simulateBoot();
+    const step = await installer.confirmBoot({ ok: false, code: 'DIGEST_MISMATCH', message: 'slot B changed' });
+    expect(step.next).to.equal('reboot');
+    expect(step.journal).to.deep.include({ state: 'rolled-back' });
+    expect(step.journal.install?.outcome).to.deep.equal({ code: 'DIGEST_MISMATCH', message: 'boot check of slot B failed: slot B changed' });
+    expect(await boot.simulateBoot()).to.equal('A');
+    expect((await installer.resume()).next).to.equal('none');
+    expect(await readFloor(p)).to.equal(1);
+  });
+
+  it('rolls back when the trial was spent without a confirmation (the bootloader fell back)', async () => {
+    const p = await device();
+    const installer = buildInstaller(p);
+    await installer.install(V2_TARGET);
+    const boot = new FileBootSelector(p.boot);
+    await boot.simulateBoot(); // trial boot hangs before the agent runs …
+    await boot.simulateBoot(); // … the watchdog reboots, the bootloader falls back
+    const step = await installer.resume();
+    expect(step).to.deep.include({ next: 'none' });
+    expect(step.journal.state).to.equal('rolled-back');
+    expect(step.journal.install?.outcome?.code).to.equal('INSTALL_FAILED');
+    expect(await boot.state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+  });
+
+  it('abandons a tampered image before it reaches the boot selector', async () => {
+    const evil = Buffer.from(V2);
+    evil[1000] ^= 0xff;
+    const p = await device(evil);
+    const step = await buildInstaller(p).install(V2_TARGET);
+    expect(step).to.deep.include({ next: 'none' });
+    expect(step.journal.state).to.equal('abandoned');
+    expect(step.journal.install?.outcome?.code).to.equal('DIGEST_MISMATCH');
+    expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+    expect(await readdir(p.staging)).to.deep.equal([]);
+  });
+
+  it('keeps the journal at downloading when the source fails, and resume() continues later', async () => {
+    const p = await device();
+    const installer = buildInstaller(p, { source: { kind: 'dir', path: join(p.dir, 'stick-not-inserted') } });
+    await expectCodeAsync(() => installer.install(V2_TARGET), 'FETCH_FAILED');
+    expect((await readJournal(p.journal)).state).to.equal('downloading');
+    await expectCodeAsync(() => buildInstaller(p).install(V2_TARGET), 'INSTALL_FAILED');
+    expect((await buildInstaller(p).resume()).next).to.equal('reboot');
+  });
+
+  it('goes back to downloading when the verified .part vanished before staging', async () => {
+    const p = await device();
+    await writeFile(p.journal, JSON.stringify({ seq: 3, state: 'staging', install: { target: V2_TARGET, fromSlot: 'A', toSlot: 'B', floorsRaised: false } }));
+    const seen: string[] = [];
+    const step = await buildInstaller(p, { onTransition: (j) => seen.push(j.state) }).resume();
+    expect(seen).to.deep.equal(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying']);
+    expect(step.next).to.equal('reboot');
+  });
+
+  it('abandon() before the reboot disarms the trial; refuses during the trial boot', async () => {
+    const p = await device();
+    const installer = buildInstaller(p);
+    await installer.install(V2_TARGET);
+    const step = await installer.abandon('GATE_REFUSED', 'operator cancelled');
+    expect(step.journal).to.deep.include({ state: 'abandoned' });
+    expect(await new FileBootSelector(p.boot).state()).to.include({ trySlot: null, good: 'A' });
+    await expectCodeAsync(() => installer.abandon('GATE_REFUSED', 'again'), 'INSTALL_FAILED');
+
+    await installer.install(V2_TARGET);
+    await new FileBootSelector(p.boot).simulateBoot();
+    await expectCodeAsync(() => installer.abandon('GATE_REFUSED', 'too late'), 'INSTALL_FAILED');
+  });
+
+  it('refuses confirmBoot without a trial, and install() while running an unconfirmed trial', async () => {
+    const p = await device();
+    const installer = buildInstaller(p);
+    await expectCodeAsync(() => installer.confirmBoot({ ok: true }), 'INSTALL_FAILED');
+    await installer.install(V2_TARGET);
+    await expectCodeAsync(() => installer.confirmBoot({ ok: true }), 'INSTALL_FAILED'); // still on A
+    await new FileBootSelector(p.boot).markGood('A');
+    await writeFile(p.journal, JSON.stringify({ seq: 9, state: 'idle', install: null }));
+    await new FileBootSelector(p.boot).setTryOnce('B');
+    await new FileBootSelector(p.boot).simulateBoot();
+    await expectCodeAsync(() => installer.install(V2_TARGET), 'INSTALL_FAILED');
+  });
+
+  it('installs back and forth: A → B committed, then B → A', async () => {
+    const p = await device();
+    const installer = buildInstaller(p);
+    const boot = new FileBootSelector(p.boot);
+    await installer.install(V2_TARGET);
+    await boot.simulateBoot();
+    await installer.confirmBoot({ ok: true });
+    const v3 = { ...V2_TARGET, version: '3.0.0' };
+    const step = await installer.install(v3);
+    expect(step.journal.install).to.deep.include({ fromSlot: 'B', toSlot: 'A' });
+    expect(await boot.state()).to.deep.equal({ active: 'B', good: 'B', trySlot: 'A', tryCount: 1 });
+    expect(step.journal.seq).to.be.greaterThan(8);
+  });
+
+  it('reports STORAGE_ERROR for a journal that is not ours, and treats a missing one as idle', async () => {
+    const p = await device();
+    expect((await buildInstaller(p).resume()).journal).to.deep.equal({ seq: 0, state: 'idle', install: null });
+    for (const bad of ['{', '{"seq":1,"state":"flying","install":null}', JSON.stringify({ seq: 1, state: 'trying', install: { target: V1_TARGET, fromSlot: 'A', toSlot: 'A', floorsRaised: false } })]) {
+      await writeFile(p.journal, bad);
+      await expectCodeAsync(() => buildInstaller(p).resume(), 'STORAGE_ERROR');
+    }
+  });
+});
