@@ -39,6 +39,7 @@ export interface RunnerOptions {
 }
 
 const MAX_SESSIONS = 3;
+const TPM_ST_RSP_COMMAND = 0x00c4;
 
 function marshalAuth(w: TpmWriter, auth: Auth): void {
   if (auth.kind === 'password') {
@@ -73,7 +74,13 @@ export function parseResponse(spec: CommandSpec, rsp: Uint8Array): CommandResult
   const size = r.u32('responseSize');
   const rc = r.u32('responseCode');
   if (size !== rsp.length) throw r.malformed(`responseSize says ${size} bytes, received ${rsp.length}`);
-  if (rc !== 0) throw new TpmResponseError(spec.cc, rc);
+  if (rc !== 0) {
+    // an error response is a bare TPM_ST_NO_SESSIONS header (Part 1 §18.10; TPM_RC_BAD_TAG answers
+    // with the TPM 1.2 tag 0x00C4); anything else is not a TPM talking
+    if (size !== 10) throw r.malformed(`error response 0x${rc.toString(16)}: expected 10 bytes, found ${size}`);
+    if (tag !== TPM_ST.NO_SESSIONS && tag !== TPM_ST_RSP_COMMAND) throw r.malformed(`error response tag: expected 0x8001, found 0x${tag.toString(16)}`);
+    throw new TpmResponseError(spec.cc, rc);
+  }
   const nAuths = spec.auths?.length ?? 0;
   const expectedTag = nAuths ? TPM_ST.SESSIONS : TPM_ST.NO_SESSIONS;
   if (tag !== expectedTag) throw r.malformed(`tag: expected 0x${expectedTag.toString(16)}, found 0x${tag.toString(16)}`);
