@@ -93,7 +93,7 @@ export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date)
 function notFound(trusted: TrustedMetadata, name: string): EdgesealError {
   for (const [roleName, role] of trusted.roles) {
     if (roleName !== 'targets' && role.md.signed.targets[name]) {
-      return new EdgesealError('DELEGATION_VIOLATION', `target ${JSON.stringify(name)} is listed by role ${roleName}, which is not delegated that path`);
+      return new EdgesealError('DELEGATION_VIOLATION', `target ${JSON.stringify(name)} is listed by role ${roleName}, which is not trusted for that path (outside its delegated patterns, or behind a terminating delegation)`);
     }
   }
   return new EdgesealError('UNKNOWN_TARGET', `expected a target named ${JSON.stringify(name)} in trusted metadata, found none`);
