@@ -1,0 +1,111 @@
+import { EdgesealError } from '../core/errors.js';
+import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
+import { Fields } from './fields.js';
+
+// The agent's configuration (default /etc/edgeseal/config.json). README documents every field.
+export interface ImageConfig {
+  readonly target: string; // TUF target name
+  readonly path: string; // installed file or block device
+  readonly kind: ImageKind;
+}
+
+export type OnFailure = 'refuse' | 'fallback' | 'report-only';
+
+export interface AgentConfig {
+  readonly deviceId: string;
+  readonly fleet: string;
+  readonly hardwareId: string;
+  readonly stateDir: string;
+  readonly tpm: { readonly device?: string; readonly swtpm?: string; readonly measurePcr: number };
+  readonly images: readonly ImageConfig[];
+  readonly onFailure: OnFailure;
+  readonly expiryAtBoot: 'enforce' | 'ignore';
+  readonly update: {
+    readonly source?: string; // URL or directory of a published TUF repository
+    readonly schedule?: string; // cron expression
+    readonly jitterSeconds: number;
+    readonly allowDowngrade: boolean;
+    readonly maxTargetBytes: number;
+    readonly slots?: { readonly a: string; readonly b: string };
+    readonly bootSelector?: { readonly file: string };
+    readonly maxTries: number;
+  };
+  readonly revocation: {
+    readonly schedule?: string;
+    readonly graceDays: number;
+    readonly onNever: 'require' | 'allow';
+  };
+  readonly telemetry: {
+    readonly broker?: string; // mqtt(s)://host:port; unset → embedded loopback broker
+    readonly prefix: string;
+    readonly username?: string;
+    readonly password?: string;
+    readonly ca?: string;
+    readonly cert?: string;
+    readonly key?: string;
+    readonly metricsSchedule: string;
+    readonly outboxMaxBytes: number;
+  };
+  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+const ID = /^[A-Za-z0-9._-]{1,64}$/;
+const SWTPM = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const ABS = /^\//;
+
+// Validates raw JSON into an AgentConfig, reporting every bad field at once as CONFIG_INVALID.
+export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new EdgesealError('CONFIG_INVALID', `${origin}: expected a JSON object, found ${JSON.stringify(raw)}`);
+  }
+  const f = new Fields(raw as Record<string, unknown>);
+  const id = { pattern: ID, describe: 'letters, digits, . _ - (1–64)' };
+  const abs = { pattern: ABS, describe: 'an absolute path' };
+  const config: AgentConfig = {
+    deviceId: f.string('deviceId', id),
+    fleet: f.string('fleet', { ...id, default: 'default' }),
+    hardwareId: f.string('hardwareId', id),
+    stateDir: f.string('stateDir', { ...abs, default: '/var/lib/edgeseal' }),
+    tpm: {
+      device: f.optionalString('tpm.device', abs),
+      swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
+      measurePcr: f.int('tpm.measurePcr', { default: 23, min: 0, max: 23 }),
+    },
+    images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.string(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),
+    onFailure: f.oneOf('onFailure', ['refuse', 'fallback', 'report-only'] as const, 'refuse'),
+    expiryAtBoot: f.oneOf('expiryAtBoot', ['enforce', 'ignore'] as const, 'ignore'),
+    update: {
+      source: f.optionalString('update.source'),
+      schedule: f.optionalString('update.schedule'),
+      jitterSeconds: f.int('update.jitterSeconds', { default: 300, min: 0, max: 86400 }),
+      allowDowngrade: f.bool('update.allowDowngrade', false),
+      maxTargetBytes: f.int('update.maxTargetBytes', { default: 8 * 1024 ** 3, min: 1 }),
+      slots: f.has('update.slots') ? { a: f.string('update.slots.a', abs), b: f.string('update.slots.b', abs) } : undefined,
+      bootSelector: f.has('update.bootSelector') ? { file: f.string('update.bootSelector.file', abs) } : undefined,
+      maxTries: f.int('update.maxTries', { default: 1, min: 1, max: 10 }),
+    },
+    revocation: {
+      schedule: f.optionalString('revocation.schedule'),
+      graceDays: f.int('revocation.graceDays', { default: 7, min: 0, max: 365 }),
+      onNever: f.oneOf('revocation.onNever', ['require', 'allow'] as const, 'allow'),
+    },
+    telemetry: {
+      broker: f.optionalString('telemetry.broker', { pattern: /^(mqtts?|wss?):\/\/[^\s]+$/, describe: 'a URL like mqtt://host:1883 or mqtts://host:8883' }),
+      prefix: f.string('telemetry.prefix', { default: 'edgeseal', pattern: /^[^#+\s]+$/, describe: 'an MQTT topic prefix without wildcards' }),
+      username: f.optionalString('telemetry.username'),
+      password: f.optionalString('telemetry.password'),
+      ca: f.optionalString('telemetry.ca', abs),
+      cert: f.optionalString('telemetry.cert', abs),
+      key: f.optionalString('telemetry.key', abs),
+      metricsSchedule: f.string('telemetry.metricsSchedule', { default: '*/5 * * * *' }),
+      outboxMaxBytes: f.int('telemetry.outboxMaxBytes', { default: 16 * 1024 ** 2, min: 64 * 1024 }),
+    },
+    logLevel: f.oneOf('logLevel', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+  };
+  if (config.tpm.device && config.tpm.swtpm) f.problems.push('tpm: expected either tpm.device or tpm.swtpm, found both');
+  if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) f.problems.push('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
+  if (f.problems.length) {
+    throw new EdgesealError('CONFIG_INVALID', `${origin} has ${f.problems.length} invalid field(s):\n  - ${f.problems.join('\n  - ')}`);
+  }
+  return config;
+}

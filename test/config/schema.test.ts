@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { parseConfig } from '../../src/config/schema.js';
+import { expectCode } from '../helpers/expect-code.js';
+
+const minimal = {
+  deviceId: 'dev-1',
+  hardwareId: 'board-a',
+  images: [{ target: 'firmware/board-a.bin', path: '/var/lib/edgeseal/slots/a/fw.bin', kind: 'firmware' }],
+};
+
+describe('config schema', () => {
+  it('fills safe defaults around a minimal config', () => {
+    const c = parseConfig(minimal);
+    expect(c.onFailure).to.equal('refuse');
+    expect(c.expiryAtBoot).to.equal('ignore');
+    expect(c.tpm.measurePcr).to.equal(23);
+    expect(c.telemetry.prefix).to.equal('edgeseal');
+    expect(c.stateDir).to.equal('/var/lib/edgeseal');
+  });
+
+  it('reports every bad field at once, with its path and what was expected', () => {
+    const err = expectCode(
+      () =>
+        parseConfig({
+          deviceId: 'has space',
+          hardwareId: 7,
+          images: [{ target: '', path: 'relative', kind: 'bios' }],
+          onFailure: 'explode',
+          tpm: { measurePcr: 99, swtpm: 'nope' },
+          telemetry: { broker: 'http://x', cert: '/c.pem' },
+        }),
+      'CONFIG_INVALID',
+    );
+    for (const path of ['deviceId', 'hardwareId', 'images.0.target', 'images.0.path', 'images.0.kind', 'onFailure', 'tpm.measurePcr', 'tpm.swtpm', 'telemetry.broker', 'telemetry.cert/telemetry.key']) {
+      expect(err.message).to.contain(`${path}:`);
+    }
+    expect(err.message).to.contain('10 invalid field(s)');
+  });
+
+  it('rejects what is not an object', () => {
+    expectCode(() => parseConfig([]), 'CONFIG_INVALID');
+    expectCode(() => parseConfig(null), 'CONFIG_INVALID');
+  });
+});
