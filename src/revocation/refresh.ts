@@ -1,4 +1,5 @@
 import { asEdgesealError, type EdgesealError } from '../core/errors.js';
+import { backoffDelay, type BackoffPolicy } from '../telemetry/backoff.js';
 import type { RevocationCache } from './cache.js';
 import type { VerifiedTargetInfo } from './store.js';
 
@@ -21,18 +22,13 @@ export interface RefresherDeps {
   readonly clock: () => Date;
   readonly timers: Timers;
   readonly random?: () => number; // in [0, 1), for jitter
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly backoff?: BackoffPolicy;
   // Outcomes of retries the refresher starts itself (callers of refresh() get theirs returned).
   readonly onRetryOutcome?: (outcome: RefreshOutcome) => void;
 }
 
-export const DEFAULT_BACKOFF = { initialMs: 60_000, maxMs: 6 * 3_600_000 } as const;
-
-// Exponential backoff with "equal jitter": half fixed, half random, so a fleet does not retry in step.
-export function backoffDelay(failures: number, backoff: { initialMs: number; maxMs: number }, random: () => number): number {
-  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
-}
+// A list is valid for weeks: retrying every minute at first, at most every 6 hours, is plenty.
+export const REFRESH_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 6 * 3_600_000 };
 
 // One refresh loop per device: cron, update checks and the CLI call refresh(); failures keep the cached
 // list, count up, and arm one retry timer after a growing delay.
@@ -68,7 +64,7 @@ export class RevocationRefresher {
       return { ok: true, version: list.version, changed: list.version !== before };
     } catch (err) {
       this.#failures += 1;
-      const delay = backoffDelay(this.#failures, this.#deps.backoff ?? DEFAULT_BACKOFF, this.#deps.random ?? Math.random);
+      const delay = backoffDelay(this.#failures - 1, this.#deps.backoff ?? REFRESH_BACKOFF, this.#deps.random ?? Math.random);
       this.#retryAt = new Date(clock().getTime() + delay);
       this.#arm(delay);
       return { ok: false, error: asEdgesealError(err, 'FETCH_FAILED'), failures: this.#failures, retryAt: this.#retryAt };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgesealError } from '../../src/core/errors.js';
 import { RevocationCache } from '../../src/revocation/cache.js';
-import { backoffDelay, RevocationRefresher, type FetchVerifiedList, type RefreshOutcome, type Timers } from '../../src/revocation/refresh.js';
+import { RevocationRefresher, type FetchVerifiedList, type RefreshOutcome, type Timers } from '../../src/revocation/refresh.js';
 import { at, makeList, signedBytes } from './make-list.js';
 
 // Fake clock and timers: time moves only when the test says so.
@@ -29,19 +29,13 @@ function fakeTime(start: string): { clock: () => Date; timers: Timers; advance(m
 }
 
 describe('RevocationRefresher', () => {
-  it('backoff doubles up to the cap, with jitter in the upper half', () => {
-    const b = { initialMs: 1000, maxMs: 8000 };
-    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, b, () => 0))).to.deep.equal([500, 1000, 2000, 4000, 4000]);
-    expect(backoffDelay(3, b, () => 0.999999)).to.equal(4000);
-  });
-
   it('stores a fetched list; failures keep the cached one, back off, and retry on a timer', async () => {
     const t = fakeTime('2026-01-10T00:00:00Z');
     const cache = await RevocationCache.open({ stateDir: await mkdtemp(join(tmpdir(), 'es-revref-')), graceDays: 7 });
     let serve: FetchVerifiedList = () => Promise.resolve(signedBytes(makeList({ version: 1 })));
     let retried: (o: RefreshOutcome) => void = () => undefined;
     const retry = new Promise<RefreshOutcome>((resolve) => (retried = resolve));
-    const r = new RevocationRefresher({ cache, fetchVerified: () => serve(), clock: t.clock, timers: t.timers, random: () => 0, backoff: { initialMs: 1000, maxMs: 60_000 }, onRetryOutcome: (o) => retried(o) });
+    const r = new RevocationRefresher({ cache, fetchVerified: () => serve(), clock: t.clock, timers: t.timers, random: () => 0, backoff: { baseMs: 1000, maxMs: 60_000 }, onRetryOutcome: (o) => retried(o) });
 
     expect(await r.refresh()).to.deep.equal({ ok: true, version: 1, changed: true });
     serve = () => Promise.reject(new Error('connection refused'));
