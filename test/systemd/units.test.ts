@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const UNITS = ['edgeseal-agent.service', 'edgeseal-boot-check.service'];
+
+async function unit(name: string): Promise<string> {
+  return readFile(new URL(`../../../systemd/${name}`, import.meta.url), 'utf8');
+}
+
+describe('systemd units', () => {
+  it('pass systemd-analyze verify (with ExecStart pointed at an executable that exists here)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'es-units-'));
+    const paths: string[] = [];
+    for (const name of UNITS) {
+      const text = (await unit(name)).replaceAll('/usr/bin/edgeseal', process.execPath);
+      await writeFile(join(dir, name), text);
+      paths.push(join(dir, name));
+    }
+    const { stdout, stderr } = await run('systemd-analyze', ['verify', ...paths]).catch((err: { stdout: string; stderr: string }) => err);
+    const complaints = `${stdout}${stderr}`.split('\n').filter((l) => l.includes('edgeseal'));
+    expect(complaints).to.deep.equal([]);
+  });
+
+  it('declare the notify protocol, watchdog and hardening the agent relies on', async () => {
+    const agent = await unit('edgeseal-agent.service');
+    for (const line of ['Type=notify', 'WatchdogSec=', 'Restart=on-failure', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/edgeseal', 'NoNewPrivileges=yes', 'DeviceAllow=/dev/tpmrm0', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
+      expect(agent, line).to.contain(line);
+    }
+    const check = await unit('edgeseal-boot-check.service');
+    expect(check).to.contain('Type=oneshot');
+    expect(check).to.match(/^Before=.*edgeseal-agent\.service/m);
+  });
+});
