@@ -1,0 +1,16 @@
+import type { Bench, BenchResult } from './measure.js';
+import { tpmBench } from './tpm.js';
+
+// `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
+const BENCHES: readonly Bench[] = [
+  tpmBench,
+];
+
+function row(r: BenchResult): string {
+  return `  ${r.op.padEnd(44)} median ${r.medianMs.toFixed(3).padStart(8)} ms   p95 ${r.p95Ms.toFixed(3).padStart(8)} ms   n=${r.iterations}${r.note ? `   ${r.note}` : ''}`;
+}
+
+for (const bench of BENCHES) {
+  process.stdout.write(`${bench.name}\n`);
+  for (const r of await bench.run()) process.stdout.write(`${row(r)}\n`);
+}
