@@ -1,0 +1,82 @@
+// Runs one agent step of the install state machine in its own process, SIGKILLing itself at a named
+// crash point (once per device: a marker file records that it happened). Used by install-crash.test.ts.
+//   node install-child.js '{"dir": …, "phase": "install"|"start", "crashAt": "journal:staged", "bootOk": true}'
+import { existsSync, writeFileSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BootSelector } from '../../src/ota/boot-selector.js';
+import type { BootCheckResult, InstallStep } from '../../src/ota/install.js';
+import type { SlotBackend } from '../../src/ota/slot.js';
+import { buildInstaller, paths, V2_TARGET } from './install-rig.js';
+
+interface Args {
+  dir: string;
+  phase: 'install' | 'start';
+  crashAt: string | null;
+  bootOk: boolean;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const p = paths(args.dir);
+const marker = join(args.dir, 'crashed');
+
+function crash(point: string): void {
+  if (point !== args.crashAt || existsSync(marker)) return;
+  writeFileSync(marker, point);
+  process.kill(process.pid, 'SIGKILL');
+}
+
+// A slot write torn halfway, straight into the partition, as a power cut would leave it.
+function tornSlots(real: SlotBackend): SlotBackend {
+  return {
+    location: (s) => real.location(s),
+    measure: (s, n) => real.measure(s, n),
+    stage: async (slot, imagePath, image) => {
+      if (args.crashAt === 'stage:mid' && !existsSync(marker)) {
+        const half = (await readFile(imagePath)).subarray(0, Math.floor(image.length / 2));
+        const fh = await open(real.location(slot), 'r+');
+        await fh.write(half, 0, half.length, 0);
+        await fh.sync();
+        crash('stage:mid');
+      }
+      await real.stage(slot, imagePath, image);
+    },
+  };
+}
+
+function crashingSelector(real: BootSelector): BootSelector {
+  return {
+    state: () => real.state(),
+    active: () => real.active(),
+    clearTry: () => real.clearTry(),
+    setTryOnce: async (slot, tries) => {
+      await real.setTryOnce(slot, tries);
+      crash('selector:setTryOnce');
+    },
+    markGood: async (slot) => {
+      await real.markGood(slot);
+      crash('selector:markGood');
+    },
+  };
+}
+
+const installer = buildInstaller(
+  p,
+  {
+    onTransition: (j) => crash(`journal:${j.state}`),
+    download: { attempts: 1, onProgress: (pr) => pr.received >= pr.total / 2 && crash('download:mid') },
+  },
+  (parts) => ({
+    slots: tornSlots(parts.slots),
+    selector: crashingSelector(parts.selector),
+    raiseFloors: async (t) => {
+      await parts.raiseFloors(t);
+      crash('floors:raise');
+    },
+  }),
+);
+
+const check: BootCheckResult = args.bootOk ? { ok: true } : { ok: false, code: 'SIGNATURE_THRESHOLD', message: 'simulated failing boot check' };
+let step: InstallStep = args.phase === 'install' ? await installer.install(V2_TARGET) : await installer.resume();
+if (step.next === 'boot-check') step = await installer.confirmBoot(check);
+process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state }));

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
+import { nextBootSlot } from '../../src/ota/boot-selector.js';
+import { readJournal } from '../../src/ota/install-journal.js';
+import { BlockSlotBackend } from '../../src/ota/slot-block.js';
+import type { SlotId } from '../../src/ota/slot.js';
+import { readFloor, setupDevice, V1_TARGET, V2_TARGET, type RigPaths } from './install-rig.js';
+
+const CHILD = fileURLToPath(new URL('./install-child.js', import.meta.url));
+
+interface ChildResult {
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function runChild(args: object): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
+
+// What must hold after any crash: the slot running and the slot the bootloader picks next each hold
+// a verified image (A: v1, never written; B: v2 once armed), and the floor is 2 only once B is good.
+async function assertInvariants(p: RigPaths, where: string): Promise<void> {
+  const s = await new FileBootSelector(p.boot).state();
+  const slots = new BlockSlotBackend(p.devices);
+  const expected = (slot: SlotId): typeof V1_TARGET => (slot === 'A' ? V1_TARGET : V2_TARGET);
+  for (const slot of new Set([s.active, nextBootSlot(s)])) {
+    const found = await slots.measure(slot, expected(slot).length);
+    expect(found.sha256, `${where}: slot ${slot} must hold its verified image`).to.equal(expected(slot).sha256);
+  }
+  if ((await readFloor(p)) === 2) expect(s.good, `${where}: floor raised before B was committed`).to.equal('B');
+  const j = await readJournal(p.journal);
+  if (j.state === 'committed' && j.install?.floorsRaised) expect(await readFloor(p)).to.equal(2);
+}
+
+// Drives install → crash → (restart or reboot) → agent starts until the machine settles.
+async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' | 'reboot'): Promise<RigPaths> {
+  const p = await setupDevice(await mkdtemp(join(tmpdir(), 'es-crash-')));
+  const boot = new FileBootSelector(p.boot);
+  let r = await runChild({ dir: p.dir, phase: 'install', crashAt, bootOk });
+  for (let i = 0; ; i++) {
+    expect(i, 'the install did not settle').to.be.lessThan(8);
+    await assertInvariants(p, `after run ${i} (${r.signal ?? `exit ${r.code}`})`);
+    if (r.signal === 'SIGKILL') {
+      if (afterCrash === 'reboot') await boot.simulateBoot();
+    } else {
+      expect(r.code, r.err).to.equal(0);
+      const { next } = JSON.parse(r.out) as { next: string };
+      if (next === 'none') break;
+      expect(next).to.equal('reboot');
+      await boot.simulateBoot();
+    }
+    r = await runChild({ dir: p.dir, phase: 'start', crashAt, bootOk });
+  }
+  expect(await readFile(join(p.dir, 'crashed'), 'utf8'), 'the crash point was never reached').to.equal(crashAt);
+  return p;
+}
+
+const COMMIT_POINTS = [
+  'journal:downloading',
+  'download:mid',
+  'journal:downloaded',
+  'journal:verified',
+  'journal:staging',
+  'stage:mid',
+  'journal:staged',
+  'journal:trying',
+  'selector:setTryOnce',
+  'journal:committed',
+  'selector:markGood',
+  'floors:raise',
+];
+const ROLLBACK_POINTS = ['journal:rolled-back', 'selector:markGood'];
+
+describe('Installer under SIGKILL at every step', function () {
+  this.timeout(60_000);
+
+  for (const afterCrash of ['restart', 'reboot'] as const) {
+    for (const point of COMMIT_POINTS) {
+      it(`${point}, then ${afterCrash}: ends committed on B with floors raised`, async () => {
+        const p = await scenario(point, true, afterCrash);
+        const j = await readJournal(p.journal);
+        expect(j.state).to.equal('committed');
+        expect(j.install?.floorsRaised).to.be.true;
+        expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'B', good: 'B', trySlot: null, tryCount: 0 });
+        expect(await readFloor(p)).to.equal(2);
+      });
+    }
+    for (const point of ROLLBACK_POINTS) {
+      it(`${point} during a failing boot check, then ${afterCrash}: ends rolled back on A, floors untouched`, async () => {
+        const p = await scenario(point, false, afterCrash);
+        const j = await readJournal(p.journal);
+        expect(j.state).to.equal('rolled-back');
+        expect(j.install?.outcome?.code).to.be.oneOf(['SIGNATURE_THRESHOLD', 'INSTALL_FAILED']);
+        expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+        expect(await readFloor(p)).to.equal(1);
+      });
+    }
+  }
+});
