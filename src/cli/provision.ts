@@ -1,0 +1,63 @@
+import { METADATA_MAX_LENGTH } from '../tuf/limits.js';
+import { readCapped } from '../tuf/metadata-files.js';
+import { DEFAULT_NV_INDICES, hex } from '../trust/nv-layout.js';
+import { DEFAULT_POLICY_PCRS, parsePcrSelection } from '../trust/pcr-selection.js';
+import { provision } from '../trust/provision.js';
+import { trustPaths } from '../trust/state-files.js';
+import { EXIT, parseCommandArgs, required, type CliIo, type Command } from './command.js';
+import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, tpmConfigFrom, withTpm } from './tpm-status.js';
+
+const NAME = 'provision';
+
+export const provisionCommand: Command = {
+  name: NAME,
+  summary: 'anchor this device in its TPM: seal the initial root digest and report key, pin them in NV, create the floors',
+  usage: [
+    'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--force] [--json]',
+    '',
+    '  --root FILE            the initial trusted root.json; its sha256 is sealed and pinned, the bytes are kept',
+    '  --hardware-id ID       this board\'s hardware id (A–Z a–z 0–9 . _ -), matched against targets\' hardwareIds',
+    `  --pcrs SEL             PCRs the anchor secret is sealed to, at their current values (default ${DEFAULT_POLICY_PCRS})`,
+    ...TPM_USAGE,
+    '  --force                replace existing anchors (new report key; floors restart at 0 from the counters\' current values)',
+    '  --json                 print the result as JSON',
+    '',
+    'Creates NV indices (TPM owner hierarchy): ' +
+      `${hex(DEFAULT_NV_INDICES.pin)} pin (write-once, write-locked), ${hex(DEFAULT_NV_INDICES.rootVersion)} / ${hex(DEFAULT_NV_INDICES.securityVersion)} / ` +
+      `${hex(DEFAULT_NV_INDICES.revocationVersion)} counters for the root, security and revocation-list version floors.`,
+    'Writes DIR/trust/{initial-root.json,sealed-anchor.json,device.json}. Running it again with the same root and',
+    'hardware id is a no-op; different anchors are refused (ANCHOR_EXISTS, exit 2) unless --force.',
+  ].join('\n'),
+
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(NAME, argv, {
+      ...TPM_OPTIONS,
+      root: { type: 'string' },
+      'hardware-id': { type: 'string' },
+      pcrs: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    const rootPath = required(NAME, 'root', values.root);
+    const hardwareId = required(NAME, 'hardware-id', values['hardware-id']);
+    const pcrs = parsePcrSelection(values.pcrs ?? DEFAULT_POLICY_PCRS);
+    const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
+    const config = tpmConfigFrom(NAME, values);
+    const rootBytes = await readCapped(rootPath, METADATA_MAX_LENGTH.root);
+    const now = new Date(); // the CLI is an adapter: provisioning time is read here, once
+    const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now }));
+    if (values.json) {
+      io.out(JSON.stringify({ ...result, stateDir: trustPaths(stateDir).dir }, null, 2));
+      return EXIT.OK;
+    }
+    const { identity } = result;
+    io.out(result.status === 'provisioned' ? `provisioned ${identity.deviceId}` : `already provisioned with this root: ${identity.deviceId} (nothing changed)`);
+    io.out(`  hardware id   ${identity.hardwareId}`);
+    io.out(`  root sha256   ${result.initialRootDigest}`);
+    io.out(`  report key    ${identity.reportPublicKey} (keyid ${identity.reportKeyId})`);
+    io.out(`  sealed to     ${identity.policyPcrs}`);
+    io.out(`  NV pin        ${hex(identity.nvIndices.pin)}; counters ${hex(identity.nvIndices.rootVersion)} ${hex(identity.nvIndices.securityVersion)} ${hex(identity.nvIndices.revocationVersion)}`);
+    io.out(`  files         ${trustPaths(stateDir).dir}`);
+    return EXIT.OK;
+  },
+};
