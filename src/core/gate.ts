@@ -14,8 +14,8 @@ export interface GateCandidate {
   readonly signedBy?: { readonly role: string; readonly keyids: readonly string[] };
 }
 
-export type RevocationCode = Extract<ErrorCode, 'KEY_REVOKED' | 'IMAGE_REVOKED' | 'BELOW_MINIMUM_VERSION' | 'REVOCATION_STALE'>;
-export type RevocationResult = { readonly ok: true } | { readonly ok: false; readonly code: RevocationCode; readonly message: string };
+// KEY_REVOKED, IMAGE_REVOKED, BELOW_MINIMUM_VERSION (checkRevocation) or REVOCATION_STALE (list policy)
+export type RevocationResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 export interface GateInput {
   readonly candidates: readonly GateCandidate[];

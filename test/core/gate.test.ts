@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { decideUpdate, type GateCandidate, type GateInput, type RevocationCode } from '../../src/core/gate.js';
+import { decideUpdate, type GateCandidate, type GateInput } from '../../src/core/gate.js';
+import type { ErrorCode } from '../../src/core/errors.js';
 import { parseMaintenanceWindows } from '../../src/core/maintenance-window.js';
 import type { TargetCustom } from '../../src/core/target-meta.js';
 
@@ -120,7 +121,7 @@ describe('decideUpdate (OTA gate)', () => {
   });
 
   describe('revocation', () => {
-    for (const code of ['KEY_REVOKED', 'IMAGE_REVOKED', 'BELOW_MINIMUM_VERSION', 'REVOCATION_STALE'] as RevocationCode[]) {
+    for (const code of ['KEY_REVOKED', 'IMAGE_REVOKED', 'BELOW_MINIMUM_VERSION', 'REVOCATION_STALE'] as ErrorCode[]) {
       it(`refuses ${code} as the revocation step reports it, for the chosen target`, () => {
         const seen: string[] = [];
         const d = decideUpdate(
