@@ -1,9 +1,11 @@
 import type { Bench, BenchResult } from './measure.js';
 import { tpmBench } from './tpm.js';
+import { trustBench } from './trust.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
   tpmBench,
+  trustBench,
 ];
 
 function row(r: BenchResult): string {
