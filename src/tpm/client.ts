@@ -56,6 +56,7 @@ export class TpmClient implements CommandRunner {
   policyGetDigest(session: number) { return policy.policyGetDigest(this, session); }
   flushContext(handle: number) { return policy.flushContext(this, handle); }
   withSession<T>(type: policy.SessionType, fn: (session: number) => Promise<T>) { return policy.withSession(this, type, fn); }
+  withFlush<T>(handle: number, fn: () => Promise<T>) { return policy.withFlush(this, handle, fn); }
 
   // objects
   createStoragePrimary(hierarchy?: number, auth?: Auth) { return object.createStoragePrimary(this, hierarchy, auth); }

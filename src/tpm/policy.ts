@@ -45,14 +45,24 @@ export async function flushContext(tpm: CommandRunner, handle: number): Promise<
   r.end();
 }
 
-// Runs fn with a fresh session and always flushes it (swtpm has no resource manager to do it for us).
+// Runs fn, then flushes the handle whatever happened (swtpm has no resource manager to do it for us).
+// A flush failing after fn failed must not hide fn's error (e.g. TPM_RC_POLICY_FAIL), so it is dropped then.
+export async function withFlush<T>(tpm: CommandRunner, handle: number, fn: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    await flushContext(tpm, handle).catch(() => undefined);
+    throw err;
+  }
+  await flushContext(tpm, handle);
+  return result;
+}
+
+// Runs fn with a fresh session and always flushes it.
 export async function withSession<T>(tpm: CommandRunner, type: SessionType, fn: (session: number) => Promise<T>): Promise<T> {
   const session = await startAuthSession(tpm, type);
-  try {
-    return await fn(session);
-  } finally {
-    await flushContext(tpm, session);
-  }
+  return withFlush(tpm, session, () => fn(session));
 }
 
 const sha256 = (...parts: Uint8Array[]): Uint8Array => {

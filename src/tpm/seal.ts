@@ -1,18 +1,14 @@
 import type { CommandRunner } from './command.js';
 import { createSealed, createStoragePrimary, load, unseal, type LoadedObject, type SealedObject } from './object.js';
 import type { PcrSelection } from './pcr.js';
-import { flushContext, policyGetDigest, policyPcr, withSession } from './policy.js';
+import { policyGetDigest, policyPcr, withFlush, withSession } from './policy.js';
 
 // Sealing to a PCR policy, composed from the object and policy commands, with every transient
-// handle flushed in `finally` (a socket TPM has no resource manager; the third leak fails with 0x902).
+// handle flushed on every path (a socket TPM has no resource manager; the third leak fails with 0x902).
 
 async function withPrimary<T>(tpm: CommandRunner, fn: (primary: LoadedObject) => Promise<T>): Promise<T> {
   const primary = await createStoragePrimary(tpm);
-  try {
-    return await fn(primary);
-  } finally {
-    await flushContext(tpm, primary.handle);
-  }
+  return withFlush(tpm, primary.handle, () => fn(primary));
 }
 
 // The PolicyPCR digest for the PCRs' current values, computed by the TPM in a trial session.
@@ -36,13 +32,11 @@ export async function sealToPcrs(tpm: CommandRunner, data: Uint8Array, sel: PcrS
 export function unsealWithPcrs(tpm: CommandRunner, sealed: SealedObject, sel: PcrSelection): Promise<Uint8Array> {
   return withPrimary(tpm, async (primary) => {
     const item = await load(tpm, primary.handle, sealed);
-    try {
-      return await withSession(tpm, 'policy', async (s) => {
+    return withFlush(tpm, item.handle, () =>
+      withSession(tpm, 'policy', async (s) => {
         await policyPcr(tpm, s, sel);
         return unseal(tpm, item.handle, { kind: 'policy', handle: s });
-      });
-    } finally {
-      await flushContext(tpm, item.handle);
-    }
+      }),
+    );
   });
 }

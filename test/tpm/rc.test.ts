@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { expectCodeAsync } from '../helpers/expect-code.js';
-import { TransportRunner } from '../../src/tpm/command.js';
-import { decodeRc, isRetryable, type TpmResponseError } from '../../src/tpm/rc.js';
+import { TransportRunner, type CommandResult, type CommandSpec } from '../../src/tpm/command.js';
+import { withFlush } from '../../src/tpm/policy.js';
+import { TpmResponseError, decodeRc, isRetryable } from '../../src/tpm/rc.js';
 import type { TpmTransport } from '../../src/tpm/transport.js';
 
 function response(rc: number, body: number[] = []): Uint8Array {
@@ -75,5 +76,22 @@ describe('tpm/rc', function () {
     const runner = new TransportRunner(t, { sleep: () => Promise.resolve() });
     await expectCodeAsync(() => runner.run({ cc: 'Unseal', handles: [0x80000001], auths: [{ kind: 'password' }] }), 'TPM_ERROR');
     expect(t.sent).to.equal(1);
+  });
+
+  it('withFlush flushes after success and failure, and a failing flush never hides the original error', async function () {
+    const flushed: number[] = [];
+    const runner = {
+      run(spec: CommandSpec): Promise<CommandResult> {
+        expect(spec.cc).to.equal('FlushContext');
+        flushed.push(new DataView((spec.params ?? new Uint8Array(4)).buffer).getUint32(0));
+        return Promise.reject(new TpmResponseError('FlushContext', 0x18b));
+      },
+    };
+    const err = await expectCodeAsync(() => withFlush(runner, 0x80000001, () => Promise.reject(new TpmResponseError('Unseal', 0x99d))), 'TPM_ERROR');
+    expect((err as TpmResponseError).rcName).to.equal('TPM_RC_POLICY_FAIL');
+    // on success, a failing flush is reported
+    const err2 = await expectCodeAsync(() => withFlush(runner, 0x80000002, () => Promise.resolve(1)), 'TPM_ERROR');
+    expect((err2 as TpmResponseError).command).to.equal('FlushContext');
+    expect(flushed).to.deep.equal([0x80000001, 0x80000002]);
   });
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { TpmClient } from '../../src/tpm/client.js';
+import { TPM_HT } from '../../src/tpm/constants.js';
 import { sealedAuthPolicy } from '../../src/tpm/object.js';
 import { computePolicyPcr } from '../../src/tpm/policy.js';
 import type { PcrSelection } from '../../src/tpm/pcr.js';
@@ -88,6 +89,9 @@ describe('tpm sealing to a PCR policy (swtpm)', function () {
     expect(err.rcName).to.equal('TPM_RC_POLICY_FAIL');
     expect(err.where).to.deep.equal({ kind: 'session', index: 1 });
     expect(err.message).to.include('TPM_RC_POLICY_FAIL on session 1').and.include('0x99d');
+    // the refused path flushed the primary, the sealed object and the session too
+    expect(await tpm.getHandles(TPM_HT.TRANSIENT)).to.deep.equal([]);
+    expect(await tpm.getHandles(TPM_HT.POLICY_SESSION)).to.deep.equal([]);
     await tpm.close();
     await swtpm.restart();
     tpm = await TpmClient.open({ swtpm: swtpm.address });
