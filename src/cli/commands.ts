@@ -1,4 +1,13 @@
 import type { Command } from './command.js';
+import { repoAddTarget } from './repo-add-target.js';
+import { repoDelegate } from './repo-delegate.js';
+import { repoInit } from './repo-init.js';
+import { repoPublish } from './repo-publish.js';
+import { repoRemoveTarget } from './repo-remove-target.js';
+import { repoRotateKey } from './repo-rotate-key.js';
+import { repoSign } from './repo-sign.js';
+import { repoStatusCommand } from './repo-status.js';
+import { tufClientCommand } from './tuf-client.js';
 import { verifyCommand } from './verify.js';
 import { provisionCommand } from './provision.js';
 import { tpmStatusCommand } from './tpm-status.js';
@@ -6,6 +15,15 @@ import { tpmStatusCommand } from './tpm-status.js';
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
   verifyCommand,
+  tufClientCommand,
   provisionCommand,
   tpmStatusCommand,
+  repoInit,
+  repoAddTarget,
+  repoRemoveTarget,
+  repoDelegate,
+  repoSign,
+  repoPublish,
+  repoRotateKey,
+  repoStatusCommand,
 ];

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { EdgesealError } from '../core/errors.js';
 import { digestFile } from '../io/file-digest.js';
-import { fsyncDir, writeFileAtomic } from '../store/atomic-write.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { copyVerified } from './copy-verified.js';
 import type { PublishedRepo, PublishedTarget } from './published-layout.js';
 
 // Where a target's content comes from: a file path (streamed copy) or bytes in memory.
@@ -30,7 +29,7 @@ export async function writePublished(outDir: string, repo: PublishedRepo, source
     const dest = await safeFilePath(root, t.path);
     if (await alreadyPublished(dest, t)) continue;
     const src = source(t);
-    if (typeof src === 'string') await copyVerified(src, dest, t);
+    if (typeof src === 'string') await copyVerified(src, dest, { label: t.name, length: t.length, sha256: t.sha256 });
     else await writeFileAtomic(dest, src);
     copied++;
     bytes += t.length;
@@ -65,22 +64,4 @@ async function alreadyPublished(dest: string, t: PublishedTarget): Promise<boole
   const st = await lstat(dest).catch(() => undefined);
   if (!st || st.size !== t.length) return false;
   return (await digestFile(dest)).sha256 === t.sha256;
-}
-
-// Copies to a temp file beside dest, checks the copy's digest against the signed one, then renames.
-async function copyVerified(src: string, dest: string, t: PublishedTarget): Promise<void> {
-  const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await copyFile(src, tmp, constants.COPYFILE_EXCL);
-    const got = await digestFile(tmp);
-    if (got.sha256 !== t.sha256 || got.length !== t.length) {
-      throw new EdgesealError('DIGEST_MISMATCH', `${t.name}: expected sha256 ${t.sha256} (${t.length} bytes) from ${src}, found ${got.sha256} (${got.length} bytes)`);
-    }
-    await rename(tmp, dest);
-    await fsyncDir(resolve(dest, '..'));
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    if (err instanceof EdgesealError) throw err;
-    throw new EdgesealError('STORAGE_ERROR', `could not copy ${src} to ${dest}: ${(err as Error).message}`, { cause: err });
-  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Targets } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
-import { parseTargetCustom } from '../core/target-meta.js';
+import { parseTargetCustom, type TargetCustom } from '../core/target-meta.js';
 import { isSigningKey, tufPublicKey, type Ed25519Key, type SigningKey } from '../crypto/ed25519.js';
 import { assertDelegateVerifies, encodeEnvelope, signEnvelope, signersFor } from './signing.js';
 import { assertSafeRoleName, assertSafeTargetName } from './target-path.js';
@@ -81,7 +81,7 @@ export class Repository {
         setRoleKeys(root.keys, root.roles[role], role, { add: keys, threshold: opts.thresholds?.[role] ?? 1 });
       }
     });
-    for (const role of TOP_ROLES) state.dirty.push(role);
+    for (const role of TOP_ROLES) repo.markDirty(role);
     return repo;
   }
 
@@ -134,18 +134,25 @@ export class Repository {
     return { delegator, entry };
   }
 
-  addTarget(name: string, input: TargetInput, opts: { role?: string } = {}): void {
+  // Checks a target's name, role and custom fields without changing anything; returns the parsed fields.
+  checkTarget(name: string, custom: unknown, role = 'targets'): TargetCustom {
     assertSafeTargetName(name);
-    const role = opts.role ?? 'targets';
     if (role !== 'targets') {
       const { delegator, entry } = this.roleEntry(role);
       if (!isDelegatedPath(this.targetsEnvelope(delegator).signed, role, name)) {
         throw new EdgesealError('DELEGATION_VIOLATION', `target ${name}: expected a path role ${role} is delegated (${(entry as DelegatedRoleJson).paths.join(', ')}), found none matching`);
       }
+    } else {
+      this.targetsEnvelope(role);
     }
+    return parseTargetCustom(name, custom);
+  }
+
+  addTarget(name: string, input: TargetInput, opts: { role?: string } = {}): void {
+    const role = opts.role ?? 'targets';
+    const custom = this.checkTarget(name, input.custom, role);
     if (!Number.isSafeInteger(input.length) || input.length < 0) throw new EdgesealError('USAGE', `target ${name}: expected a non-negative length, found ${input.length}`);
     if (!/^[0-9a-f]{64}$/.test(input.sha256)) throw new EdgesealError('USAGE', `target ${name}: expected a sha256 in lowercase hex, found ${JSON.stringify(input.sha256)}`);
-    const custom = parseTargetCustom(name, input.custom);
     this.mutateTargets(role, (t) => {
       t.targets[name] = { length: input.length, hashes: { sha256: input.sha256 }, custom: { ...custom } };
     });

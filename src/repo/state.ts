@@ -62,7 +62,8 @@ export function parseRepoState(json: unknown): RepoState {
   for (const [type, env] of checks) {
     const e = env as Envelope | undefined;
     if (!e || typeof e !== 'object' || !e.signed || e.signed._type !== type || !Array.isArray(e.signatures)) throw bad(`a ${type} envelope`, env);
-    toMetadata(e);
+    // Never-signed drafts (version 0) are not yet valid TUF; everything signed must parse.
+    if (e.signed.version !== 0) toMetadata(e);
   }
   return structuredClone(s as RepoState);
 }

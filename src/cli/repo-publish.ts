@@ -1,0 +1,39 @@
+import { writePublished } from '../repo/publish-dir.js';
+import { publishedLayout } from '../repo/published-layout.js';
+import { blobPath, saveWorkdir } from '../repo/workdir.js';
+import { EXIT, parseCommandArgs, required, type Command } from './command.js';
+import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
+import { KEY_OPTION, KEY_USAGE, openForSigning } from './repo-sign.js';
+
+const NAME = 'repo publish';
+
+export const repoPublish: Command = {
+  name: NAME,
+  summary: 'sign pending changes and write the repository to a directory to serve over HTTP or copy to USB',
+  usage: [
+    `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--now ISO]`,
+    '',
+    `  ${DIR_USAGE}`,
+    '  --out DIR          published repository: DIR/metadata/{N.root.json,timestamp.json,N.snapshot.json,N.<role>.json}',
+    '                     and DIR/targets/<dirs>/<sha256>.<name> (consistent snapshots); nothing is written outside DIR',
+    `  ${KEY_USAGE}`,
+    `  ${NOW_USAGE}`,
+  ].join('\n'),
+  async run(argv, io) {
+    const { values } = parseCommandArgs(NAME, argv, { ...DIR_OPTION, ...NOW_OPTION, ...KEY_OPTION, out: { type: 'string' } });
+    const dir = required(NAME, 'dir', values.dir);
+    const out = required(NAME, 'out', values.out);
+    const now = parseNow(NAME, values.now);
+    const repo = await openForSigning(dir, values.key);
+    const signed = repo.sign(now);
+    if (signed.length > 0) {
+      printSigned(io, signed);
+      await saveWorkdir(dir, repo);
+    }
+    const report = await writePublished(out, publishedLayout(repo), (t) => blobPath(dir, t.sha256));
+    io.out(
+      `published to ${out}: ${report.metadataFiles} metadata files, ${report.targetsCopied} targets copied (${report.bytesCopied} bytes), ${report.targetsUnchanged} unchanged`,
+    );
+    return EXIT.OK;
+  },
+};

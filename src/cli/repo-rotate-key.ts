@@ -1,0 +1,69 @@
+import { EdgesealError } from '../core/errors.js';
+import { generateKey, type Ed25519Key } from '../crypto/ed25519.js';
+import { readKeyFile } from '../crypto/key-store.js';
+import { loadWorkdir, saveWorkdir, storeKey } from '../repo/workdir.js';
+import { EXIT, parseCommandArgs, required, type Command } from './command.js';
+import { DIR_OPTION, DIR_USAGE, PASSPHRASE_USAGE, parseCount, passphrase, shortId } from './repo-shared.js';
+
+const NAME = 'repo rotate-key';
+
+export const repoRotateKey: Command = {
+  name: NAME,
+  summary: "replace a role's keys (root rotation writes N+1.root.json signed by the old and the new root keys)",
+  usage: [
+    `${NAME} ROLE --dir WORKDIR [--add-key FILE]… [--generate N] [--remove KEYID]… [--keep-old] [--threshold N] [--encrypt]`,
+    '',
+    '  ROLE               root, targets, snapshot, timestamp or a delegated role',
+    `  ${DIR_USAGE}`,
+    "  --add-key FILE     add this key (public or private securesystemslib JSON) instead of generating one",
+    '  --generate N       generate N new keys (default 1 unless --add-key is given)',
+    '  --remove KEYID     remove this key (keyid or a unique prefix of ≥ 8 hex digits); repeatable',
+    "  --keep-old         keep the role's current keys (default: remove them all when no --remove is given)",
+    '  --threshold N      new threshold (default: unchanged)',
+    `  --encrypt          encrypt generated private keys; ${PASSPHRASE_USAGE}`,
+    '',
+    'Old private keys stay in WORKDIR/keys: the next sign/publish needs them to sign the new root.',
+  ].join('\n'),
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      NAME,
+      argv,
+      {
+        ...DIR_OPTION,
+        'add-key': { type: 'string', multiple: true },
+        generate: { type: 'string' },
+        remove: { type: 'string', multiple: true },
+        'keep-old': { type: 'boolean' },
+        threshold: { type: 'string' },
+        encrypt: { type: 'boolean' },
+      },
+      true,
+    );
+    if (positionals.length !== 1) throw new EdgesealError('USAGE', `${NAME}: expected exactly one ROLE, found ${positionals.length} (see 'edgeseal ${NAME} --help')`);
+    const role = positionals[0];
+    const dir = required(NAME, 'dir', values.dir);
+    const pass = passphrase(values.encrypt === true);
+    const repo = await loadWorkdir(dir, { keys: false });
+    const current = repo.roleEntry(role).entry.keyids;
+    const added: Ed25519Key[] = [];
+    for (const f of values['add-key'] ?? []) added.push(await readKeyFile(f));
+    const generated = Array.from({ length: parseCount(NAME, 'generate', values.generate, added.length > 0 ? 0 : 1, 0) }, generateKey);
+    const remove = values.remove ? values.remove.map((p) => resolveKeyId(current, p)) : values['keep-old'] ? [] : current;
+    const threshold = values.threshold === undefined ? undefined : parseCount(NAME, 'threshold', values.threshold, 1);
+    repo.rotateKeys(role, { add: [...added, ...generated], remove: [...remove], ...(threshold !== undefined ? { threshold } : {}) });
+    for (const key of generated) io.out(`${role} new key ${shortId(key.keyid)}  ${await storeKey(dir, role, key, values.encrypt ? pass : undefined)}`);
+    for (const key of added) io.out(`${role} new key ${shortId(key.keyid)}  (from file)`);
+    for (const id of remove) io.out(`${role} removed key ${shortId(id)}`);
+    await saveWorkdir(dir, repo);
+    io.out(`unsigned changes: ${repo.pending().join(', ')} (edgeseal repo publish signs them)`);
+    return EXIT.OK;
+  },
+};
+
+function resolveKeyId(keyids: readonly string[], prefix: string): string {
+  const matches = /^[0-9a-f]{8,64}$/.test(prefix) ? keyids.filter((k) => k.startsWith(prefix)) : [];
+  if (matches.length !== 1) {
+    throw new EdgesealError('USAGE', `${NAME}: --remove ${prefix}: expected exactly one of the role's keys to match, found ${matches.length} (keys: ${keyids.map(shortId).join(', ')})`);
+  }
+  return matches[0];
+}
