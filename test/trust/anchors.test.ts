@@ -7,7 +7,7 @@ import { establishTrust } from '../../src/trust/establish.js';
 import { DEFAULT_NV_INDICES, PIN_DEFINITION } from '../../src/trust/nv-layout.js';
 import { NV_PIN_LENGTH } from '../../src/trust/nv-pin.js';
 import { provision } from '../../src/trust/provision.js';
-import { decodeDeviceIdentity, encodeDeviceIdentity, encodeSealedAnchor, trustPaths } from '../../src/trust/state-files.js';
+import { decodeDeviceIdentity, decodeSealedAnchor, encodeDeviceIdentity, encodeSealedAnchor, trustPaths } from '../../src/trust/state-files.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { NOW, POLICY_PCRS, provisionFresh, rootJson, startTrustFixture, type TrustFixture } from './tpm-fixture.js';
 
@@ -78,6 +78,19 @@ describe('trust anchors against swtpm (P1 sealed, P2 pinned)', function () {
       await expectCodeAsync(() => establish(p.stateDir), 'ANCHOR_MISMATCH');
     }
     await writeFile(paths.initialRoot, evilRoot);
+    await expectCodeAsync(() => establish(p.stateDir), 'ANCHOR_MISMATCH');
+  });
+
+  it('the pinned public area with another private part (or junk) → ANCHOR_MISMATCH, not a crash', async () => {
+    const p = await provisionFresh(fx.tpm);
+    const path = trustPaths(p.stateDir).sealedAnchor;
+    const genuine = decodeSealedAnchor(await readFile(path, 'utf8'));
+    const other = await fx.tpm.sealToPcrs(encodeAnchorSecret({ initialRootDigest: sha256(rootJson(1)), reportSeed: nacl.randomBytes(32) }), POLICY_PCRS);
+    await writeFile(path, encodeSealedAnchor({ public: genuine.public, private: other.private }));
+    await expectCodeAsync(() => establish(p.stateDir), 'ANCHOR_MISMATCH');
+    await writeFile(path, encodeSealedAnchor({ public: genuine.public, private: Uint8Array.of(1, 2, 3) }));
+    await expectCodeAsync(() => establish(p.stateDir), 'ANCHOR_MISMATCH');
+    await writeFile(path, '{"format":1,"public":"AA==","private":"AA=="}');
     await expectCodeAsync(() => establish(p.stateDir), 'ANCHOR_MISMATCH');
   });
 
