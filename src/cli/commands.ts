@@ -7,6 +7,7 @@ import { repoRemoveTarget } from './repo-remove-target.js';
 import { repoRotateKey } from './repo-rotate-key.js';
 import { repoSign } from './repo-sign.js';
 import { repoStatusCommand } from './repo-status.js';
+import { tufClientCommand } from './tuf-client.js';
 import { verifyCommand } from './verify.js';
 import { provisionCommand } from './provision.js';
 import { tpmStatusCommand } from './tpm-status.js';
@@ -14,6 +15,7 @@ import { tpmStatusCommand } from './tpm-status.js';
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
   verifyCommand,
+  tufClientCommand,
   provisionCommand,
   tpmStatusCommand,
   repoInit,

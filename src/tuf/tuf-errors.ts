@@ -40,9 +40,12 @@ function classCode(err: Error): ErrorCode | undefined {
   return undefined;
 }
 
+const FS_ERRNOS = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EIO']);
+
 export function fromTufError(err: unknown): EdgesealError {
   if (err instanceof EdgesealError) return err;
   if (!(err instanceof Error)) return new EdgesealError('INTERNAL', String(err), { cause: err });
+  if (FS_ERRNOS.has((err as NodeJS.ErrnoException).code ?? '')) return new EdgesealError('STORAGE_ERROR', err.message, { cause: err });
   const code = classCode(err) ?? BY_MESSAGE.find(([re]) => re.test(err.message))?.[1] ?? 'MALFORMED_METADATA';
   return new EdgesealError(code, err.message, { cause: err });
 }

@@ -1,8 +1,10 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type Fetcher } from 'tuf-js';
 import { EdgesealError } from '../core/errors.js';
+import { assertSafeTargetName } from '../repo/target-path.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { DirFetcher } from './fetchers/dir-fetcher.js';
 import { HttpFetcher, type HttpFetcherOptions } from './fetchers/http-fetcher.js';
@@ -34,7 +36,6 @@ export function fetcherFor(source: UpdateSource): Fetcher {
 
 export interface DeviceUpdaterOptions {
   readonly metadataDir: string; // must hold a trusted root.json
-  readonly targetDir?: string;
   readonly source: UpdateSource;
   readonly keepRootHistory?: boolean; // copy each accepted root to <metadataDir>/roots/N.root.json
 }
@@ -43,6 +44,9 @@ export interface DeviceUpdater {
   readonly updater: Updater;
   // Runs the TUF client workflow (5.3–5.6); tuf-js errors come out as coded EdgesealErrors.
   refresh(): Promise<void>;
+  // Client workflow 5.7: finds `name` in the delegation graph and stores it verified in targetDir
+  // under its non-versioned (URL-encoded) name, reusing an already-verified copy.
+  download(name: string, targetDir: string): Promise<{ path: string; cached: boolean }>;
 }
 
 // The one place a tuf-js Updater is built, for the agent and for `edgeseal tuf-client` alike, so the
@@ -67,7 +71,6 @@ export function createDeviceUpdater(opts: DeviceUpdaterOptions): DeviceUpdater {
     updater = new Updater({
       metadataDir: opts.metadataDir,
       metadataBaseUrl: opts.source.metadataUrl,
-      ...(opts.targetDir ? { targetDir: opts.targetDir } : {}),
       ...(opts.source.targetBaseUrl ? { targetBaseUrl: opts.source.targetBaseUrl } : {}),
       fetcher,
       config: {
@@ -84,16 +87,44 @@ export function createDeviceUpdater(opts: DeviceUpdaterOptions): DeviceUpdater {
   }
   return {
     updater,
+    download: async (name, targetDir) => {
+      assertSafeTargetName(name);
+      const info = await tuf(() => updater.getTargetInfo(name));
+      if (!info) throw new EdgesealError('UNKNOWN_TARGET', `expected a target named ${JSON.stringify(name)} in the repository, found none`);
+      await mkdir(targetDir, { recursive: true });
+      const dest = join(targetDir, encodeURIComponent(name));
+      const existing = await lstat(dest).catch(() => undefined);
+      if (existing && !existing.isFile()) throw new EdgesealError('UNSAFE_PATH', `${dest}: expected a regular file or nothing, found a symlink or another file type`);
+      if (existing && (await updater.findCachedTarget(info, dest))) return { path: dest, cached: true };
+      // tuf-js copies into the path it is given; a fresh name plus rename never writes through a link
+      const part = join(targetDir, `.${randomBytes(8).toString('hex')}.part`);
+      try {
+        await tuf(() => updater.downloadTarget(info, part));
+        await rename(part, dest);
+      } finally {
+        await rm(part, { force: true });
+      }
+      return { path: dest, cached: false };
+    },
     refresh: async () => {
       try {
-        await updater.refresh();
+        await tuf(() => updater.refresh());
       } catch (err) {
-        throw fromTufError(err);
-      } finally {
-        if (opts.keepRootHistory) await recordRoots(opts.metadataDir, recorded);
+        // roots accepted before a later step failed are still trusted: record them, report the failure
+        if (opts.keepRootHistory) await recordRoots(opts.metadataDir, recorded).catch(() => undefined);
+        throw err;
       }
+      if (opts.keepRootHistory) await recordRoots(opts.metadataDir, recorded);
     },
   };
+}
+
+async function tuf<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromTufError(err);
+  }
 }
 
 // Persists the roots tuf-js accepted: every fetched version up to the one now in root.json.
