@@ -51,7 +51,7 @@ async function openHttp(baseUrl: string, relPath: string, offset: number, signal
   return { resumed: res.status === 206, declaredLength, chunks: res.body, cancel };
 }
 
-async function openDir(root: string, relPath: string, offset: number, expectedLength: number): Promise<OpenedBody> {
+async function openDir(root: string, relPath: string, offset: number, expectedLength: number, signal?: AbortSignal): Promise<OpenedBody> {
   const path = join(root, 'targets', ...relPath.split('/'));
   let size: number;
   try {
@@ -61,11 +61,11 @@ async function openDir(root: string, relPath: string, offset: number, expectedLe
   }
   // A local file's size is known up front: a wrong one is never worth reading.
   if (size !== expectedLength) throw new EdgesealError('LENGTH_MISMATCH', `${path}: expected ${expectedLength} bytes, found ${size}`);
-  const stream = createReadStream(path, { start: offset, highWaterMark: CHUNK });
+  const stream = createReadStream(path, { start: offset, highWaterMark: CHUNK, ...(signal ? { signal } : {}) });
   return { resumed: true, declaredLength: size - offset, chunks: stream, cancel: () => stream.destroy() };
 }
 
 // Opens the target file at `relPath` (inside targets/) starting at `offset`.
 export function openSource(source: DownloadSource, relPath: string, offset: number, expectedLength: number, signal?: AbortSignal): Promise<OpenedBody> {
-  return source.kind === 'http' ? openHttp(source.baseUrl, relPath, offset, signal) : openDir(source.path, relPath, offset, expectedLength);
+  return source.kind === 'http' ? openHttp(source.baseUrl, relPath, offset, signal) : openDir(source.path, relPath, offset, expectedLength, signal);
 }

@@ -59,17 +59,15 @@ async function transferOnce(req: DownloadRequest, part: string): Promise<void> {
     }
     await fh.sync();
   } catch (err) {
-    body.cancel();
-    if (isEdgesealError(err, 'LENGTH_MISMATCH')) {
-      await fh.close();
-      await unlink(part).catch(() => undefined);
-      throw err;
-    }
+    // Interrupted: keep what arrived for the next resume. Over-long: the source is wrong, discard.
+    await fh.close();
+    if (isEdgesealError(err, 'LENGTH_MISMATCH')) await unlink(part).catch(() => undefined);
     if (isEdgesealError(err)) throw err;
     throw new EdgesealError('FETCH_FAILED', `${target.name}: transfer interrupted after ${received} of ${target.length} bytes: ${(err as Error).message}`, { cause: err });
   } finally {
-    await fh.close().catch(() => undefined);
+    body.cancel();
   }
+  await fh.close();
   if (received < target.length) {
     throw new EdgesealError('FETCH_FAILED', `${target.name}: the source ended after ${received} of ${target.length} bytes`);
   }

@@ -123,6 +123,15 @@ describe('OTA download', () => {
     await expectCodeAsync(() => downloadTarget({ source: { kind: 'http', baseUrl: base }, target: TARGET, stagingDir: staging, attempts: 1 }), 'FETCH_FAILED');
   });
 
+  it('stops on abort without retrying and keeps the .part for later', async () => {
+    const srv = await serve(IMAGE);
+    const ctl = new AbortController();
+    const onProgress = (p: DownloadProgress): void => void (p.received >= 1_000_000 && ctl.abort());
+    await expectCodeAsync(() => downloadTarget({ source: { kind: 'http', baseUrl: srv.baseUrl }, target: TARGET, stagingDir: staging, signal: ctl.signal, onProgress, retryDelayMs: 0 }), 'FETCH_FAILED');
+    expect(srv.requests).to.have.length(1);
+    expect((await stat(partPath(staging, TARGET))).size).to.be.within(1, IMAGE.length - 1);
+  });
+
   describe('from a local directory (USB stick)', () => {
     async function usb(body: Uint8Array): Promise<string> {
       const root = await mkdtemp(join(tmpdir(), 'es-usb-'));
