@@ -126,3 +126,13 @@ export class TransportRunner implements CommandRunner {
     }
   }
 }
+
+// The handle a command created must be of the kind asked for (TPM_HT), or we would later use or
+// flush something else entirely.
+export function createdHandle(result: CommandResult, type: number, what: string): number {
+  const h = result.handles[0];
+  if (h === undefined || h >>> 24 !== type) {
+    throw result.params.malformed(`${what}: expected a handle of type 0x${type.toString(16).padStart(2, '0')}, found 0x${(h ?? 0).toString(16).padStart(8, '0')}`);
+  }
+  return h;
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
-import type { CommandRunner } from './command.js';
-import { HASH_SIZE, TPM_ALG, TPM_CC, TPM_RH, TPM_SE } from './constants.js';
+import { createdHandle, type CommandRunner } from './command.js';
+import { HASH_SIZE, TPM_ALG, TPM_CC, TPM_HT, TPM_RH, TPM_SE } from './constants.js';
 import { TpmWriter } from './marshal.js';
 import { marshalPcrSelections, type PcrSelection } from './pcr.js';
 
@@ -18,10 +18,11 @@ export async function startAuthSession(tpm: CommandRunner, type: SessionType): P
     .u16(TPM_ALG.NULL) // symmetric: no parameter encryption
     .u16(TPM_ALG.SHA256) // authHash
     .finish();
-  const { handles, params: r } = await tpm.run({ cc: 'StartAuthSession', handles: [TPM_RH.NULL, TPM_RH.NULL], params, responseHandles: 1 });
-  r.tpm2b('nonceTPM');
-  r.end();
-  return handles[0];
+  const res = await tpm.run({ cc: 'StartAuthSession', handles: [TPM_RH.NULL, TPM_RH.NULL], params, responseHandles: 1 });
+  const session = createdHandle(res, TPM_HT.POLICY_SESSION, 'sessionHandle');
+  res.params.tpm2b('nonceTPM');
+  res.params.end();
+  return session;
 }
 
 // TPM2_PolicyPCR (Part 3 §23.7) with an empty pcrDigest: the TPM uses the PCRs' current values.

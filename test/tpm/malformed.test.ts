@@ -17,7 +17,7 @@ const SEL = { hash: 'sha256' as const, pcrs: [0, 2] };
 const NV = 0x01500200;
 const CTR = 0x01500201;
 
-const OPS: { name: string; op: (c: TpmClient) => Promise<unknown> }[] = [
+const OPS: { name: string; op: (c: TpmClient) => Promise<unknown>; createsHandle?: boolean }[] = [
   { name: 'Startup (already started)', op: (c) => c.startup() },
   { name: 'GetRandom', op: (c) => c.getRandom(16) },
   { name: 'GetCapability properties', op: (c) => c.getIdentity() },
@@ -25,12 +25,12 @@ const OPS: { name: string; op: (c: TpmClient) => Promise<unknown> }[] = [
   { name: 'GetCapability PCR banks', op: (c) => c.getPcrBanks() },
   { name: 'PCR_Read (two round trips)', op: (c) => c.pcrRead({ hash: 'sha256', pcrs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }) },
   { name: 'PCR_Extend', op: (c) => c.pcrExtend(16, [{ hash: 'sha256', digest: new Uint8Array(32) }]) },
-  { name: 'StartAuthSession', op: async (c) => (ctx.session = await c.startAuthSession('policy')) },
+  { name: 'StartAuthSession', op: async (c) => (ctx.session = await c.startAuthSession('policy')), createsHandle: true },
   { name: 'PolicyPCR', op: (c) => c.policyPcr(ctx.session, SEL) },
   { name: 'PolicyGetDigest', op: async (c) => (ctx.policy = await c.policyGetDigest(ctx.session)) },
-  { name: 'CreatePrimary', op: async (c) => (ctx.primary = await c.createStoragePrimary()) },
+  { name: 'CreatePrimary', op: async (c) => (ctx.primary = await c.createStoragePrimary()), createsHandle: true },
   { name: 'Create', op: async (c) => (ctx.sealed = await c.createSealed(ctx.primary.handle, Uint8Array.of(1, 2, 3), ctx.policy)) },
-  { name: 'Load', op: async (c) => (ctx.item = await c.load(ctx.primary.handle, ctx.sealed)) },
+  { name: 'Load', op: async (c) => (ctx.item = await c.load(ctx.primary.handle, ctx.sealed)), createsHandle: true },
   { name: 'Unseal', op: (c) => c.unseal(ctx.item.handle, { kind: 'policy', handle: ctx.session }) },
   { name: 'FlushContext ×3', op: async (c) => { await c.flushContext(ctx.item.handle); await c.flushContext(ctx.primary.handle); await c.flushContext(ctx.session); } },
   { name: 'NV_DefineSpace', op: (c) => c.nvDefineSpace({ index: NV, type: 'ordinary', attributes: ['AUTHWRITE', 'AUTHREAD', 'WRITEDEFINE'], dataSize: 16 }) },
@@ -113,7 +113,7 @@ describe('tpm hostile responses (recorded from swtpm, replayed with faults)', fu
     await swtpm?.stop();
   });
 
-  for (const { name, op } of OPS) {
+  for (const { name, op, createsHandle } of OPS) {
     it(`${name}: the recorded response parses, and every fault is TPM_MALFORMED_RESPONSE`, async function () {
       const rsps = recorded.get(name) ?? [];
       expect(rsps.length).to.be.greaterThan(0);
@@ -135,6 +135,8 @@ describe('tpm hostile responses (recorded from swtpm, replayed with faults)', fu
             return faulty(`garbage body ${n}`, g, ['TPM_MALFORMED_RESPONSE', 'TPM_ERROR', 'accepted']);
           }),
         ];
+        // a created handle of the wrong kind (e.g. a PCR index instead of a session) would be used and flushed later
+        if (createsHandle) checks.push(faulty('created handle of the wrong type', Uint8Array.from(r).fill(0x01, 10, 11), ['TPM_MALFORMED_RESPONSE']));
         // every truncation, with responseSize made consistent so the inner parsers are what is tested
         for (let len = 0; len < r.length; len++) checks.push(faulty(`truncated to ${len}`, withSize(r.subarray(0, len)), ['TPM_MALFORMED_RESPONSE']));
         for (const check of checks) await check();
