@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 import { keyFromSeed } from '../crypto/ed25519.js';
 import type { TpmClient } from '../tpm/client.js';
+import { SerialQueue } from '../tpm/queue.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
 import { unsealAnchor } from './anchor-blob.js';
 import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
@@ -94,6 +95,8 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     previousPath: deps.eventLogPath ? `${deps.eventLogPath}.prev` : paths.previousEventLog,
   };
   if (deps.startMeasurementLog !== false) await startMeasurementLog(tpm, measurementLog);
+  // a raise is read-then-increment: two interleaved raises would both add their steps and overshoot
+  const raises = new SerialQueue();
   return {
     identity,
     reportSeed: secret.reportSeed,
@@ -103,10 +106,11 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     pin,
     measurementLog,
     readFloors: () => readFloors(tpm, pin, auth),
-    raiseFloor: async (kind, value) => {
-      await raiseFloor(tpm, pin, kind, value, auth);
-      return readFloors(tpm, pin, auth);
-    },
+    raiseFloor: (kind, value) =>
+      raises.run(async () => {
+        await raiseFloor(tpm, pin, kind, value, auth);
+        return readFloors(tpm, pin, auth);
+      }),
     measure: (image, now) => measure(tpm, measurementLog, image, now),
     verifyEventLog: () => verifyMeasurementLog(tpm, measurementLog),
   };

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EdgesealError } from '../../src/core/errors.js';
 import { ownerAuth } from '../../src/tpm/nv.js';
 import { COUNTER_DEFINITION, DEFAULT_NV_INDICES } from '../../src/trust/nv-layout.js';
 import { establishTrust } from '../../src/trust/establish.js';
@@ -29,6 +30,15 @@ describe('anti-rollback floors in TPM NV counters against swtpm (P3)', function 
     checkFloor(after.floors, 'securityVersion', 3);
     // raising to the current value is a no-op, not an error
     expect((await after.raiseFloor('securityVersion', 3)).securityVersion).to.equal(3);
+  });
+
+  it('concurrent raises do not overshoot: each is read-then-increment, one at a time', async () => {
+    const p = await provisionFresh(fx.tpm);
+    const trust = await establish(p.stateDir);
+    const results = await Promise.allSettled([trust.raiseFloor('securityVersion', 5), trust.raiseFloor('securityVersion', 5), trust.raiseFloor('securityVersion', 3)]);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected']);
+    expect(results[2].status === 'rejected' && (results[2].reason as EdgesealError).code).to.equal('FLOOR_VIOLATION');
+    expect((await trust.readFloors()).securityVersion).to.equal(5);
   });
 
   it('restoring an older copy of the whole state dir does not bring old floors back', async () => {
