@@ -56,6 +56,17 @@ describe('edgeseal provision and tpm status (CLI, against swtpm)', function () {
     expect(r.err).not.to.contain('    at ');
   });
 
+  it('tpm status on an unprovisioned TPM says so (exit 1, NV_PIN_INVALID) and defines nothing', async () => {
+    const r = await run('tpm', 'status', ...tpmArgs(), '--json');
+    expect(r.code).to.equal(EXIT.REFUSED);
+    const status = JSON.parse(r.out) as TrustStatus;
+    expect(status.anchors).to.deep.include({ ok: false, code: 'NV_PIN_INVALID' });
+    expect(status.nvIndices.every((n) => !n.defined && !n.asProvisioned)).to.be.true;
+    expect(status.measurement).to.deep.equal({ ok: true, value: { pcr: 23, sha256: '0'.repeat(64) } });
+    const again = JSON.parse((await run('tpm', 'status', ...tpmArgs(), '--json')).out) as TrustStatus;
+    expect(again.nvIndices.some((n) => n.defined)).to.be.false;
+  });
+
   it('provisions, is a no-op the second time, and refuses other anchors without --force', async () => {
     const first = await run('provision', '--root', rootPath, '--hardware-id', 'board-a', ...tpmArgs());
     expect(first.code, first.err).to.equal(EXIT.OK);
