@@ -22,7 +22,7 @@ function parseDays(text: string): number[] | undefined {
   const days = new Set<number>();
   for (const part of text.split(',')) {
     const [from, to, extra] = part.split('-');
-    const a = dayIndex(from ?? '');
+    const a = dayIndex(from);
     const b = to === undefined ? a : dayIndex(to);
     if (a < 0 || b < 0 || extra !== undefined) return undefined;
     for (let d = a; ; d = (d + 1) % 7) {
