@@ -26,6 +26,7 @@ export interface CacheStatus extends RevocationStatus {
 
 export interface RevocationCacheOptions extends RevocationStoreOptions {
   readonly stateDir: string;
+  readonly readOnly?: boolean; // inspect only (status commands): report damage, move and write nothing
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -53,16 +54,18 @@ function decode(doc: unknown, path: string): RevocationStoreState {
 export class RevocationCache {
   readonly #path: string;
   readonly #store: RevocationStore;
+  readonly #readOnly: boolean;
   #problem: EdgesealError | undefined;
 
-  private constructor(path: string, store: RevocationStore, problem: EdgesealError | undefined) {
+  private constructor(path: string, store: RevocationStore, opts: RevocationCacheOptions, problem?: EdgesealError) {
     this.#path = path;
     this.#store = store;
+    this.#readOnly = opts.readOnly === true;
     this.#problem = problem;
   }
 
   // Loads the cache at start. A missing file means never fetched; a damaged one is moved aside to
-  // `cache.json.corrupt` and reported through status().cacheProblem — it is never silently dropped.
+  // `cache.json.corrupt` (unless readOnly) and reported through status().cacheProblem — never silently dropped.
   static async open(opts: RevocationCacheOptions): Promise<RevocationCache> {
     const path = join(opts.stateDir, CACHE_FILE);
     const empty = new RevocationStore(opts); // validates the options before any file is judged
@@ -70,22 +73,23 @@ export class RevocationCache {
     try {
       raw = await readFile(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new RevocationCache(path, empty, undefined);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new RevocationCache(path, empty, opts);
       throw new EdgesealError('STORAGE_ERROR', `could not read ${path}: ${(err as Error).message}`, { cause: err });
     }
     let doc: unknown;
     try {
       if (raw.length > MAX_CACHE_FILE_BYTES) throw new EdgesealError('STORAGE_ERROR', `${path}: expected at most ${MAX_CACHE_FILE_BYTES} bytes, found ${raw.length}`);
       doc = JSON.parse(raw.toString('utf8'));
-      return new RevocationCache(path, new RevocationStore(opts, decode(doc, path)), undefined);
+      return new RevocationCache(path, new RevocationStore(opts, decode(doc, path)), opts);
     } catch (err) {
       const cause = asEdgesealError(err, 'STORAGE_ERROR');
-      const problem = new EdgesealError(cause.code === 'ROLLBACK' ? 'ROLLBACK' : 'STORAGE_ERROR', `revocation cache ${path} is damaged (moved to ${path}.corrupt; refetch needed): ${cause.message}`, { cause });
+      const problem = new EdgesealError(cause.code === 'ROLLBACK' ? 'ROLLBACK' : 'STORAGE_ERROR', `revocation cache ${path} is damaged${opts.readOnly ? '' : ` (moved to ${path}.corrupt; refetch needed)`}: ${cause.message}`, { cause });
+      const floor = Math.max(readFloor(doc) ?? 0, opts.floorVersion ?? 0);
+      const cache = new RevocationCache(path, new RevocationStore({ ...opts, floorVersion: floor }), opts, problem);
+      if (opts.readOnly) return cache;
       await rename(path, `${path}.corrupt`).catch((e: unknown) => {
         throw new EdgesealError('STORAGE_ERROR', `could not move damaged ${path} aside: ${(e as Error).message}`, { cause: e });
       });
-      const floor = Math.max(readFloor(doc) ?? 0, opts.floorVersion ?? 0);
-      const cache = new RevocationCache(path, new RevocationStore({ ...opts, floorVersion: floor }), problem);
       await cache.#persist();
       return cache;
     }
@@ -93,6 +97,7 @@ export class RevocationCache {
 
   // Accepts a TUF-verified list (RevocationStore.update rules) and persists it before returning.
   async accept(bytes: Uint8Array, info: VerifiedTargetInfo, now: Date): Promise<RevocationList> {
+    if (this.#readOnly) throw new EdgesealError('INTERNAL', `revocation cache ${this.#path} was opened read-only`);
     const list = this.#store.update(bytes, info, now);
     await this.#persist();
     this.#problem = undefined;

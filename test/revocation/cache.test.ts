@@ -75,6 +75,15 @@ describe('RevocationCache', () => {
       });
     }
 
+    it('a read-only open (status) reports the damage but moves and writes nothing', async () => {
+      const { o, path } = await seeded(4);
+      await writeFile(path, 'garbage');
+      const cache = await RevocationCache.open({ ...o, readOnly: true });
+      expect(cache.status(NOW).cacheProblem?.code).to.equal('STORAGE_ERROR');
+      expect(await readFile(path, 'utf8')).to.equal('garbage');
+      expect(await readdir(join(o.stateDir, 'revocations'))).to.deep.equal(['cache.json']);
+    });
+
     it('keeps the floor when only the list is damaged, so the refetch cannot roll back', async () => {
       const { o, path } = await seeded(4);
       await writeFile(path, (await readFile(path, 'utf8')).replace(/"base64": "(.)/, (_m, c: string) => `"base64": "${c === 'A' ? 'B' : 'A'}`));

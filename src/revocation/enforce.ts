@@ -1,0 +1,26 @@
+import type { ErrorCode } from '../core/errors.js';
+import type { GateCandidate, RevocationResult } from '../core/gate.js';
+import { checkRevocation, decideFreshness, DEFAULT_FRESHNESS_POLICY, type FreshnessPolicy, type Operation, type RevocationSubject } from './policy.js';
+import type { RevocationStatus } from './store.js';
+
+// Where the agent applies revocation (pure): the freshness decision for the operation first, then the
+// held list — enforced whenever one is held, even an expired one, because old revocations stay true.
+export type Enforcement =
+  | { readonly ok: true; readonly level: 'ok' | 'warn' | 'alarm'; readonly message: string }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string }; // KEY_REVOKED, IMAGE_REVOKED, BELOW_MINIMUM_VERSION, REVOCATION_STALE
+
+export function enforceRevocation(status: RevocationStatus, operation: Operation, subject: RevocationSubject, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY): Enforcement {
+  const fresh = decideFreshness(status, operation, policy);
+  if (!fresh.proceed) return { ok: false, code: 'REVOCATION_STALE', message: fresh.error.message };
+  const refused = status.list ? checkRevocation(status.list, subject) : undefined;
+  if (refused) return { ok: false, code: refused.code, message: refused.message };
+  return { ok: true, level: fresh.level, message: fresh.message };
+}
+
+// The `revocation` step of the OTA gate (src/core/gate.ts) for one device.
+export function gateRevocationStep(status: RevocationStatus, hardwareId: string, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY): (c: GateCandidate) => RevocationResult {
+  return (c) => {
+    const r = enforceRevocation(status, 'update', { targetName: c.name, sha256: c.sha256, version: c.custom.version, hardwareId, keyids: c.signedBy?.keyids ?? [] }, policy);
+    return r.ok ? { ok: true } : r;
+  };
+}
