@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
@@ -22,11 +22,12 @@ describe('tpm sealing to a PCR policy (swtpm)', function () {
   let swtpm: Swtpm;
   let tpm: TpmClient;
   // tpm2-tools as an independent oracle; swtpm serves one client, so ours steps aside meanwhile
-  async function tpm2tools(args: string[]): Promise<string> {
+  async function tpm2tools(...commands: string[][]): Promise<string> {
     await tpm.close();
     try {
-      const { stdout } = await run(args[0], args.slice(1), { env: { ...process.env, TPM2TOOLS_TCTI: swtpm.tcti } });
-      return stdout;
+      let out = '';
+      for (const [cmd, ...args] of commands) out += (await run(cmd, args, { env: { ...process.env, TPM2TOOLS_TCTI: swtpm.tcti } })).stdout;
+      return out;
     } finally {
       tpm = await TpmClient.open({ swtpm: swtpm.address });
     }
@@ -109,6 +110,34 @@ describe('tpm sealing to a PCR policy (swtpm)', function () {
     expect(err.rcName).to.equal('TPM_RC_POLICY_FAIL');
     await tpm.pcrExtend(23, [{ hash: 'sha256', digest: measured }]);
     expect(hex(await tpm.unsealWithPcrs(sealed, sel))).to.equal(hex(SECRET));
+  });
+
+  it('interoperates with tpm2-tools: it unseals our blob, and we unseal a blob it sealed (same primary template)', async function () {
+    const sel: PcrSelection = { hash: 'sha256', pcrs: [0, 2] };
+    const dir = swtpm.stateDir;
+    const tpm2b = (b: Uint8Array): Buffer => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+    const ours = await tpm.sealToPcrs(new TextEncoder().encode('sealed by edgeseal'), sel);
+    await writeFile(join(dir, 'ours.pub'), tpm2b(ours.public));
+    await writeFile(join(dir, 'ours.priv'), tpm2b(ours.private));
+    await writeFile(join(dir, 'theirs.secret'), 'sealed by tpm2-tools');
+    const primary = ['tpm2_createprimary', '-C', 'o', '-G', 'ecc256:aes128cfb', '-a', 'restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda', '-c', join(dir, 'prim.ctx')];
+    // swtpm has no resource manager: tpm2-tools keeps context files, and we flush its transient objects
+    const flush = ['tpm2_flushcontext', '-t'];
+    const unsealed = await tpm2tools(
+      primary,
+      flush,
+      ['tpm2_load', '-C', join(dir, 'prim.ctx'), '-u', join(dir, 'ours.pub'), '-r', join(dir, 'ours.priv'), '-c', join(dir, 'ours.ctx')],
+      flush,
+      ['tpm2_unseal', '-c', join(dir, 'ours.ctx'), '-p', 'pcr:sha256:0,2'],
+      flush,
+      ['tpm2_createpolicy', '--policy-pcr', '-l', 'sha256:0,2', '-L', join(dir, 'theirs.policy')],
+      ['tpm2_create', '-C', join(dir, 'prim.ctx'), '-i', join(dir, 'theirs.secret'), '-L', join(dir, 'theirs.policy'), '-a', 'fixedtpm|fixedparent', '-u', join(dir, 'theirs.pub'), '-r', join(dir, 'theirs.priv')],
+      flush,
+        );
+    expect(unsealed).to.include('sealed by edgeseal');
+    const strip = (b: Buffer): Uint8Array => new Uint8Array(b.subarray(2, 2 + b.readUInt16BE(0)));
+    const theirs = { public: strip(await readFile(join(dir, 'theirs.pub'))), private: strip(await readFile(join(dir, 'theirs.priv'))) };
+    expect(new TextDecoder().decode(await tpm.unsealWithPcrs(theirs, sel))).to.equal('sealed by tpm2-tools');
   });
 
   it('refuses to seal more than 128 bytes (seal hashes and seeds, not files)', async function () {
