@@ -13,7 +13,8 @@ import { measure, startMeasurementLog, verifyMeasurementLog, type MeasuredImage,
 import { DEFAULT_NV_INDICES } from './nv-layout.js';
 import type { FloorKind, NvPin } from './nv-pin.js';
 import { readPin } from './pin-store.js';
-import { decodeDeviceIdentity, decodeSealedAnchor, trustPaths, type DeviceIdentity } from './state-files.js';
+import { formatPcrSelection } from './pcr-selection.js';
+import { decodeDeviceIdentity, decodeSealedAnchor, deviceIdFor, trustPaths, type DeviceIdentity } from './state-files.js';
 
 // Agent start: unseal and cross-check every anchor (ARCHITECTURE P1–P3) before anything is trusted.
 
@@ -68,6 +69,11 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
   const auth = deps.ownerAuth ?? ownerAuth();
   const paths = trustPaths(deps.stateDir);
   const pin = await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth);
+  const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
+  if (pin.policyPcrs.pcrs.includes(measurementPcr)) {
+    // extending a policy PCR would lock this boot out of its own anchors
+    throw new EdgesealError('CONFIG_INVALID', `tpm.measurePcr: expected a PCR outside the seal policy ${formatPcrSelection(pin.policyPcrs)}, found ${measurementPcr}`);
+  }
 
   const initialRoot = new Uint8Array(await readAnchorFile(paths.initialRoot, 'initial root'));
   const identity = decodeDeviceIdentity((await readAnchorFile(paths.device, 'device identity')).toString('utf8'));
@@ -81,16 +87,17 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
   const secret = decodeAnchorSecret(await unsealAnchor(tpm, blob, pin.sealedObjectName, pin.policyPcrs));
   if (!same(secret.initialRootDigest, pin.initialRootDigest)) throw mismatch('root digest inside the sealed anchor', pin.initialRootDigest, secret.initialRootDigest);
   const key = keyFromSeed(secret.reportSeed);
-  if (key.publicHex !== identity.reportPublicKey || identity.deviceId !== `${identity.hardwareId}-${key.keyid.slice(0, 12)}`) {
+  const deviceId = deviceIdFor(identity.hardwareId, key.keyid);
+  if (key.publicHex !== identity.reportPublicKey || identity.deviceId !== deviceId) {
     throw new EdgesealError(
       'ANCHOR_MISMATCH',
-      `device identity ${paths.device}: expected report key ${key.publicHex} (from the sealed seed) and device id ${identity.hardwareId}-${key.keyid.slice(0, 12)}, found ${identity.reportPublicKey} and ${identity.deviceId}`,
+      `device identity ${paths.device}: expected report key ${key.publicHex} (from the sealed seed) and device id ${deviceId}, found ${identity.reportPublicKey} and ${identity.deviceId}`,
     );
   }
 
   const floors = await readFloors(tpm, pin, auth);
   const measurementLog: MeasurementLog = {
-    pcr: deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR,
+    pcr: measurementPcr,
     path: deps.eventLogPath ?? paths.eventLog,
     previousPath: deps.eventLogPath ? `${deps.eventLogPath}.prev` : paths.previousEventLog,
   };

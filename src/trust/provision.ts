@@ -11,7 +11,7 @@ import { DEFAULT_NV_INDICES, checkOwnerRange, hex, type NvIndices } from './nv-l
 import { FLOOR_KINDS, type CounterPin, type FloorKind } from './nv-pin.js';
 import { writePin } from './pin-store.js';
 import { DEFAULT_POLICY_PCRS, formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-selection.js';
-import { encodeDeviceIdentity, encodeSealedAnchor, isValidHardwareId, trustPaths, type DeviceIdentity } from './state-files.js';
+import { deviceIdFor, encodeDeviceIdentity, encodeSealedAnchor, isValidHardwareId, trustPaths, type DeviceIdentity } from './state-files.js';
 
 // `edgeseal provision`: creates the device's TPM anchors (ARCHITECTURE P1–P3) and its identity files.
 
@@ -95,7 +95,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const counters = {} as Record<FloorKind, CounterPin>;
   for (const kind of FLOOR_KINDS) counters[kind] = { nvIndex: indices[kind], base: await prepareCounter(opts.tpm, kind, indices[kind], opts.force === true, auth) };
   const identity: DeviceIdentity = {
-    deviceId: `${opts.hardwareId}-${key.keyid.slice(0, 12)}`,
+    deviceId: deviceIdFor(opts.hardwareId, key.keyid),
     hardwareId: opts.hardwareId,
     reportPublicKey: key.publicHex,
     reportKeyId: key.keyid,

@@ -43,6 +43,11 @@ const FORMAT = 1;
 // Hardware ids become MQTT topic segments: no wildcards, separators or whitespace.
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+// The device id fleets see in topics: readable hardware id plus the report key's keyid prefix.
+export function deviceIdFor(hardwareId: string, reportKeyId: string): string {
+  return `${hardwareId}-${reportKeyId.slice(0, 12)}`;
+}
+
 export function isValidHardwareId(id: string): boolean {
   return ID.test(id);
 }

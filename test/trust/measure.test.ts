@@ -41,6 +41,12 @@ describe('measurement (P4) and tpm2-tools cross-checks against swtpm', function 
     await expectCodeAsync(() => trust.verifyEventLog(), 'EVENT_LOG_MISMATCH');
   });
 
+  it('refuses a measurement PCR inside the seal policy (it would lock the boot out of its anchors)', async () => {
+    const p = await provisionFresh(fx.tpm);
+    await expectCodeAsync(() => establishTrust({ tpm: fx.tpm, stateDir: p.stateDir, measurementPcr: 7 }), 'CONFIG_INVALID');
+    expect((await establishTrust({ tpm: fx.tpm, stateDir: p.stateDir, measurementPcr: 16 })).measurementLog.pcr).to.equal(16);
+  });
+
   it('a reboot resets PCR 23: the next start moves the old log aside and starts a fresh one', async () => {
     const p = await provisionFresh(fx.tpm);
     const trust = await establishTrust({ tpm: fx.tpm, stateDir: p.stateDir });
