@@ -80,7 +80,8 @@ export class Installer {
   }
 
   // On the trial boot: the boot check of the new slot passed → commit (mark good, then raise floors);
-  // it failed → roll back to the slot the install started from.
+  // it failed → roll back to the slot the install started from. A failed check is a verdict, not a
+  // flake, so trials left in tryCount (there for hangs before the agent runs) are not spent on it.
   async confirmBoot(result: BootCheckResult): Promise<InstallStep> {
     await this.current();
     const rec = await this.record('trying');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { toGateCandidates } from '../../src/ota/candidates.js';
+import { toGateCandidates, toInstallTarget } from '../../src/ota/candidates.js';
 import type { ListedTarget } from '../../src/tuf/offline/types.js';
 
 const custom = { hardwareIds: ['board-a'], version: '1.0.0', securityVersion: 1, kind: 'firmware' } as const;
@@ -14,5 +14,10 @@ describe('toGateCandidates', () => {
     ]);
     expect(candidates).to.deep.equal([{ name: 'a.bin', length: 10, sha256: 'ab'.repeat(32), custom, signedBy: { role: 'targets', keyids: ['k1'] } }]);
     expect(unverifiable).to.deep.equal(['b.bin', 'c.bin']);
+  });
+
+  it('turns the chosen candidate into the install journal\'s target', () => {
+    const [c] = toGateCandidates([listed('a.bin', { sha256: 'ab'.repeat(32) })]).candidates;
+    expect(toInstallTarget(c)).to.deep.equal({ name: 'a.bin', length: 10, sha256: 'ab'.repeat(32), version: '1.0.0', securityVersion: 1 });
   });
 });
