@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Targets } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
 import { parseTargetCustom, type TargetCustom } from '../core/target-meta.js';
-import { isSigningKey, tufPublicKey, type Ed25519Key, type SigningKey } from '../crypto/ed25519.js';
-import { assertDelegateVerifies, encodeEnvelope, signEnvelope, signersFor } from './signing.js';
-import { assertSafeRoleName, assertSafeTargetName } from './target-path.js';
-import { emptyState, parseRepoState, type RepoState } from './state.js';
+import { isSigningKey, type Ed25519Key, type SigningKey } from '../crypto/ed25519.js';
+import { encodeEnvelope, signRole, signRoot } from './signing.js';
+import { assertSafePattern, assertSafeRoleName, assertSafeTargetName, isDelegatedPath } from './target-path.js';
+import { emptyState, emptyTargetsSigned, parseRepoState, type RepoState } from './state.js';
+import { pruneUnusedKeys, setRoleKeys, type KeyRotation } from './role-keys.js';
 import {
   addSeconds,
   formatExpires,
@@ -48,19 +48,13 @@ export interface DelegationInput {
   readonly expirySeconds?: number;
 }
 
-export interface KeyRotation {
-  readonly add?: readonly Ed25519Key[];
-  readonly remove?: readonly string[]; // keyids
-  readonly threshold?: number;
-}
+export type { KeyRotation } from './role-keys.js';
 
 export interface SignedRole {
   readonly role: string;
   readonly version: number;
   readonly expires: string;
 }
-
-const keyJson = (k: Ed25519Key): KeyJson => tufPublicKey(k.publicHex);
 
 // A TUF repository being published: plain, synchronous edits on in-memory state, signing with the keys
 // it was given, an explicit `now`. Adapters (workdir, publish-dir) do the file I/O around it.
@@ -182,7 +176,7 @@ export class Repository {
       setRoleKeys(t.delegations.keys, entry, d.name, { add: d.keys, threshold: d.threshold ?? 1 });
       t.delegations.roles.push(entry);
     });
-    this.state.delegated[d.name] = { signed: emptyTargets(), signatures: [] };
+    this.state.delegated[d.name] = { signed: emptyTargetsSigned(), signatures: [] };
     this.state.expirySeconds[d.name] = d.expirySeconds ?? this.expirySeconds('targets');
     this.markDirty(d.name);
     this.addSigningKeys(d.keys);
@@ -225,6 +219,16 @@ export class Repository {
   // Signs every changed role with a new version: root (old and new thresholds), targets roles,
   // then snapshot if any targets role changed, then timestamp if snapshot changed (spec §6.1).
   sign(now: Date): SignedRole[] {
+    const before = structuredClone(this.state);
+    try {
+      return this.signPending(now);
+    } catch (err) {
+      this.state = before; // all or nothing: a failed sign leaves no half-bumped versions behind
+      throw err;
+    }
+  }
+
+  private signPending(now: Date): SignedRole[] {
     const dirty = new Set(this.state.dirty);
     if (dirty.size === 0) return [];
     const done: SignedRole[] = [];
@@ -232,12 +236,7 @@ export class Repository {
     if (dirty.has('root')) {
       const previous = s.roots.at(-1);
       const signed = { ...s.root.signed, version: (previous?.signed.version ?? 0) + 1, expires: this.expiresAt('root', now) };
-      const roleKeys = signersFor('root', signed.roles.root, this.keyring);
-      const oldKeys = previous ? signersFor('root (previous version)', previous.signed.roles.root, this.keyring) : [];
-      const env = signEnvelope(signed, [...roleKeys, ...oldKeys]);
-      // Spec 5.3.4/5.3.5: a new root must verify with the old root's threshold and its own.
-      if (previous) assertDelegateVerifies(previous, 'root', env);
-      assertDelegateVerifies(env, 'root', env);
+      const env = signRoot(previous, signed, this.keyring);
       s.roots.push(env);
       s.root = env;
       done.push(summary('root', env));
@@ -247,8 +246,7 @@ export class Repository {
       const env = this.targetsEnvelope(role);
       const signed = { ...env.signed, version: env.signed.version + 1, expires: this.expiresAt(role, now) };
       const { delegator, entry } = this.roleEntry(role);
-      const next = signEnvelope(signed, signersFor(role, entry, this.keyring));
-      assertDelegateVerifies(delegator === 'root' ? s.root : this.targetsEnvelope(delegator), role, next);
+      const next = signRole(role, signed, entry, this.keyring, delegator === 'root' ? s.root : this.targetsEnvelope(delegator));
       if (role === 'targets') s.targets = next;
       else s.delegated[role] = next;
       done.push(summary(role, next));
@@ -256,8 +254,7 @@ export class Repository {
     if (changedTargets.length > 0 || dirty.has('snapshot')) {
       const meta = Object.fromEntries(this.targetRoles().map((r) => [`${r}.json`, { version: this.targetsEnvelope(r).signed.version }]));
       const signed = { ...s.snapshot.signed, meta, version: s.snapshot.signed.version + 1, expires: this.expiresAt('snapshot', now) };
-      s.snapshot = signEnvelope(signed, signersFor('snapshot', s.root.signed.roles.snapshot, this.keyring));
-      assertDelegateVerifies(s.root, 'snapshot', s.snapshot);
+      s.snapshot = signRole('snapshot', signed, s.root.signed.roles.snapshot, this.keyring, s.root);
       done.push(summary('snapshot', s.snapshot));
       dirty.add('timestamp');
     }
@@ -265,8 +262,7 @@ export class Repository {
       const bytes = encodeEnvelope(s.snapshot);
       const snapshotMeta = { version: s.snapshot.signed.version, length: bytes.length, hashes: { sha256: createHash('sha256').update(bytes).digest('hex') } };
       const signed = { ...s.timestamp.signed, meta: { 'snapshot.json': snapshotMeta }, version: s.timestamp.signed.version + 1, expires: this.expiresAt('timestamp', now) };
-      s.timestamp = signEnvelope(signed, signersFor('timestamp', s.root.signed.roles.timestamp, this.keyring));
-      assertDelegateVerifies(s.root, 'timestamp', s.timestamp);
+      s.timestamp = signRole('timestamp', signed, s.root.signed.roles.timestamp, this.keyring, s.root);
       done.push(summary('timestamp', s.timestamp));
     }
     s.dirty = [];
@@ -322,38 +318,4 @@ export class Repository {
 
 function summary(role: string, env: Envelope): SignedRole {
   return { role, version: env.signed.version, expires: env.signed.expires };
-}
-
-function emptyTargets(): TargetsSigned {
-  return { _type: 'targets', spec_version: '1.0.31', version: 0, expires: formatExpires(new Date(0)), targets: {} };
-}
-
-function setRoleKeys(keys: Record<string, KeyJson>, entry: RoleJson, role: string, change: KeyRotation): void {
-  for (const k of change.add ?? []) {
-    keys[k.keyid] = keyJson(k);
-    if (!entry.keyids.includes(k.keyid)) entry.keyids.push(k.keyid);
-  }
-  for (const id of change.remove ?? []) {
-    if (!entry.keyids.includes(id)) throw new EdgesealError('USAGE', `role ${role}: expected key ${id.slice(0, 12)}… among its keys, found it absent`);
-    entry.keyids = entry.keyids.filter((k) => k !== id);
-  }
-  entry.threshold = change.threshold ?? entry.threshold;
-  if (!Number.isSafeInteger(entry.threshold) || entry.threshold < 1 || entry.threshold > entry.keyids.length) {
-    throw new EdgesealError('USAGE', `role ${role}: expected a threshold between 1 and its ${entry.keyids.length} keys, found ${entry.threshold}`);
-  }
-}
-
-// Same matcher the client uses (spec §4.5 "paths": shell-style per segment, '*' never crosses '/').
-function isDelegatedPath(delegator: TargetsSigned, role: string, name: string): boolean {
-  const parsed = Targets.fromJSON(JSON.parse(JSON.stringify(delegator)) as Parameters<typeof Targets.fromJSON>[0]);
-  return parsed.delegations?.roles?.[role]?.isDelegatedPath(name) ?? false;
-}
-
-function pruneUnusedKeys(keys: Record<string, KeyJson>, roles: readonly RoleJson[]): void {
-  const used = new Set(roles.flatMap((r) => r.keyids));
-  for (const id of Object.keys(keys)) if (!used.has(id)) delete keys[id];
-}
-
-function assertSafePattern(pattern: string): void {
-  assertSafeTargetName(pattern.replace(/[*?]/g, 'x'));
 }

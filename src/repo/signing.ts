@@ -66,3 +66,25 @@ export function assertDelegateVerifies(delegator: Envelope<RootSigned | TargetsS
     throw new EdgesealError('SIGNATURE_THRESHOLD', `${roleName} v${delegated.signed.version} does not verify against its delegator: ${(err as Error).message}`, { cause: err });
   }
 }
+
+// Signs a new version of a role with the keyring's keys for it, then re-checks it as a client would.
+export function signRole<S extends AnySigned>(
+  roleName: string,
+  signed: S,
+  entry: RoleJson,
+  keyring: ReadonlyMap<string, SigningKey>,
+  delegator: Envelope<RootSigned | TargetsSigned>,
+): Envelope<S> {
+  const env = signEnvelope(signed, signersFor(roleName, entry, keyring));
+  assertDelegateVerifies(delegator, roleName, env);
+  return env;
+}
+
+// Spec 5.3.4/5.3.5: a new root must verify with the previous root's threshold and with its own.
+export function signRoot(previous: Envelope<RootSigned> | undefined, signed: RootSigned, keyring: ReadonlyMap<string, SigningKey>): Envelope<RootSigned> {
+  const oldKeys = previous ? signersFor('root (previous version)', previous.signed.roles.root, keyring) : [];
+  const env = signEnvelope(signed, [...signersFor('root', signed.roles.root, keyring), ...oldKeys]);
+  if (previous) assertDelegateVerifies(previous, 'root', env);
+  assertDelegateVerifies(env, 'root', env);
+  return env;
+}

@@ -19,6 +19,10 @@ export interface RepoState {
 const EPOCH = formatExpires(new Date(0));
 const common = { spec_version: SPEC_VERSION, version: 0, expires: EPOCH };
 
+export function emptyTargetsSigned(): TargetsSigned {
+  return { _type: 'targets', ...common, targets: {} };
+}
+
 export function emptyState(expirySeconds: Record<string, number>): RepoState {
   const role = () => ({ keyids: [], threshold: 1 });
   return {
@@ -29,7 +33,7 @@ export function emptyState(expirySeconds: Record<string, number>): RepoState {
       signed: { _type: 'root', ...common, consistent_snapshot: true, keys: {}, roles: { root: role(), targets: role(), snapshot: role(), timestamp: role() } },
       signatures: [],
     },
-    targets: { signed: { _type: 'targets', ...common, targets: {} }, signatures: [] },
+    targets: { signed: emptyTargetsSigned(), signatures: [] },
     delegated: {},
     snapshot: { signed: { _type: 'snapshot', ...common, meta: {} }, signatures: [] },
     timestamp: { signed: { _type: 'timestamp', ...common, meta: { 'snapshot.json': { version: 0 } } }, signatures: [] },

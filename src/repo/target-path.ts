@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
+import { Targets } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
-import { TOP_ROLES } from './tuf-json.js';
+import { TOP_ROLES, type TargetsSigned } from './tuf-json.js';
 
 const MAX_TARGET_NAME = 512;
 
@@ -40,4 +41,15 @@ export function assertSafeRoleName(name: string): string {
     throw new EdgesealError('UNSAFE_PATH', `role name ${JSON.stringify(name.slice(0, 80))}: expected 1–64 of [A-Za-z0-9._-], not a top-level role name`);
   }
   return name;
+}
+
+// Delegated path patterns obey the same rules as names ('*' and '?' stand for plain characters).
+export function assertSafePattern(pattern: string): void {
+  assertSafeTargetName(pattern.replace(/[*?]/g, 'x'));
+}
+
+// Same matcher the client uses (spec §4.5 "paths": shell-style per segment, '*' never crosses '/').
+export function isDelegatedPath(delegator: TargetsSigned, role: string, name: string): boolean {
+  const parsed = Targets.fromJSON(JSON.parse(JSON.stringify(delegator)) as Parameters<typeof Targets.fromJSON>[0]);
+  return parsed.delegations?.roles?.[role]?.isDelegatedPath(name) ?? false;
 }

@@ -115,6 +115,19 @@ describe('repo/Repository', () => {
     expectCode(() => repo.rotateKeys('root', { threshold: 3 }), 'USAGE');
   });
 
+  it('signs all or nothing: a role that cannot be signed leaves no half-bumped versions', () => {
+    const repo = newRepo();
+    repo.sign(NOW);
+    const away = key('targets-away');
+    repo.rotateKeys('root', { add: [key('root-2')] });
+    repo.rotateKeys('targets', { add: [publicOnly(away)], remove: [key('targets').keyid] });
+    expectCode(() => repo.sign(NOW), 'SIGNATURE_THRESHOLD');
+    expect(repo.rootHistory()).to.have.length(1);
+    expect(repo.pending()).to.include.members(['root', 'targets']);
+    repo.addSigningKeys([away]);
+    expect(repo.sign(NOW).map((s) => `${s.role}@${s.version}`)).to.deep.equal(['root@2', 'targets@2', 'snapshot@2', 'timestamp@2']);
+  });
+
   it('survives a JSON round trip of its state and keeps signing from there', () => {
     const repo = newRepo();
     repo.sign(NOW);
