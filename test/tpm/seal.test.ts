@@ -133,7 +133,7 @@ describe('tpm sealing to a PCR policy (swtpm)', function () {
       ['tpm2_createpolicy', '--policy-pcr', '-l', 'sha256:0,2', '-L', join(dir, 'theirs.policy')],
       ['tpm2_create', '-C', join(dir, 'prim.ctx'), '-i', join(dir, 'theirs.secret'), '-L', join(dir, 'theirs.policy'), '-a', 'fixedtpm|fixedparent', '-u', join(dir, 'theirs.pub'), '-r', join(dir, 'theirs.priv')],
       flush,
-        );
+    );
     expect(unsealed).to.include('sealed by edgeseal');
     const strip = (b: Buffer): Uint8Array => new Uint8Array(b.subarray(2, 2 + b.readUInt16BE(0)));
     const theirs = { public: strip(await readFile(join(dir, 'theirs.pub'))), private: strip(await readFile(join(dir, 'theirs.priv'))) };
