@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT } from '../../src/cli/command.js';
+import { generateKey } from '../../src/crypto/ed25519.js';
+import { writePrivateKeyFile, writePublicKeyFile } from '../../src/crypto/key-store.js';
 import { edgeseal, readRoot, readSnapshot, readTargets, readTimestamp, TARGET_ARGS, tempDir, writeImage } from './cli-helpers.js';
 
 const NOW = '2026-03-01T00:00:00Z';
@@ -106,6 +108,35 @@ describe('edgeseal repo (CLI end to end)', () => {
     await ok('repo', 'remove-target', '--dir', dir, '--name', 'a.bin');
     await ok('repo', 'publish', '--dir', dir, '--out', out, '--now', NOW);
     expect((await readTargets(join(out, 'metadata/2.targets.json'))).signed.targets).to.deep.equal({});
+  });
+
+  it('a builder keeping its own key: publish needs --key with its private key file, and is idempotent', async () => {
+    const builder = generateKey();
+    await writePublicKeyFile(join(tmp.path, 'builder.pub.json'), builder);
+    await writePrivateKeyFile(join(tmp.path, 'builder.key.json'), builder);
+    await writeImage(join(tmp.path, 'app.tar'), 500, 2);
+    await ok('repo', 'init', '--dir', dir);
+    await ok('repo', 'delegate', '--dir', dir, '--role', 'builder', '--path', 'apps/*', '--key-file', join(tmp.path, 'builder.pub.json'));
+    await ok('repo', 'add-target', join(tmp.path, 'app.tar'), '--dir', dir, '--name', 'apps/app.tar', '--role', 'builder', ...TARGET_ARGS);
+    const refused = await edgeseal('repo', 'publish', '--dir', dir, '--out', out, '--now', NOW);
+    expect(refused.code).to.equal(EXIT.REFUSED);
+    expect(refused.err.join()).to.match(/\[SIGNATURE_THRESHOLD\].*builder/);
+    expect(await readdir(tmp.path)).to.not.include('pub');
+    await ok('repo', 'publish', '--dir', dir, '--out', out, '--now', NOW, '--key', join(tmp.path, 'builder.key.json'));
+    const again = await ok('repo', 'publish', '--dir', dir, '--out', out, '--now', NOW);
+    expect(again).to.deep.equal([`published to ${out}: 5 metadata files, 0 targets copied (0 bytes), 1 unchanged`]);
+  });
+
+  it('refuses a corrupted workdir state with MALFORMED_METADATA', async () => {
+    await ok('repo', 'init', '--dir', dir);
+    await ok('repo', 'sign', '--dir', dir, '--now', NOW);
+    const state = JSON.parse(await readFile(join(dir, 'repo.json'), 'utf8')) as { targets: { signed: { version: unknown } } };
+    state.targets.signed.version = 'one';
+    await writeFile(join(dir, 'repo.json'), JSON.stringify(state));
+    const r = await edgeseal('repo', 'status', '--dir', dir);
+    expect(r.err.join()).to.contain('[MALFORMED_METADATA]');
+    await writeFile(join(dir, 'repo.json'), '{"format":');
+    expect((await edgeseal('repo', 'status', '--dir', dir)).err.join()).to.contain('[MALFORMED_METADATA]');
   });
 
   it('encrypted keys: --encrypt needs a passphrase; signing without it says PASSPHRASE_REQUIRED', async () => {
