@@ -43,7 +43,7 @@ export async function openTransport(config: TpmConfig, opts: TransportOptions = 
         'TPM_UNREACHABLE',
         `no TPM at device ${config.device} (${reason}): expected a TPM 2.0 character device; ` +
           `enable the TPM in firmware and load tpm_tis/tpm_crb (ls /dev/tpm*), run as a user in group 'tss', ` +
-          `or configure tpm.swtpm: host:port for a software TPM (apt-get install swtpm)`,
+          `or configure tpm.swtpm: host:port (--tpm-swtpm) for a software TPM (apt-get install swtpm)`,
         { cause: err },
       );
     }
@@ -57,7 +57,7 @@ export async function openTransport(config: TpmConfig, opts: TransportOptions = 
       'TPM_UNREACHABLE',
       `no TPM at swtpm ${host}:${port} (${reason}): expected swtpm listening there, e.g. ` +
         `'swtpm socket --tpm2 --tpmstate dir=DIR --server type=tcp,port=${port} --ctrl type=tcp,port=${port + 1} --flags startup-clear' ` +
-        `(apt-get install swtpm), or configure tpm.device: ${DEFAULT_TPM_DEVICE} on a device with a TPM; ` +
+        `(apt-get install swtpm), or configure tpm.device: ${DEFAULT_TPM_DEVICE} (--tpm-device) on a device with a TPM; ` +
         `note swtpm serves one client at a time`,
       { cause: err },
     );
