@@ -20,7 +20,12 @@ export async function readMetadataDir(dir: string, opts: { initialRoot?: Uint8Ar
   if (!published) {
     // the cache's root.json is the newest accepted root: it ends the chain when history stops short
     const current = await readCapped(join(dir, 'root.json'), METADATA_MAX_LENGTH.root);
-    if (rootVersionOf(current) === first + rootChain.length + 1) rootChain.push(current);
+    const last = first + rootChain.length;
+    if (rootVersionOf(current) === last + 1) rootChain.push(current);
+    // a gap would silently verify against an older root: refuse rather than guess
+    else if (rootVersionOf(current) > last) {
+      throw new EdgesealError('MALFORMED_METADATA', `${dir}: root history ends at version ${last} but root.json is version ${rootVersionOf(current)} (missing roots/${last + 1}.root.json)`);
+    }
   }
 
   const timestamp = await readCapped(join(dir, 'timestamp.json'), METADATA_MAX_LENGTH.timestamp);

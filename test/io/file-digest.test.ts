@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestFile } from '../../src/io/file-digest.js';
+import { expectCodeAsync } from '../helpers/expect-code.js';
+
+describe('io digestFile', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'edgeseal-digest-'));
+  });
+
+  it('hashes empty, sub-chunk and multi-chunk files like one-shot sha256', async () => {
+    for (const length of [0, 1, 1024 * 1024 - 1, 1024 * 1024, 3 * 1024 * 1024 + 17]) {
+      const bytes = Buffer.alloc(length, length % 251);
+      const path = join(dir, `f${length}`);
+      await writeFile(path, bytes);
+      expect(await digestFile(path)).to.deep.equal({ length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+  });
+
+  it('refuses a file over maxLength before reading it, and accepts one exactly at it', async () => {
+    const path = join(dir, 'capped');
+    await writeFile(path, Buffer.alloc(1000));
+    expect((await digestFile(path, { maxLength: 1000 })).length).to.equal(1000);
+    await expectCodeAsync(() => digestFile(path, { maxLength: 999 }), 'OVERSIZED');
+  });
+
+  it('keeps memory flat on a large sparse file', async function () {
+    this.timeout(60_000);
+    const path = join(dir, 'sparse');
+    const fh = await open(path, 'w');
+    await fh.truncate(256 * 1024 * 1024); // 256 MiB of holes: disk-cheap, read like real data
+    await fh.close();
+    const before = process.memoryUsage().rss;
+    const started = process.hrtime.bigint();
+    const { length } = await digestFile(path);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(length).to.equal(256 * 1024 * 1024);
+    expect(process.memoryUsage().rss - before).to.be.below(64 * 1024 * 1024);
+    console.log(`      digest of 256 MiB: ${ms.toFixed(0)} ms (${((256 / ms) * 1000).toFixed(0)} MiB/s)`);
+  });
+
+  it('refuses symlinks, directories and missing files with codes', async () => {
+    const target = join(dir, 'real');
+    await writeFile(target, 'x');
+    await symlink(target, join(dir, 'link'));
+    await expectCodeAsync(() => digestFile(join(dir, 'link')), 'UNSAFE_PATH');
+    await expectCodeAsync(() => digestFile(dir), 'UNSAFE_PATH');
+    await expectCodeAsync(() => digestFile(join(dir, 'absent')), 'STORAGE_ERROR');
+  });
+});
