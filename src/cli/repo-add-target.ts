@@ -1,7 +1,7 @@
 import { EdgesealError, isEdgesealError } from '../core/errors.js';
 import { loadWorkdir, saveWorkdir, storeBlob } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, DIR_USAGE, parseCount } from './repo-shared.js';
+import { DIR_OPTION, parseCount } from './repo-shared.js';
 
 const NAME = 'repo add-target';
 
@@ -11,7 +11,7 @@ export const repoAddTarget: Command = {
   usage: [
     `${NAME} FILE --dir WORKDIR --name PATH --hardware-id ID [--hardware-id ID]… --version SEMVER --security-version N --kind firmware|os|app [--slot SLOT] [--role ROLE]`,
     '',
-    `  ${DIR_USAGE}`,
+    '  --dir WORKDIR         publisher working dir (keys/, repo.json, blobs/)',
     '  --name PATH           target name devices ask for, e.g. fw/board-a/firmware.bin (no "..", no leading "/")',
     '  --hardware-id ID      hardware this image is for (repeat for several)',
     '  --version SEMVER      image version, e.g. 2.4.1',
