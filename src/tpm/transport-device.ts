@@ -47,7 +47,11 @@ class DeviceTransport implements TpmTransport {
   }
 
   private async writeRead(command: Uint8Array): Promise<Uint8Array> {
-    await this.fh.write(command, 0, command.length, null);
+    // the TPM driver takes a command in one write() or not at all
+    const { bytesWritten } = await this.fh.write(command, 0, command.length, null);
+    if (bytesWritten !== command.length) {
+      throw new EdgesealError('TPM_UNREACHABLE', `${this.description}: expected to write ${command.length} command bytes, wrote ${bytesWritten}`);
+    }
     const buf = new Uint8Array(MAX_RESPONSE_BYTES + 1);
     const { bytesRead } = await this.fh.read(buf, 0, buf.length, null);
     const response = buf.subarray(0, bytesRead);
