@@ -1,0 +1,47 @@
+import { RevocationCache } from '../revocation/cache.js';
+import { decideFreshness, DEFAULT_FRESHNESS_POLICY } from '../revocation/policy.js';
+import { EXIT, exitCodeFor, parseCommandArgs, required, type Command } from './command.js';
+import { NOW_OPTION, parseCount, parseNow } from './repo-shared.js';
+import { printEntries } from './revocations-print.js';
+
+const NAME = 'revocations status';
+
+export const revocationsStatus: Command = {
+  name: NAME,
+  summary: "show the device's cached revocation list: version, age, freshness and what it means for boot and updates",
+  usage: [
+    `${NAME} --state-dir DIR [--grace-days N] [--now ISO] [--json]`,
+    '',
+    "  --state-dir DIR    the agent's state directory (holds revocations/cache.json)",
+    `  --grace-days N     days a list stays usable past its expiry (default ${DEFAULT_FRESHNESS_POLICY.graceDays})`,
+    '  --now ISO          judge freshness at this time (default: the current time)',
+    '  --json             one JSON object (state, version, highestVersion, ageDays, expires, boot, update, problem)',
+    '',
+    'Read-only: a damaged cache is reported, not repaired (the agent moves it aside and refetches).',
+    'Exit 0 when the list is fresh or within grace, 1 when updates would be blocked, 3 when the cache is damaged.',
+  ].join('\n'),
+  async run(argv, io) {
+    const { values } = parseCommandArgs(NAME, argv, { ...NOW_OPTION, 'state-dir': { type: 'string' }, 'grace-days': { type: 'string' }, json: { type: 'boolean' } });
+    const stateDir = required(NAME, 'state-dir', values['state-dir']);
+    const policy = { ...DEFAULT_FRESHNESS_POLICY, graceDays: parseCount(NAME, 'grace-days', values['grace-days'], DEFAULT_FRESHNESS_POLICY.graceDays, 0) };
+    const now = parseNow(NAME, values.now);
+    const status = (await RevocationCache.open({ stateDir, graceDays: policy.graceDays, readOnly: true })).status(now);
+    const boot = decideFreshness(status, 'boot', policy);
+    const update = decideFreshness(status, 'update', policy);
+    const say = (d: typeof boot): string => (d.proceed ? `proceeds (${d.level}): ${d.message}` : `blocked [${d.error.code}]: ${d.error.message}`);
+    const problem = status.cacheProblem;
+    if (values.json) {
+      const { state, version, highestVersion, ageDays, expires } = status;
+      io.out(JSON.stringify({ state, version: version ?? null, highestVersion, ageDays: ageDays ?? null, expires: expires ?? null, boot: boot.proceed ? boot.level : 'blocked', update: update.proceed ? update.level : 'blocked', problem: problem ? { code: problem.code, message: problem.message } : null }));
+    } else {
+      const age = status.ageDays === undefined ? '' : `, issued ${status.ageDays.toFixed(1)} days ago`;
+      io.out(`revocation list: ${status.state}${status.version !== undefined ? ` v${status.version}` : ''}${status.expires ? `, expires ${status.expires}` : ''}${age}; highest accepted version ${status.highestVersion}`);
+      if (problem) io.err(`cache damaged [${problem.code}]: ${problem.message}`);
+      io.out(`boot:   ${say(boot)}`);
+      io.out(`update: ${say(update)}`);
+      if (status.list) printEntries(io, status.list);
+    }
+    if (problem) return exitCodeFor(problem.code);
+    return update.proceed ? EXIT.OK : EXIT.REFUSED;
+  },
+};

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT, type CliIo } from '../../src/cli/command.js';
+import { dispatch } from '../../src/cli/dispatch.js';
+import { revocationsStatus } from '../../src/cli/revocations-status.js';
+import { CACHE_FILE, RevocationCache } from '../../src/revocation/cache.js';
+import { at, KEY_A, makeList, signedBytes } from './make-list.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
+  const code = await dispatch(argv, io, [revocationsStatus]);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+// A state dir whose cache holds list v3 (issued 2026-01-01, expires 2026-02-01).
+async function stateDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'es-revstatus-'));
+  const cache = await RevocationCache.open({ stateDir: dir, graceDays: 7 });
+  const { bytes, info } = signedBytes(makeList({ version: 3, keys: [{ keyid: KEY_A, reference: 'INC-9' }] }));
+  await cache.accept(bytes, info, at('2026-01-02T00:00:00Z'));
+  return dir;
+}
+
+describe('edgeseal revocations status', () => {
+  it('fresh: version, age, both operations proceed, entries listed, exit 0', async () => {
+    const r = await run('revocations', 'status', '--state-dir', await stateDir(), '--now', '2026-01-11T00:00:00Z');
+    expect(r.code).to.equal(EXIT.OK);
+    expect(r.out).to.contain('revocation list: fresh v3').and.contain('issued 10.0 days ago').and.contain('INC-9');
+    expect(r.out).to.match(/boot: {3}proceeds \(ok\)/).and.match(/update: proceeds \(ok\)/);
+  });
+
+  it('past grace: updates blocked (exit 1), boot proceeds with an alarm', async () => {
+    const r = await run('revocations', 'status', '--state-dir', await stateDir(), '--now', '2026-03-01T00:00:00Z', '--json');
+    expect(r.code).to.equal(EXIT.REFUSED);
+    expect(JSON.parse(r.out)).to.deep.include({ state: 'expired', version: 3, highestVersion: 3, boot: 'alarm', update: 'blocked', problem: null });
+  });
+
+  it('a longer grace period keeps the same list usable', async () => {
+    const r = await run('revocations', 'status', '--state-dir', await stateDir(), '--now', '2026-03-01T00:00:00Z', '--grace-days', '60');
+    expect(r.code).to.equal(EXIT.OK);
+    expect(r.out).to.contain('revocation list: stale v3');
+  });
+
+  it('never fetched: updates blocked under the default policy', async () => {
+    const r = await run('revocations', 'status', '--state-dir', await mkdtemp(join(tmpdir(), 'es-revstatus-')));
+    expect(r.code).to.equal(EXIT.REFUSED);
+    expect(r.out).to.contain('revocation list: never').and.contain('blocked [REVOCATION_STALE]');
+  });
+
+  it('a damaged cache is reported with its code (exit 3) and left in place', async () => {
+    const dir = await stateDir();
+    await writeFile(join(dir, CACHE_FILE), '{"format":"edgeseal-revocation-cache","formatVersion":1,"highestVersion":3,"list":{}}');
+    const r = await run('revocations', 'status', '--state-dir', dir);
+    expect(r.code).to.equal(EXIT.ENVIRONMENT);
+    expect(r.err).to.contain('cache damaged [STORAGE_ERROR]');
+    expect(r.out).to.contain('highest accepted version 3');
+    expect((await RevocationCache.open({ stateDir: dir, graceDays: 7, readOnly: true })).status(at('2026-01-05T00:00:00Z')).cacheProblem?.code).to.equal('STORAGE_ERROR');
+  });
+
+  it('requires --state-dir', async () => {
+    const r = await run('revocations', 'status');
+    expect(r.code).to.equal(EXIT.USAGE);
+    expect(r.err).to.contain('--state-dir is required');
+  });
+});
