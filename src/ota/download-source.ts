@@ -43,6 +43,10 @@ async function openHttp(baseUrl: string, relPath: string, offset: number, signal
       cancel();
       throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected Content-Range starting at ${offset}, found ${JSON.stringify(res.headers.get('content-range'))}`);
     }
+  } else if (res.status === 416) {
+    // we only ask for ranges inside the signed length, so the server's file is shorter than signed
+    cancel();
+    throw new EdgesealError('LENGTH_MISMATCH', `GET ${url.href}: expected ${offset} bytes or more, the server has fewer (HTTP 416)`);
   } else if (res.status !== 200) {
     cancel();
     throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected HTTP 200 or 206, found ${res.status} ${res.statusText}`);

@@ -39,7 +39,10 @@ async function transferOnce(req: DownloadRequest, part: string): Promise<void> {
     offset = 0;
   }
   if (offset === target.length) return;
-  const body = await openSource(req.source, publishedTargetPath(target), offset, target.length, req.signal);
+  const body = await openSource(req.source, publishedTargetPath(target), offset, target.length, req.signal).catch(async (err: unknown) => {
+    if (isEdgesealError(err, 'LENGTH_MISMATCH')) await unlink(part).catch(() => undefined);
+    throw err;
+  });
   if (!body.resumed) offset = 0; // the server ignored Range: start over
   const resumedFrom = offset;
   const fh = await open(part, offset === 0 ? 'w' : 'a');
@@ -69,6 +72,11 @@ async function transferOnce(req: DownloadRequest, part: string): Promise<void> {
   }
   await fh.close();
   if (received < target.length) {
+    // A body that arrived whole, as announced, yet short: the source's file is wrong, not the network.
+    if (body.declaredLength !== undefined) {
+      await unlink(part).catch(() => undefined);
+      throw new EdgesealError('LENGTH_MISMATCH', `${target.name}: expected ${target.length} bytes, the source has ${received}`);
+    }
     throw new EdgesealError('FETCH_FAILED', `${target.name}: the source ended after ${received} of ${target.length} bytes`);
   }
 }

@@ -98,6 +98,18 @@ describe('OTA download', () => {
     expect(await readdir(staging)).to.deep.equal([]);
   });
 
+  it('refuses LENGTH_MISMATCH for a complete but short file, and for HTTP 416 on a resume, discarding the .part', async () => {
+    const short = IMAGE.subarray(0, 2_000_000);
+    const srv = await serve(short);
+    const req = { source: { kind: 'http', baseUrl: srv.baseUrl }, target: TARGET, stagingDir: staging, attempts: 1 } as const;
+    await expectCodeAsync(() => downloadTarget(req), 'LENGTH_MISMATCH');
+    expect(await readdir(staging)).to.deep.equal([]);
+    await writeFile(partPath(staging, TARGET), IMAGE.subarray(0, 2_500_000));
+    await expectCodeAsync(() => downloadTarget(req), 'LENGTH_MISMATCH');
+    expect(srv.requests.at(-1)?.range).to.equal('bytes=2500000-');
+    expect(await readdir(staging)).to.deep.equal([]);
+  });
+
   it('refuses DIGEST_MISMATCH for right-length wrong bytes and discards the .part', async () => {
     const evil = Buffer.from(IMAGE);
     evil[evil.length - 1] ^= 1;

@@ -38,6 +38,10 @@ export async function startRangeServer(files: Record<string, Uint8Array>, opts: 
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m && opts.honourRange !== false ? Number(m[1]) : 0;
+    if (start > 0 && start >= file.length) {
+      res.writeHead(416, { 'content-range': `bytes */${file.length}` }).end();
+      return;
+    }
     const body = file.subarray(start);
     const headers = { 'content-length': body.length, 'accept-ranges': 'bytes' };
     if (start > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` });
