@@ -100,11 +100,13 @@ describe('telemetry publisher credentials', function () {
 
   it('reports BROKER_REJECTED for wrong credentials and keeps events until the right ones are used', async () => {
     const broker = await startMosquitto({ users: { device: 'right-pass' } });
+    const open: { stop(): Promise<unknown> }[] = [broker];
     try {
       const errors: EdgesealError[] = [];
       const stateDir = await mkdtemp(join(tmpdir(), 'es-tel-'));
       const cfg = { deviceId: 'dev-1', fleet: 'lab', stateDir, metricsCron: null };
       const bad = await startTelemetry({ ...cfg, broker: { url: broker.url, username: 'device', password: 'wrong' } }, { seed, backoff: FAST, onState: (_s, e) => e && errors.push(e) });
+      open.push(bad);
       for (let i = 0; i < 3; i++) await bad.reporter.record(verdict(i));
       const deadline = Date.now() + 5000;
       while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -114,13 +116,13 @@ describe('telemetry publisher credentials', function () {
       expect(bad.outbox.stats(0).depth).to.equal(3);
 
       const watch = await FleetWatch.open(broker.url, 'edgeseal/lab/+/event', { username: 'device', password: 'right-pass' });
+      open.push({ stop: () => watch.close() });
       const good = await startTelemetry({ ...cfg, broker: { url: broker.url, username: 'device', password: 'right-pass' } }, { seed, backoff: FAST });
+      open.push(good);
       await watch.waitFor('3 kept events', () => watch.envelopes().length === 3);
       expect(watch.envelopes().map((e) => e.event.seq)).to.deep.equal([1, 2, 3]);
-      await good.stop();
-      await watch.close();
     } finally {
-      await broker.stop();
+      for (const o of open.reverse()) await o.stop();
     }
   });
 });
