@@ -4,7 +4,7 @@ import { readCapped, readMetadataDir } from '../tuf/metadata-files.js';
 import { METADATA_MAX_LENGTH } from '../tuf/limits.js';
 import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
 import { refusal } from '../tuf/offline/verify-image.js';
-import type { ExpiryPolicy, Verdict } from '../tuf/offline/types.js';
+import type { ExpiryPolicy, Verdict, VersionFloors } from '../tuf/offline/types.js';
 import { verifyInstalledImage } from '../tuf/verify-installed.js';
 import { EXIT, exitCodeFor, parseCommandArgs, required, type CliIo, type Command } from './command.js';
 
@@ -20,6 +20,19 @@ function parseNow(text: string | undefined): Date {
 function parseExpiry(text: string | undefined): ExpiryPolicy {
   if (text === undefined || text === 'enforce' || text === 'ignore') return text ?? 'enforce';
   throw new EdgesealError('USAGE', `${NAME}: --expiry: expected enforce or ignore, found ${JSON.stringify(text)}`);
+}
+
+const FLOOR_ROLES = { root: 'rootVersion', timestamp: 'timestampVersion', snapshot: 'snapshotVersion', targets: 'targetsVersion' } as const;
+
+// --floor ROLE=N, repeatable: the versions this device has already trusted (its anti-rollback floors).
+function parseFloors(texts: readonly string[] = []): VersionFloors {
+  const floors: Record<string, number> = {};
+  for (const text of texts) {
+    const m = /^(root|timestamp|snapshot|targets)=([1-9]\d{0,8})$/.exec(text);
+    if (!m) throw new EdgesealError('USAGE', `${NAME}: --floor: expected ROLE=N with ROLE root|timestamp|snapshot|targets, found ${JSON.stringify(text)}`);
+    floors[FLOOR_ROLES[m[1] as keyof typeof FLOOR_ROLES]] = Number(m[2]);
+  }
+  return floors;
 }
 
 function describe(verdict: Verdict, observed: FileDigest | undefined): string[] {
@@ -40,7 +53,7 @@ export const verifyCommand: Command = {
   name: NAME,
   summary: 'verify an installed image file against locally trusted TUF metadata (offline)',
   usage: [
-    'verify --metadata DIR --target NAME --file PATH [--hardware-id ID] [--now ISO] [--initial-root FILE] [--expiry enforce|ignore] [--json]',
+    'verify --metadata DIR --target NAME --file PATH [--hardware-id ID] [--now ISO] [--initial-root FILE] [--expiry enforce|ignore] [--floor ROLE=N …] [--json]',
     '',
     '  --metadata DIR       device metadata cache (root.json, roots/N.root.json, …) or a published metadata/ dir',
     '  --target NAME        TUF target name of the image, e.g. firmware/board-a/fw.bin',
@@ -49,6 +62,7 @@ export const verifyCommand: Command = {
     '  --now ISO            time to check expiry at (default: now)',
     '  --initial-root FILE  pinned root to start the chain from (default: the oldest root in DIR)',
     '  --expiry POLICY      enforce (default) or ignore expiry, e.g. for booting an installed image',
+    '  --floor ROLE=N       refuse ROLE (root|timestamp|snapshot|targets) below version N (rollback floor)',
     '  --json               print the verdict as JSON',
     '',
     'exit 0 only when verified; 1 with the refusal code otherwise.',
@@ -63,6 +77,7 @@ export const verifyCommand: Command = {
       now: { type: 'string' },
       'initial-root': { type: 'string' },
       expiry: { type: 'string' },
+      floor: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     });
     const dir = required(NAME, 'metadata', values.metadata);
@@ -70,13 +85,14 @@ export const verifyCommand: Command = {
     const file = required(NAME, 'file', values.file);
     const now = parseNow(values.now);
     const expiry = parseExpiry(values.expiry);
+    const floors = parseFloors(values.floor);
     const initialRootPath = values['initial-root'];
     const initialRoot = initialRootPath ? await readCapped(initialRootPath, METADATA_MAX_LENGTH.root) : undefined;
 
     let result: { verdict: Verdict; observed?: FileDigest };
     try {
       const files = await readMetadataDir(dir, initialRoot ? { initialRoot } : {});
-      const trusted = loadTrustedMetadata(files, { now, expiry });
+      const trusted = loadTrustedMetadata(files, { now, expiry, floors });
       const hardwareId = values['hardware-id'];
       result = await verifyInstalledImage(trusted, { targetName, file, now, ...(hardwareId !== undefined ? { hardwareId } : {}) });
     } catch (err) {

@@ -103,5 +103,11 @@ describe('cli verify', () => {
     expect(missing.err).to.contain('--file is required').and.not.contain('    at ');
     expect((await run(...base(), '--file', image, '--now', 'yesterday')).code).to.equal(2);
     expect((await run(...base(), '--file', image, '--expiry', 'sometimes')).code).to.equal(2);
+    expect((await run(...base(), '--file', image, '--floor', 'targets=x')).code).to.equal(2);
+  });
+
+  it('holds metadata to --floor versions (anti-rollback)', async () => {
+    expect((await run(...base(), '--file', image, '--floor', 'targets=1', '--floor', 'root=1')).code).to.equal(0);
+    expect((await run(...base(), '--file', image, '--floor', 'targets=3')).out).to.match(/^REFUSED \[ROLLBACK\]/);
   });
 });
