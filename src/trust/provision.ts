@@ -90,10 +90,10 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const existing = await existingAnchors(opts, indices, pcrs);
   if (existing) return { status: 'already-provisioned', identity: existing.identity, initialRootDigest: Buffer.from(rootDigest).toString('hex') };
 
-  const key = generateKey();
-  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs);
   const counters = {} as Record<FloorKind, CounterPin>;
   for (const kind of FLOOR_KINDS) counters[kind] = { nvIndex: indices[kind], base: await prepareCounter(opts.tpm, kind, indices[kind], opts.force === true, auth) };
+  const key = generateKey();
+  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs);
   const identity: DeviceIdentity = {
     deviceId: deviceIdFor(opts.hardwareId, key.keyid),
     hardwareId: opts.hardwareId,

@@ -45,6 +45,19 @@ describe('trust anchors against swtpm (P1 sealed, P2 pinned)', function () {
     expect(Buffer.from((await establish(p.stateDir)).initialRootDigest).equals(Buffer.from(sha256(rootJson(2, 'other'))))).to.be.true;
   });
 
+  it('refuses a foreign NV index at a counter handle without --force, and replaces it with --force', async () => {
+    const p = await provisionFresh(fx.tpm);
+    const { pin, rootVersion } = DEFAULT_NV_INDICES;
+    await fx.tpm.nvUndefineSpace(pin);
+    await fx.tpm.nvUndefineSpace(rootVersion);
+    await fx.tpm.nvDefineSpace({ index: rootVersion, type: 'ordinary', attributes: ['OWNERWRITE', 'OWNERREAD'], dataSize: 8 });
+    const opts = { tpm: fx.tpm, stateDir: p.stateDir, rootBytes: rootJson(1), hardwareId: 'board-a', now: NOW, pcrs: POLICY_PCRS };
+    const err = await expectCodeAsync(() => provision(opts), 'ANCHOR_EXISTS');
+    expect(err.message).to.contain('0x018e5e01');
+    expect((await provision({ ...opts, force: true })).status).to.equal('provisioned');
+    expect((await establish(p.stateDir)).floors.rootVersion).to.equal(0);
+  });
+
   it('refuses a non-root or unparseable root.json before touching the TPM', async () => {
     const base = { tpm: fx.tpm, stateDir: '/nonexistent', hardwareId: 'board-a', now: NOW, force: true };
     await expectCodeAsync(() => provision({ ...base, rootBytes: new TextEncoder().encode('{"signed":{"_type":"targets","version":1}}') }), 'MALFORMED_METADATA');
