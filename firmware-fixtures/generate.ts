@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixtureKey, hoursAfter, sha256Hex, T0 } from './deterministic.js';
 import { FixtureRepo, rewriteMetadata, targetPath, type ImageSpec } from './fixture-repo.js';
+import { updateScenario } from './update-scenario.js';
 
 // Generates firmware-fixtures/out/: TUF repositories, installed-image files and manifest.json
 // (see README.md). Deterministic: fixed key seeds, fixed dates, seeded image bytes.
@@ -177,6 +178,7 @@ export async function generate(out: string): Promise<FixtureCase[]> {
   await rotatedRepos(out, cases);
   await thresholdRepos(out, cases);
   await delegationRepo(out, cases);
+  await updateScenario(out, cases);
   await writeFile(join(out, 'manifest.json'), `${JSON.stringify({ hardwareIds: HARDWARE_IDS, cases }, null, 2)}\n`);
   return cases;
 }
