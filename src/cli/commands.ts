@@ -14,6 +14,11 @@ import { tpmStatusCommand } from './tpm-status.js';
 import { repoRevoke } from './repo-revoke.js';
 import { repoRevocations } from './revocations-list.js';
 import { revocationsStatus } from './revocations-status.js';
+import { agentCommand } from './agent.js';
+import { bootCheckCommand } from './boot-check.js';
+import { updateCommand } from './update.js';
+import { statusCommand } from './status.js';
+import { configCheckCommand } from './config-check.js';
 
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
@@ -32,4 +37,9 @@ export const COMMANDS: readonly Command[] = [
   repoRevoke,
   repoRevocations,
   revocationsStatus,
+  agentCommand,
+  bootCheckCommand,
+  updateCommand,
+  statusCommand,
+  configCheckCommand,
 ];

@@ -4,8 +4,9 @@ import { Fields } from './fields.js';
 
 // The agent's configuration (default /etc/edgeseal/config.json). README documents every field.
 export interface ImageConfig {
-  readonly target: string; // TUF target name
-  readonly path: string; // installed file or block device
+  readonly target: string; // TUF target name (for the A/B image: the one installed at the factory)
+  // installed file or block device; omitted for the A/B image, which lives in update.slots
+  readonly path?: string;
   readonly kind: ImageKind;
 }
 
@@ -29,6 +30,8 @@ export interface AgentConfig {
     readonly slots?: { readonly a: string; readonly b: string };
     readonly bootSelector?: { readonly file: string };
     readonly maxTries: number;
+    readonly rebootCommand: readonly string[]; // argv, run without a shell after arming or falling back
+    readonly reserveBytes: number;
   };
   readonly revocation: {
     readonly schedule?: string;
@@ -71,7 +74,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
       measurePcr: f.int('tpm.measurePcr', { default: 23, min: 0, max: 23 }),
     },
-    images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.string(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),
+    images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.optionalString(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),
     onFailure: f.oneOf('onFailure', ['refuse', 'fallback', 'report-only'] as const, 'refuse'),
     expiryAtBoot: f.oneOf('expiryAtBoot', ['enforce', 'ignore'] as const, 'ignore'),
     update: {
@@ -83,6 +86,8 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       slots: f.has('update.slots') ? { a: f.string('update.slots.a', abs), b: f.string('update.slots.b', abs) } : undefined,
       bootSelector: f.has('update.bootSelector') ? { file: f.string('update.bootSelector.file', abs) } : undefined,
       maxTries: f.int('update.maxTries', { default: 1, min: 1, max: 10 }),
+      rebootCommand: f.stringList('update.rebootCommand', ['systemctl', 'reboot']),
+      reserveBytes: f.int('update.reserveBytes', { default: 16 * 1024 ** 2, min: 0 }),
     },
     revocation: {
       schedule: f.optionalString('revocation.schedule'),
@@ -104,6 +109,13 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
   };
   if (config.tpm.device && config.tpm.swtpm) f.problems.push('tpm: expected either tpm.device or tpm.swtpm, found both');
   if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) f.problems.push('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
+  const slotted = config.images.filter((i) => i.path === undefined);
+  if (slotted.length > 1) f.problems.push(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);
+  if (slotted.length === 1 && (!config.update.slots || !config.update.bootSelector)) {
+    f.problems.push('update.slots/update.bootSelector: expected both for the A/B image (the image without a path), found them missing');
+  }
+  if (config.onFailure === 'fallback' && slotted.length === 0) f.problems.push('onFailure: fallback needs an A/B image (update.slots), found none');
+  if (config.update.rebootCommand.length === 0) f.problems.push('update.rebootCommand: expected an argv list with at least the program, found []');
   if (f.problems.length) {
     throw new EdgesealError('CONFIG_INVALID', `${origin} has ${f.problems.length} invalid field(s):\n  - ${f.problems.join('\n  - ')}`);
   }

@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EdgesealError, type ErrorCode } from '../core/errors.js';
+import type { InstallTarget } from '../ota/install-journal.js';
+import type { SlotId } from '../ota/slot.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+
+// What the agent keeps in <stateDir> besides the trust files: the TUF metadata cache (tuf-js's
+// metadataDir with roots/ history), the install journal and staging dir, which image each A/B slot
+// holds, and the last verdicts and schedules that `edgeseal status` shows without the daemon.
+export interface AgentPaths {
+  readonly metadataDir: string;
+  readonly dir: string;
+  readonly journal: string;
+  readonly staging: string;
+  readonly slots: string;
+  readonly status: string;
+}
+
+export function agentPaths(stateDir: string): AgentPaths {
+  const dir = join(stateDir, 'agent');
+  return {
+    metadataDir: join(stateDir, 'metadata'),
+    dir,
+    journal: join(dir, 'install.json'),
+    staging: join(dir, 'staging'),
+    slots: join(dir, 'slots.json'),
+    status: join(dir, 'status.json'),
+  };
+}
+
+// The target each slot was staged with (the factory image of a slot is named by the config instead).
+export type SlotRecords = Partial<Record<SlotId, InstallTarget>>;
+
+export interface ImageStatus {
+  readonly target: string;
+  readonly kind: string;
+  readonly location: string;
+  readonly slot?: SlotId;
+  readonly verdict: 'verified' | 'refused';
+  readonly code?: ErrorCode;
+  readonly message?: string;
+  readonly version?: string;
+  readonly sha256?: string;
+  readonly keyids?: readonly string[];
+}
+
+export interface AgentStatus {
+  readonly boot?: { readonly at: string; readonly ok: boolean; readonly action: string; readonly rootVersion?: number; readonly images: readonly ImageStatus[] };
+  readonly update?: { readonly at: string; readonly action: string; readonly code?: ErrorCode; readonly message: string; readonly target?: string; readonly version?: string };
+  readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number };
+  readonly schedules?: Readonly<Record<string, string | null>>; // job → next run (ISO), as of the last daemon start
+  readonly pid?: number;
+}
+
+async function readJson<T>(path: string, fallback: T): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw new EdgesealError('STORAGE_ERROR', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new EdgesealError('STORAGE_ERROR', `${path}: expected JSON, found a parse error: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export const readSlotRecords = (p: AgentPaths): Promise<SlotRecords> => readJson<SlotRecords>(p.slots, {});
+export const writeSlotRecords = (p: AgentPaths, r: SlotRecords): Promise<void> => writeFileAtomic(p.slots, `${JSON.stringify(r, null, 2)}\n`);
+export const readAgentStatus = (p: AgentPaths): Promise<AgentStatus> => readJson<AgentStatus>(p.status, {});
+
+// Merges one part into status.json (read → merge → atomic write).
+export async function updateAgentStatus(p: AgentPaths, part: Partial<AgentStatus>): Promise<void> {
+  const current = await readAgentStatus(p).catch(() => ({}));
+  await writeFileAtomic(p.status, `${JSON.stringify({ ...current, ...part }, null, 2)}\n`);
+}

@@ -1,0 +1,110 @@
+import { performance } from 'node:perf_hooks';
+import { isEdgesealError } from '../core/errors.js';
+import type { FileDigest } from '../io/file-digest.js';
+import { readJournal } from '../ota/install-journal.js';
+import { refusal } from '../tuf/offline/verify-image.js';
+import type { Verdict } from '../tuf/offline/types.js';
+import { readSlotRecords, updateAgentStatus, type ImageStatus } from './agent-state.js';
+import type { Device } from './device.js';
+import type { ImageVerifier } from './image-verifier.js';
+import { fixedImage, slotImage, slotTarget, type InstalledImage } from './installed-images.js';
+
+// The boot check (ARCHITECTURE "boot" flow): every installed image streamed through sha256 and judged
+// by the one image verifier (TUF, revocation, TPM floor); each verified digest measured into the PCR.
+
+export interface ImageOutcome {
+  readonly image: InstalledImage;
+  readonly verdict: Verdict;
+  readonly digest?: FileDigest;
+  readonly latencyMs: number;
+}
+
+export interface BootCheckResult {
+  readonly ok: boolean;
+  readonly rootVersion?: number;
+  readonly outcomes: readonly ImageOutcome[];
+}
+
+// One image: signed length first (caps the read), then the digest, then the synchronous verdict.
+export async function checkImage(verifier: ImageVerifier, image: InstalledImage, now: Date): Promise<ImageOutcome> {
+  const t0 = performance.now();
+  const done = (verdict: Verdict, digest?: FileDigest): ImageOutcome => ({ image, verdict, ...(digest ? { digest } : {}), latencyMs: performance.now() - t0 });
+  const expected = verifier.expected(image.target, now);
+  if (!expected.ok) return done(expected);
+  let digest: FileDigest;
+  try {
+    digest = await image.digest(expected.target.length);
+  } catch (err) {
+    if (isEdgesealError(err, 'OVERSIZED')) {
+      return done({ ok: false, code: 'LENGTH_MISMATCH', message: `${image.target}: expected ${expected.target.length} bytes at ${image.location}, found a longer image` });
+    }
+    return done(refusal(err));
+  }
+  return done(verifier.verify({ targetName: image.target, securityFloor: image.slot !== undefined }, digest, now), digest);
+}
+
+// The images to check right now: fixed ones and the A/B image in the booted slot.
+export async function installedImages(dev: Device): Promise<InstalledImage[]> {
+  const fixed = dev.config.images.flatMap((i) => (i.path !== undefined ? [fixedImage({ ...i, path: i.path })] : []));
+  if (!dev.ab) return fixed;
+  const active = await dev.ab.selector.active();
+  const target = slotTarget(dev.ab, active, await readSlotRecords(dev.paths), await readJournal(dev.paths.journal));
+  return [slotImage(dev.ab, active, target), ...fixed];
+}
+
+export function imageStatus(o: ImageOutcome): ImageStatus {
+  const base = { target: o.image.target, kind: o.image.kind, location: o.image.location, ...(o.image.slot ? { slot: o.image.slot } : {}), ...(o.digest ? { sha256: o.digest.sha256 } : {}) };
+  if (!o.verdict.ok) return { ...base, verdict: 'refused', code: o.verdict.code, message: o.verdict.message };
+  return { ...base, verdict: 'verified', version: o.verdict.target.custom.version, keyids: o.verdict.keyids };
+}
+
+// Logs, measures and reports one outcome: every decision with image, digest, key ids and code.
+async function record(dev: Device, o: ImageOutcome, now: Date): Promise<void> {
+  const log = dev.logger.child({ component: 'boot-check' });
+  const { verdict, digest, image } = o;
+  const fields = { image: image.target, location: image.location, sha256: digest?.sha256, latencyMs: Math.round(o.latencyMs) };
+  if (verdict.ok) {
+    const version = verdict.target.custom.version;
+    await dev.trust.measure({ name: image.target, version, sha256: digest!.sha256 }, now);
+    log.info(`verified ${image.target} ${version}`, { ...fields, keyids: verdict.keyids, rootVersion: verdict.rootVersion });
+  } else {
+    log.error(`refused ${image.target} [${verdict.code}] ${verdict.message}`, { ...fields, code: verdict.code });
+  }
+  await dev.report({
+    type: 'boot-verification',
+    verdict: verdict.ok ? 'ok' : 'refused',
+    ...(verdict.ok ? { keyids: [...verdict.keyids], rootVersion: verdict.rootVersion } : { code: verdict.code, detail: verdict.message.slice(0, 512) }),
+    image: { name: image.target, ...(verdict.ok ? { version: verdict.target.custom.version } : {}), ...(digest && /^[0-9a-f]{64}$/.test(digest.sha256) ? { sha256: digest.sha256 } : {}) },
+    latencyMs: o.latencyMs,
+  });
+}
+
+// Runs the check over `images` (default: what is installed now). Metadata that cannot be trusted
+// refuses every image with its code: nothing is accepted without a completed verification (P6).
+export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[]): Promise<BootCheckResult> {
+  const list = images ?? (await installedImages(dev));
+  let verifier: ImageVerifier;
+  try {
+    verifier = await dev.createImageVerifier(now, dev.config.expiryAtBoot);
+  } catch (err) {
+    const verdict = refusal(err);
+    const outcomes = list.map((image) => ({ image, verdict, latencyMs: 0 }));
+    for (const o of outcomes) await record(dev, o, now);
+    return { ok: false, outcomes };
+  }
+  const outcomes: ImageOutcome[] = [];
+  for (const image of list) {
+    const o = await checkImage(verifier, image, now);
+    await record(dev, o, now);
+    outcomes.push(o);
+  }
+  return { ok: outcomes.every((o) => o.verdict.ok), rootVersion: verifier.rootVersion, outcomes };
+}
+
+export async function saveBootStatus(dev: Device, result: BootCheckResult, action: string, now: Date): Promise<void> {
+  const floors = await dev.trust.readFloors();
+  await updateAgentStatus(dev.paths, {
+    floors: { at: now.toISOString(), ...floors },
+    boot: { at: now.toISOString(), ok: result.ok, action, ...(result.rootVersion ? { rootVersion: result.rootVersion } : {}), images: result.outcomes.map(imageStatus) },
+  });
+}

@@ -1,0 +1,96 @@
+import type { ErrorCode } from '../core/errors.js';
+import { readJournal } from '../ota/install-journal.js';
+import { otherSlot } from '../ota/slot.js';
+import { readSlotRecords } from './agent-state.js';
+import { checkImage, runBootCheck, saveBootStatus, type BootCheckResult } from './boot-check.js';
+import type { Device } from './device.js';
+import { createInstaller } from './installer.js';
+import { slotImage, slotTarget } from './installed-images.js';
+
+// What happens at start after the boot check: confirm or roll back an install on its trial boot,
+// finish a decided install's clean-up, and apply onFailure (refuse | fallback | report-only).
+
+export type BootAction = 'verified' | 'committed' | 'rolled-back' | 'report-only' | 'refused' | 'fallback';
+
+export interface BootOutcome {
+  readonly action: BootAction;
+  readonly proceed: boolean; // the agent may go on to READY=1
+  readonly check: BootCheckResult;
+  readonly code?: ErrorCode;
+  readonly message?: string;
+}
+
+function firstRefusal(check: BootCheckResult): { code: ErrorCode; message: string } | undefined {
+  for (const o of check.outcomes) if (!o.verdict.ok) return { code: o.verdict.code, message: `${o.image.target} at ${o.image.location}: ${o.verdict.message}` };
+  return undefined;
+}
+
+// Fallback only helps when the A/B image is what failed and the other slot verifies now.
+async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise<BootOutcome | undefined> {
+  const ab = dev.ab;
+  const fixedFailed = check.outcomes.some((o) => o.image.slot === undefined && !o.verdict.ok);
+  if (!ab || fixedFailed) return undefined;
+  const active = await ab.selector.active();
+  const other = otherSlot(active);
+  const target = slotTarget(ab, other, await readSlotRecords(dev.paths), await readJournal(dev.paths.journal));
+  const verifier = await dev.createImageVerifier(now, dev.config.expiryAtBoot).catch(() => undefined);
+  if (!verifier) return undefined;
+  const o = await checkImage(verifier, slotImage(ab, other, target), now);
+  if (!o.verdict.ok) {
+    dev.logger.child({ component: 'boot' }).error(`fallback impossible: slot ${other} does not verify either [${o.verdict.code}] ${o.verdict.message}`);
+    return undefined;
+  }
+  await ab.selector.markGood(other);
+  await dev.report({ type: 'rollback', verdict: 'refused', code: firstRefusal(check)!.code, image: { name: target, sha256: o.digest!.sha256 }, detail: `fallback from slot ${active} to verified slot ${other}` });
+  await dev.reboot(`slot ${active} failed its boot check; falling back to verified slot ${other}`);
+  return { action: 'fallback', proceed: false, check, ...firstRefusal(check)! };
+}
+
+export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome> {
+  const log = dev.logger.child({ component: 'boot' });
+  const journal = dev.ab ? await readJournal(dev.paths.journal) : undefined;
+  const check = await runBootCheck(dev, now);
+  let outcome: BootOutcome | undefined;
+
+  if (dev.ab && journal?.install) {
+    const { installer, flush } = createInstaller(dev, undefined);
+    const active = await dev.ab.selector.active();
+    if (journal.state === 'trying' && active === journal.install.toSlot) {
+      // the trial boot of a new slot: its boot check decides commit (then floors) or roll back
+      const o = check.outcomes.find((x) => x.image.slot !== undefined)!;
+      const step = await installer.confirmBoot(o.verdict.ok ? { ok: true } : { ok: false, code: o.verdict.code, message: o.verdict.message });
+      await flush();
+      if (step.journal.state === 'rolled-back') {
+        await dev.reboot(`trial of slot ${journal.install.toSlot} failed its boot check; rolling back to slot ${journal.install.fromSlot}`);
+        outcome = { action: 'rolled-back', proceed: false, check, code: o.verdict.ok ? 'INSTALL_FAILED' : o.verdict.code, message: step.journal.install?.outcome?.message ?? '' };
+      } else if (check.ok) {
+        log.info(`committed slot ${journal.install.toSlot} (${journal.install.target.name} ${journal.install.target.version})`);
+        outcome = { action: 'committed', proceed: true, check };
+      }
+    } else if (['committed', 'rolled-back', 'abandoned'].includes(journal.state)) {
+      await installer.resume(); // idempotent clean-up of a decision a crash interrupted
+      await flush();
+    }
+  }
+
+  if (!outcome) outcome = check.ok ? { action: 'verified', proceed: true, check } : await onFailure(dev, check, now);
+  await saveBootStatus(dev, check, outcome.action, now);
+  return outcome;
+}
+
+async function onFailure(dev: Device, check: BootCheckResult, now: Date): Promise<BootOutcome> {
+  const refusal = firstRefusal(check)!;
+  const log = dev.logger.child({ component: 'boot' });
+  switch (dev.config.onFailure) {
+    case 'report-only':
+      log.warn(`boot check failed but onFailure is report-only: continuing [${refusal.code}] ${refusal.message}`);
+      return { action: 'report-only', proceed: true, check, ...refusal };
+    case 'fallback': {
+      const done = await fallback(dev, check, now);
+      if (done) return done;
+      return { action: 'refused', proceed: false, check, ...refusal };
+    }
+    default:
+      return { action: 'refused', proceed: false, check, ...refusal };
+  }
+}

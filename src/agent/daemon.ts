@@ -1,0 +1,125 @@
+import type { EventEmitter } from 'node:events';
+import type { AgentConfig } from '../config/schema.js';
+import { asEdgesealError } from '../core/errors.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { updateAgentStatus } from './agent-state.js';
+import { bootSequence } from './boot-sequence.js';
+import { loadConfig } from './config-file.js';
+import { openDevice, type Device } from './device.js';
+import { realTimers, Scheduler, type Job } from './scheduler.js';
+import { createNotifier, type Notifier } from './sd-notify.js';
+import { refreshMetadata, refreshRevocations, runUpdate } from './update.js';
+
+// `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
+// cron jobs → SIGTERM/SIGINT (abandon the step, flush the outbox, STOPPING=1, exit 0), SIGHUP reload.
+
+export interface AgentDeps {
+  readonly configPath: string;
+  readonly clock?: () => Date;
+  readonly random?: () => number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly signals?: Pick<EventEmitter, 'on' | 'off'>;
+  readonly makeLogger?: (config: AgentConfig) => Logger;
+  readonly reboot?: (argv: readonly string[]) => Promise<void>;
+}
+
+// Exit codes as EXIT in src/cli/command.ts: 0 stopped cleanly, 1 boot refused, 2/3 config/environment.
+export const AGENT_EXIT = { OK: 0, REFUSED: 1 } as const;
+
+function jobs(dev: Device, config: AgentConfig): Job[] {
+  const out: Job[] = [];
+  const source = config.update.source;
+  if (config.update.schedule && source) {
+    out.push({
+      name: 'update',
+      cron: config.update.schedule,
+      jitterSeconds: config.update.jitterSeconds,
+      run: async (signal) => {
+        const o = await runUpdate(dev, { signal });
+        if (o.next === 'reboot') await dev.reboot(`update ${o.target?.name ?? ''} ${o.target?.version ?? ''} staged; trial boot armed`);
+      },
+    });
+  }
+  if (config.revocation.schedule && source) {
+    out.push({
+      name: 'revocation-refresh',
+      cron: config.revocation.schedule,
+      jitterSeconds: config.update.jitterSeconds,
+      run: async () => refreshRevocations(dev, await refreshMetadata(dev, source)),
+    });
+  }
+  return out;
+}
+
+export async function runAgent(deps: AgentDeps): Promise<number> {
+  const config = await loadConfig(deps.configPath);
+  const logger = deps.makeLogger?.(config) ?? createLogger({ level: config.logLevel });
+  const log = logger.child({ component: 'agent' });
+  const env = deps.env ?? process.env;
+  const signals = deps.signals ?? process;
+  const notifier: Notifier = createNotifier(env, { onError: (err) => log.warn(`sd_notify: ${err.message}`) });
+  const clock = deps.clock ?? (() => new Date());
+  let dev: Device;
+  try {
+    dev = await openDevice({ config, logger, clock, telemetry: 'publish', ...(deps.reboot ? { reboot: deps.reboot } : {}) });
+  } catch (err) {
+    // fail closed: no trust, no boot (the report key itself is sealed, so this can only be logged)
+    const e = asEdgesealError(err);
+    log.error(`cannot establish trust [${e.code}] ${e.message}`, { code: e.code });
+    notifier.close();
+    throw e;
+  }
+  await dev.report({ type: 'agent-start', verdict: 'info', detail: `pid ${process.pid}` });
+  const boot = await bootSequence(dev, clock());
+  if (!boot.proceed) {
+    log.error(`boot ${boot.action} [${boot.code ?? '-'}] ${boot.message ?? ''}`);
+    await dev.report({ type: 'agent-stop', verdict: 'refused', code: boot.code ?? 'INTERNAL', detail: `boot ${boot.action}` });
+    await dev.close();
+    notifier.close();
+    return AGENT_EXIT.REFUSED;
+  }
+
+  const scheduler = new Scheduler({ random: deps.random ?? Math.random, ...realTimers, onError: (job, err) => log.error(`${job} failed: ${asEdgesealError(err).message}`, { code: asEdgesealError(err).code }) });
+  const schedule = async (c: AgentConfig): Promise<void> => {
+    scheduler.clear();
+    for (const job of jobs(dev, c)) scheduler.add(job);
+    await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
+  };
+  await schedule(config);
+  const images = boot.check.outcomes.length;
+  notifier.ready(`${images} image(s) ${boot.action}`);
+  log.info(`ready: ${images} image(s) ${boot.action}`, { action: boot.action });
+  const watchdog = notifier.watchdogIntervalMs ? setInterval(() => notifier.watchdog(), notifier.watchdogIntervalMs) : undefined;
+
+  return new Promise<number>((resolve) => {
+    const onHup = (): void => {
+      loadConfig(deps.configPath).then(
+        async (next) => {
+          await schedule(next);
+          log.info('config reloaded: schedules replaced (TPM, slots and telemetry settings apply at the next start)');
+        },
+        (err: unknown) => log.error(`config reload refused, keeping the running config: ${asEdgesealError(err).message}`),
+      );
+    };
+    const onStop = (signal: string): void => {
+      signals.off('SIGTERM', onTerm);
+      signals.off('SIGINT', onInt);
+      signals.off('SIGHUP', onHup);
+      log.info(`${signal}: stopping`);
+      notifier.stopping(`${signal}`);
+      if (watchdog) clearInterval(watchdog);
+      void (async () => {
+        await scheduler.stop();
+        await dev.report({ type: 'agent-stop', verdict: 'info', detail: signal });
+        await dev.close().catch((err: unknown) => log.warn(`close: ${asEdgesealError(err).message}`));
+        notifier.close();
+        resolve(AGENT_EXIT.OK);
+      })();
+    };
+    const onTerm = (): void => onStop('SIGTERM');
+    const onInt = (): void => onStop('SIGINT');
+    signals.on('SIGTERM', onTerm);
+    signals.on('SIGINT', onInt);
+    signals.on('SIGHUP', onHup);
+  });
+}

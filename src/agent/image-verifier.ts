@@ -1,0 +1,88 @@
+import type { GateCandidate, RevocationResult } from '../core/gate.js';
+import type { FileDigest } from '../io/file-digest.js';
+import { decideFreshness, checkRevocation, type FreshnessPolicy, type Operation } from '../revocation/policy.js';
+import type { RevocationStatus } from '../revocation/store.js';
+import { checkFloor, type Floors } from '../trust/floors.js';
+import { findTarget, listTargets, refusal, verifyImage } from '../tuf/offline/verify-image.js';
+import type { ListedTarget, TrustedMetadata, Verdict } from '../tuf/offline/types.js';
+
+// The one image decision the boot check and the OTA gate share (STYLE §1): built once from trusted
+// metadata, TPM floors and the revocation status, then a synchronous, pure `verify(meta, digest, now)`.
+
+export interface ImageMeta {
+  readonly targetName: string;
+  // the A/B image's securityVersion is held to the TPM floor; fixed images are not (one floor, one image)
+  readonly securityFloor: boolean;
+}
+
+export interface VerifierInputs {
+  readonly trusted: TrustedMetadata;
+  readonly hardwareId: string;
+  readonly floors: Floors;
+  readonly revocations: (now: Date) => RevocationStatus; // the cache's status at `now` (in memory)
+  readonly freshness: FreshnessPolicy;
+}
+
+export type Refusal = Extract<Verdict, { ok: false }>;
+
+export interface ImageVerifier {
+  readonly trusted: TrustedMetadata;
+  readonly rootVersion: number;
+  // signed length of a target (caps the streamed digest), or a refusal when nothing vouches for it
+  expected(targetName: string, now: Date): { ok: true; target: ListedTarget } | Refusal;
+  verify(meta: ImageMeta, digest: FileDigest, now: Date): Verdict;
+  candidates(now: Date): GateCandidate[];
+  revocation(candidate: GateCandidate, now: Date, operation: Operation): RevocationResult;
+}
+
+export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
+  const { trusted, hardwareId, floors, freshness } = inputs;
+
+  // Freshness first (an update may be blocked by an outdated list), then the held list is enforced.
+  const revocation = (subject: { name: string; sha256: string; version: string; keyids: readonly string[] }, now: Date, operation: Operation): RevocationResult => {
+    const status = inputs.revocations(now);
+    const decision = decideFreshness(status, operation, freshness);
+    if (!decision.proceed) return { ok: false, code: 'REVOCATION_STALE', message: decision.error.message };
+    if (!status.list) return { ok: true };
+    // no threshold passed: any revoked signer refuses (fail closed)
+    const err = checkRevocation(status.list, { targetName: subject.name, sha256: subject.sha256, version: subject.version, hardwareId, keyids: subject.keyids });
+    if (!err) return { ok: true };
+    return { ok: false, code: err.code, message: err.message };
+  };
+
+  return {
+    trusted,
+    rootVersion: trusted.root.signed.version,
+    expected(targetName, now) {
+      try {
+        return { ok: true, target: findTarget(trusted, targetName, now) };
+      } catch (err) {
+        return refusal(err);
+      }
+    },
+    verify(meta, digest, now) {
+      // TUF: length, sha256, hardware id (verifyImage) → revocation → TPM security floor (P3)
+      const v = verifyImage(trusted, { targetName: meta.targetName, observed: digest, hardwareId, now });
+      if (!v.ok) return v;
+      const c = v.target.custom;
+      const r = revocation({ name: v.target.name, sha256: digest.sha256, version: c.version, keyids: v.keyids }, now, 'boot');
+      if (!r.ok) return { ok: false, code: r.code, message: r.message };
+      if (meta.securityFloor) {
+        try {
+          checkFloor(floors, 'securityVersion', c.securityVersion);
+        } catch (err) {
+          return refusal(err);
+        }
+      }
+      return v;
+    },
+    candidates(now) {
+      return listTargets(trusted, now).flatMap((t) =>
+        t.hashes.sha256 ? [{ name: t.name, length: t.length, sha256: t.hashes.sha256.toLowerCase(), custom: t.custom, signedBy: t.signedBy }] : [],
+      );
+    },
+    revocation(candidate, now, operation) {
+      return revocation({ name: candidate.name, sha256: candidate.sha256, version: candidate.custom.version, keyids: candidate.signedBy?.keyids ?? [] }, now, operation);
+    },
+  };
+}

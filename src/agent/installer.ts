@@ -1,0 +1,83 @@
+import type { DownloadSource } from '../ota/download-source.js';
+import type { DownloadRequest } from '../ota/download.js';
+import type { InstallJournal, InstallTarget } from '../ota/install-journal.js';
+import { Installer } from '../ota/install.js';
+import type { EventInput } from '../telemetry/event.js';
+import { readSlotRecords, writeSlotRecords } from './agent-state.js';
+import type { Device } from './device.js';
+
+// Wires the OTA install state machine (src/ota/install.ts) to this device: its slots, boot selector,
+// journal, TPM floors, logs and telemetry.
+
+// A repository location as an operator gives it: an http(s) URL or a directory (USB stick).
+export function downloadSource(location: string): DownloadSource {
+  return /^https?:\/\//.test(location) ? { kind: 'http', baseUrl: location } : { kind: 'dir', path: location };
+}
+
+// Which journal states become which telemetry event (the others are progress, logged only).
+function transitionEvent(j: InstallJournal): EventInput | undefined {
+  const t = j.install?.target;
+  if (!t) return undefined;
+  const image = { name: t.name, version: t.version, sha256: t.sha256 };
+  const outcome = j.install?.outcome;
+  switch (j.state) {
+    case 'trying':
+      return { type: 'install', verdict: 'ok', image, detail: `staged into slot ${j.install.toSlot}; trial boot armed` };
+    case 'committed':
+      return j.install.floorsRaised ? { type: 'commit', verdict: 'ok', image, detail: `slot ${j.install.toSlot} committed; TPM floors raised` } : undefined;
+    case 'rolled-back':
+      return { type: 'rollback', verdict: 'refused', code: outcome?.code ?? 'INSTALL_FAILED', image, detail: (outcome?.message ?? '').slice(0, 512) };
+    case 'abandoned':
+      return { type: 'install', verdict: 'refused', code: outcome?.code ?? 'INSTALL_FAILED', image, detail: (outcome?.message ?? '').slice(0, 512) };
+    default:
+      return undefined;
+  }
+}
+
+// Floors go up only after the commit (the state machine calls this then): the security version of
+// the committed image and the root version the device now trusts. Idempotent, never lowers.
+async function raiseFloors(dev: Device, target: InstallTarget): Promise<void> {
+  const floors = await dev.trust.readFloors();
+  if (target.securityVersion > floors.securityVersion) await dev.trust.raiseFloor('securityVersion', target.securityVersion);
+  const { rootVersion } = await dev.createImageVerifier(dev.clock(), 'ignore');
+  if (rootVersion > floors.rootVersion) await dev.trust.raiseFloor('rootVersion', rootVersion);
+  const after = await dev.trust.readFloors();
+  dev.logger.child({ component: 'install' }).info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: target.name });
+}
+
+export interface DeviceInstaller {
+  readonly installer: Installer;
+  // waits for the side effects of transitions so far (slot records, telemetry events)
+  readonly flush: () => Promise<void>;
+}
+
+export function createInstaller(dev: Device, source: DownloadSource | undefined, download: Pick<DownloadRequest, 'onProgress' | 'signal'> = {}): DeviceInstaller {
+  const ab = dev.ab!;
+  const log = dev.logger.child({ component: 'install' });
+  const pending: Promise<void>[] = [];
+  const installer = new Installer({
+    journalPath: dev.paths.journal,
+    stagingDir: dev.paths.staging,
+    // without a configured source only the steps after the download can resume
+    source: source ?? { kind: 'dir', path: dev.paths.staging },
+    slots: ab.slots,
+    selector: ab.selector,
+    tries: dev.config.update.maxTries,
+    download: { ...download, attempts: 3, retryDelayMs: 500 },
+    raiseFloors: async (t) => {
+      await Promise.all(pending.splice(0));
+      await raiseFloors(dev, t);
+    },
+    onTransition: (j) => {
+      const rec = j.install;
+      log.info(`install ${j.state}`, { image: rec?.target.name, version: rec?.target.version, from: rec?.fromSlot, to: rec?.toSlot, code: rec?.outcome?.code });
+      if (j.state === 'staged' && rec) {
+        // the slot's new content is durable: remember which target it holds (status, next boot check)
+        pending.push(readSlotRecords(dev.paths).then((r) => writeSlotRecords(dev.paths, { ...r, [rec.toSlot]: rec.target })));
+      }
+      const event = transitionEvent(j);
+      if (event) pending.push(dev.report(event));
+    },
+  });
+  return { installer, flush: async () => void (await Promise.all(pending.splice(0))) };
+}

@@ -1,0 +1,83 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { EdgesealError } from '../core/errors.js';
+
+// The agent's periodic jobs (node-cron) with jitter so a fleet does not stampede its mirror, run one
+// at a time, and stoppable: stop() cancels pending starts, aborts the running job and waits for it.
+
+export interface Job {
+  readonly name: string;
+  readonly cron: string;
+  readonly jitterSeconds: number;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export interface SchedulerDeps {
+  readonly random: () => number; // [0, 1), injectable for tests
+  readonly setTimeout: (fn: () => void, ms: number) => unknown;
+  readonly clearTimeout: (handle: unknown) => void;
+  readonly onError: (job: string, err: unknown) => void;
+}
+
+export const realTimers = {
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clearTimeout: (h: unknown): void => clearTimeout(h as NodeJS.Timeout),
+};
+
+export class Scheduler {
+  readonly #deps: SchedulerDeps;
+  readonly #tasks = new Map<string, ScheduledTask>();
+  readonly #pending = new Set<unknown>();
+  readonly #abort = new AbortController();
+  #chain: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = deps;
+  }
+
+  add(job: Job): void {
+    if (!cron.validate(job.cron)) throw new EdgesealError('CONFIG_INVALID', `${job.name} schedule: expected a cron expression, found ${JSON.stringify(job.cron)}`);
+    void this.#tasks.get(job.name)?.destroy();
+    this.#tasks.set(job.name, cron.schedule(job.cron, () => this.#tick(job), { name: job.name }));
+  }
+
+  // Runs a job now (behind any running one), e.g. an operator's or a fleet command's nudge.
+  runNow(job: Job): Promise<void> {
+    const run = this.#chain.then(async () => {
+      if (this.#stopped) return;
+      try {
+        await job.run(this.#abort.signal);
+      } catch (err) {
+        this.#deps.onError(job.name, err);
+      }
+    });
+    this.#chain = run;
+    return run;
+  }
+
+  #tick(job: Job): void {
+    const handle = this.#deps.setTimeout(() => {
+      this.#pending.delete(handle);
+      void this.runNow(job);
+    }, Math.floor(this.#deps.random() * job.jitterSeconds * 1000));
+    this.#pending.add(handle);
+  }
+
+  nextRuns(): Record<string, string | null> {
+    return Object.fromEntries([...this.#tasks].map(([name, t]) => [name, t.getNextRun()?.toISOString() ?? null]));
+  }
+
+  clear(): void {
+    for (const t of this.#tasks.values()) void t.destroy();
+    this.#tasks.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.clear();
+    for (const h of this.#pending) this.#deps.clearTimeout(h);
+    this.#pending.clear();
+    this.#abort.abort(new EdgesealError('INSTALL_FAILED', 'agent stopping'));
+    await this.#chain;
+  }
+}

@@ -1,0 +1,151 @@
+import { access, mkdir, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decideUpdate, type GateDecision } from '../core/gate.js';
+import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
+import type { DownloadProgress } from '../ota/download.js';
+import { readJournal, type InstallTarget } from '../ota/install-journal.js';
+import type { NextStep } from '../ota/install.js';
+import { fetchViaTuf } from '../revocation/tuf-source.js';
+import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
+import { readSlotRecords, updateAgentStatus } from './agent-state.js';
+import type { Device } from './device.js';
+import { createInstaller, downloadSource } from './installer.js';
+import { slotTarget } from './installed-images.js';
+
+// The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
+// verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
+
+export type UpdateAction = 'installed' | 'none' | 'refused';
+
+export interface UpdateOutcome {
+  readonly action: UpdateAction;
+  readonly code?: ErrorCode;
+  readonly message: string;
+  readonly target?: InstallTarget;
+  readonly next?: NextStep;
+  readonly reasons?: readonly string[];
+}
+
+export interface UpdateOptions {
+  readonly from?: string; // URL or directory; default config update.source
+  readonly ignoreMaintenanceWindow?: boolean;
+  readonly onProgress?: (p: DownloadProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+function location(dev: Device, from: string | undefined): string {
+  const loc = from ?? dev.config.update.source;
+  if (!loc) throw new EdgesealError('USAGE', 'update: expected --from DIR|URL or update.source in the config, found neither');
+  return loc;
+}
+
+// Refreshes the device's TUF metadata cache from `from` (client workflow 5.3–5.6, roots kept in
+// roots/ for the offline boot verifier). The cache starts from the TPM-pinned initial root.
+export async function refreshMetadata(dev: Device, from: string): Promise<DeviceUpdater> {
+  const dir = dev.paths.metadataDir;
+  if (!(await access(join(dir, 'root.json')).then(() => true, () => false))) await initMetadataDir(dir, dev.trust.initialRoot, true);
+  const updater = createDeviceUpdater({ metadataDir: dir, source: sourceAt(from), keepRootHistory: true });
+  await updater.refresh();
+  return updater;
+}
+
+// Revocations ride on the same TUF client; a failed refresh keeps the cached list (freshness decides).
+export async function refreshRevocations(dev: Device, updater: DeviceUpdater): Promise<void> {
+  const log = dev.logger.child({ component: 'revocation' });
+  await mkdir(dev.paths.staging, { recursive: true });
+  try {
+    const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
+    const list = await dev.revocations.accept(bytes, info, dev.clock());
+    log.info(`revocation list version ${list.version} accepted`);
+    await dev.report({ type: 'revocation-refresh', verdict: 'ok', revocation: { version: list.version, ageSeconds: Math.max(0, Math.round((dev.clock().getTime() - Date.parse(list.issued)) / 1000)) } });
+  } catch (err) {
+    const e = asEdgesealError(err, 'FETCH_FAILED');
+    if (e.code === 'UNKNOWN_TARGET') log.info('no revocation list published in this repository');
+    else log.warn(`revocation refresh failed, keeping the cached list [${e.code}] ${e.message}`);
+    if (e.code !== 'UNKNOWN_TARGET') await dev.report({ type: 'revocation-refresh', verdict: 'error', code: e.code, detail: e.message.slice(0, 512) });
+  }
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+// Gate over the freshly verified metadata (expiry enforced: freeze protection for updates, P5).
+async function decide(dev: Device, opts: UpdateOptions, now: Date): Promise<GateDecision> {
+  const ab = dev.ab!;
+  const verifier = await dev.createImageVerifier(now, 'enforce');
+  const active = await ab.selector.active();
+  const records = await readSlotRecords(dev.paths);
+  const installedName = slotTarget(ab, active, records, await readJournal(dev.paths.journal));
+  const record = records[active];
+  const listed = verifier.expected(installedName, now);
+  const installed = record?.name === installedName ? record : listed.ok ? listed.target.custom : null;
+  const floors = await dev.trust.readFloors();
+  return decideUpdate({
+    candidates: verifier.candidates(now),
+    device: { hardwareId: dev.config.hardwareId, kind: ab.image.kind },
+    installed: installed ? { version: installed.version, securityVersion: installed.securityVersion } : null,
+    floors: { securityVersion: floors.securityVersion },
+    revocation: (c) => verifier.revocation(c, now, 'update'),
+    freeBytes: await freeBytes(dev.paths.staging),
+    maintenanceWindows: [],
+    policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
+    now,
+  });
+}
+
+export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<UpdateOutcome> {
+  const log = dev.logger.child({ component: 'update' });
+  if (!dev.ab) throw new EdgesealError('CONFIG_INVALID', 'update: expected an A/B image (an images entry without a path, with update.slots and update.bootSelector), found none');
+  const from = location(dev, opts.from);
+  const outcome = await attempt(dev, from, opts).catch((err: unknown): UpdateOutcome => {
+    const e = asEdgesealError(err);
+    return { action: 'refused', code: e.code, message: e.message };
+  });
+  const now = dev.clock();
+  const fields = { code: outcome.code, image: outcome.target?.name, version: outcome.target?.version, from };
+  if (outcome.action === 'refused') log.error(`update refused [${outcome.code}] ${outcome.message}`, fields);
+  else log.info(`update ${outcome.action}: ${outcome.message}`, fields);
+  await dev.report({
+    type: 'update-decision',
+    verdict: outcome.action === 'refused' ? 'refused' : outcome.action === 'installed' ? 'ok' : 'info',
+    ...(outcome.code && outcome.action === 'refused' ? { code: outcome.code } : {}),
+    ...(outcome.target ? { image: { name: outcome.target.name, version: outcome.target.version, sha256: outcome.target.sha256 } } : {}),
+    detail: outcome.message.slice(0, 512),
+  });
+  await updateAgentStatus(dev.paths, {
+    update: { at: now.toISOString(), action: outcome.action, message: outcome.message, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.target ? { target: outcome.target.name, version: outcome.target.version } : {}) },
+  });
+  return outcome;
+}
+
+async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<UpdateOutcome> {
+  const { installer, flush } = createInstaller(dev, downloadSource(from), { onProgress: opts.onProgress, signal: opts.signal });
+  const journal = await installer.current();
+  if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || (journal.state === 'committed' && !journal.install?.floorsRaised)) {
+    // an interrupted install: continue it (resumable download) before looking for anything newer
+    const step = await installer.resume();
+    await flush();
+    const t = step.journal.install?.target;
+    if (step.journal.state === 'abandoned') return { action: 'refused', code: step.journal.install?.outcome?.code ?? 'INSTALL_FAILED', message: step.journal.install?.outcome?.message ?? 'install abandoned', ...(t ? { target: t } : {}) };
+    return { action: 'installed', message: `resumed install of ${t?.name ?? '?'} ${t?.version ?? ''}: ${step.journal.state}, next ${step.next}`, ...(t ? { target: t } : {}), next: step.next };
+  }
+  await mkdir(dev.paths.staging, { recursive: true });
+  const updater = await refreshMetadata(dev, from);
+  await refreshRevocations(dev, updater);
+  const decision = await decide(dev, opts, dev.clock());
+  if (decision.action === 'none') return { action: 'none', code: decision.code, message: decision.message };
+  if (decision.action === 'refuse') {
+    const t = decision.target;
+    return { action: 'refused', code: decision.code, message: decision.message, ...(t ? { target: { name: t.name, length: t.length, sha256: t.sha256, version: t.custom.version, securityVersion: t.custom.securityVersion } } : {}) };
+  }
+  const t = decision.target;
+  const target: InstallTarget = { name: t.name, length: t.length, sha256: t.sha256, version: t.custom.version, securityVersion: t.custom.securityVersion };
+  const step = await installer.install(target);
+  await flush();
+  if (step.journal.state === 'abandoned') {
+    return { action: 'refused', code: step.journal.install?.outcome?.code ?? 'INSTALL_FAILED', message: step.journal.install?.outcome?.message ?? 'install abandoned', target };
+  }
+  return { action: 'installed', message: `${t.name} ${t.custom.version} staged into slot ${step.journal.install?.toSlot}; trial boot armed`, target, next: step.next, reasons: decision.reasons };
+}

@@ -1,0 +1,27 @@
+import { DEFAULT_CONFIG_PATH } from '../agent/config-file.js';
+import { runAgent } from '../agent/daemon.js';
+import { parseCommandArgs, type CliIo, type Command } from './command.js';
+
+const NAME = 'agent';
+
+export const agentCommand: Command = {
+  name: NAME,
+  summary: 'run the device agent: TPM trust, boot check, READY=1, scheduled updates and revocation refresh, telemetry',
+  usage: [
+    'agent [--config FILE]',
+    '',
+    `  --config FILE   agent config (default ${DEFAULT_CONFIG_PATH}); 'edgeseal config check' validates it`,
+    '',
+    'Under systemd (Type=notify) it sends READY=1 after the boot check, WATCHDOG=1 at half WatchdogSec,',
+    'STOPPING=1 on SIGTERM/SIGINT (the running step is abandoned safely, the telemetry outbox flushed).',
+    'SIGHUP re-reads the config and replaces the schedules.',
+    '',
+    'exit 0 after SIGTERM/SIGINT · 1 boot refused (onFailure refuse/fallback, or an install rolled back)',
+    'exit 2 config invalid · 3 TPM, disk or broker unavailable · 1 anchors do not unseal (ANCHOR_UNAVAILABLE)',
+  ].join('\n'),
+
+  async run(argv: string[], _io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' } });
+    return runAgent({ configPath: values.config ?? DEFAULT_CONFIG_PATH });
+  },
+};

@@ -1,0 +1,51 @@
+import { loadConfig, DEFAULT_CONFIG_PATH } from '../agent/config-file.js';
+import { imageStatus, runBootCheck, saveBootStatus } from '../agent/boot-check.js';
+import { openDevice } from '../agent/device.js';
+import { imageLines } from '../agent/format.js';
+import { createLogger } from '../log/logger.js';
+import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
+
+const NAME = 'boot-check';
+
+export const bootCheckCommand: Command = {
+  name: NAME,
+  summary: 'verify every installed image once against the TPM-anchored TUF metadata, then exit (oneshot unit, initramfs hook)',
+  usage: [
+    `boot-check [--config FILE] [--json]`,
+    '',
+    `  --config FILE   agent config (default ${DEFAULT_CONFIG_PATH})`,
+    '  --json          print the per-image verdicts as JSON',
+    '',
+    'Unseals the anchors in the TPM, loads the trusted metadata from the pinned root, streams each image',
+    'through sha256, checks signatures, hardware id, revocation and the TPM security floor, and measures',
+    'each verified digest into the configured PCR. Verdicts go to the telemetry outbox and status.',
+    '',
+    'exit 0   every image verified (or onFailure is report-only: refusals are reported, not enforced)',
+    'exit 1   an image was refused (the code is printed: DIGEST_MISMATCH, ROLLBACK, HARDWARE_MISMATCH, …)',
+    'exit 2   the config is invalid          exit 3   TPM, disk or metadata cache unavailable',
+  ].join('\n'),
+
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' }, json: { type: 'boolean' } });
+    const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
+    const logger = createLogger({ level: io.isTTY && !values.json ? 'warn' : config.logLevel });
+    const dev = await openDevice({ config, logger, telemetry: 'outbox' });
+    try {
+      const now = new Date(); // the CLI is an adapter: the wall clock is read here, once
+      const result = await runBootCheck(dev, now);
+      const permissive = !result.ok && config.onFailure === 'report-only';
+      await saveBootStatus(dev, result, result.ok ? 'verified' : permissive ? 'report-only' : 'refused', now);
+      const images = result.outcomes.map(imageStatus);
+      if (values.json) io.out(JSON.stringify({ ok: result.ok, rootVersion: result.rootVersion, images }, null, 2));
+      else {
+        io.out(`boot check: ${result.ok ? 'all images verified' : permissive ? 'REFUSED (report-only: not enforced)' : 'REFUSED'}${result.rootVersion ? ` (root v${result.rootVersion})` : ''}`);
+        imageLines(images).forEach((l) => io.out(l));
+      }
+      const refused = result.outcomes.find((o) => !o.verdict.ok)?.verdict;
+      if (!refused || refused.ok || permissive) return EXIT.OK;
+      return exitCodeFor(refused.code);
+    } finally {
+      await dev.close();
+    }
+  },
+};

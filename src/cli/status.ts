@@ -1,0 +1,54 @@
+import { agentPaths, readAgentStatus, readSlotRecords } from '../agent/agent-state.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
+import { imageLines, short } from '../agent/format.js';
+import { FileBootSelector } from '../ota/boot-selector-file.js';
+import { readJournal } from '../ota/install-journal.js';
+import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
+
+const NAME = 'status';
+
+export const statusCommand: Command = {
+  name: NAME,
+  summary: 'show installed images and versions per slot, last verdicts, TPM floors and next scheduled runs (no daemon needed)',
+  usage: [
+    'status [--config FILE] [--json]',
+    '',
+    `  --config FILE   agent config (default ${DEFAULT_CONFIG_PATH}); everything else is read from its stateDir`,
+    '  --json          print the status as JSON',
+    '',
+    'Read-only; does not touch the TPM (floors are as the agent last read them). exit 0.',
+  ].join('\n'),
+
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' }, json: { type: 'boolean' } });
+    const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
+    const paths = agentPaths(config.stateDir);
+    const [status, slots, journal] = await Promise.all([readAgentStatus(paths), readSlotRecords(paths), readJournal(paths.journal)]);
+    const ab = config.images.find((i) => i.path === undefined);
+    const boot = config.update.bootSelector ? await new FileBootSelector(config.update.bootSelector.file).state().catch(() => undefined) : undefined;
+    if (values.json) {
+      io.out(JSON.stringify({ deviceId: config.deviceId, stateDir: config.stateDir, bootSelector: boot ?? null, slots, install: journal, ...status }, null, 2));
+      return EXIT.OK;
+    }
+    io.out(`device ${config.deviceId} (hardware ${config.hardwareId})   state ${config.stateDir}`);
+    if (ab && config.update.slots) {
+      const at = { A: config.update.slots.a, B: config.update.slots.b } as const;
+      for (const slot of ['A', 'B'] as const) {
+        const rec = slots[slot];
+        const marks = [boot?.active === slot ? 'booted' : '', boot?.good === slot ? 'good' : '', boot?.trySlot === slot ? `trial×${boot.tryCount}` : ''].filter(Boolean).join(', ');
+        const held = rec ? `${rec.name} ${rec.version} (sv ${rec.securityVersion}) sha256 ${short(rec.sha256)}` : slot === 'A' ? `${ab.target} (factory)` : '-';
+        io.out(`  slot ${slot}  ${held.padEnd(60)} ${marks ? `[${marks}]` : ''}  ${at[slot]}`);
+      }
+    }
+    io.out(`install    ${journal.state}${journal.install ? `: ${journal.install.target.name} ${journal.install.target.version} ${journal.install.fromSlot}→${journal.install.toSlot}${journal.install.outcome ? ` [${journal.install.outcome.code}]` : ''}` : ''}`);
+    if (status.boot) {
+      io.out(`last boot  ${status.boot.at}  ${status.boot.action}${status.boot.rootVersion ? `  root v${status.boot.rootVersion}` : ''}`);
+      imageLines(status.boot.images).forEach((l) => io.out(l));
+    } else io.out('last boot  never checked');
+    if (status.update) io.out(`last update ${status.update.at}  ${status.update.action}${status.update.code ? ` [${status.update.code}]` : ''}  ${status.update.message}`);
+    if (status.floors) io.out(`floors     root ${status.floors.rootVersion}, security ${status.floors.securityVersion}, revocation ${status.floors.revocationVersion}  (TPM, as of ${status.floors.at})`);
+    const schedules = Object.entries(status.schedules ?? {});
+    io.out(`schedules  ${schedules.length ? schedules.map(([k, v]) => `${k} next ${v ?? '-'}`).join('; ') : 'none (agent not started, or no schedules configured)'}`);
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,76 @@
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
+import { openDevice } from '../agent/device.js';
+import { short } from '../agent/format.js';
+import { runUpdate } from '../agent/update.js';
+import { createLogger } from '../log/logger.js';
+import type { DownloadProgress } from '../ota/download.js';
+import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
+
+const NAME = 'update';
+
+// One progress line on a TTY, redrawn in place (never on pipes or journald).
+function progressLine(io: CliIo): ((p: DownloadProgress) => void) | undefined {
+  if (!io.isTTY) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 100 && p.received < p.total) return;
+    last = now;
+    const pct = p.total ? Math.floor((100 * p.received) / p.total) : 100;
+    const resumed = p.resumedFrom ? ` (resumed at ${(p.resumedFrom / 1048576).toFixed(1)} MiB)` : '';
+    process.stderr.write(`\r  downloading ${String(pct).padStart(3)}%  ${(p.received / 1048576).toFixed(1)} / ${(p.total / 1048576).toFixed(1)} MiB${resumed}${p.received >= p.total ? '\n' : ''}`);
+  };
+}
+
+export const updateCommand: Command = {
+  name: NAME,
+  summary: 'check for, gate, download, verify and stage an update into the inactive slot (trial boot armed)',
+  usage: [
+    'update [--from DIR|URL] [--config FILE] [--now] [--reboot] [--json]',
+    '',
+    '  --from DIR|URL  published TUF repository (metadata/ and targets/): a directory (USB stick) or http(s) URL;',
+    '                  default update.source from the config',
+    `  --config FILE   agent config (default ${DEFAULT_CONFIG_PATH})`,
+    '  --now           ignore the maintenance window (an operator\'s explicit request)',
+    '  --reboot        run update.rebootCommand once the trial boot is armed',
+    '  --json          print the outcome as JSON',
+    '',
+    'Refreshes TUF metadata (tuf-js), the revocation list, picks the newest target for this hardware id and',
+    'image kind, gates it (version, TPM security floor, revocation, free space, window), downloads it',
+    '(length-capped, resumable), verifies it, stages it into the inactive slot and arms one trial boot.',
+    'The next agent start confirms the new slot (commit, then TPM floors raised) or rolls it back.',
+    '',
+    'exit 0  installed (trial armed) or nothing to do (NO_UPDATE)',
+    'exit 1  refused, with its code (ROLLBACK, HARDWARE_MISMATCH, KEY_REVOKED, DIGEST_MISMATCH, EXPIRED, …)',
+    'exit 2  usage or config           exit 3  environment (FETCH_FAILED, TPM, disk)',
+  ].join('\n'),
+
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(NAME, argv, {
+      from: { type: 'string' },
+      config: { type: 'string' },
+      now: { type: 'boolean' },
+      reboot: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
+    const logger = createLogger({ level: io.isTTY && !values.json ? 'warn' : config.logLevel });
+    const dev = await openDevice({ config, logger, telemetry: 'outbox' });
+    try {
+      const onProgress = values.json ? undefined : progressLine(io);
+      const o = await runUpdate(dev, { ...(values.from ? { from: values.from } : {}), ignoreMaintenanceWindow: values.now === true, ...(onProgress ? { onProgress } : {}) });
+      if (values.json) io.out(JSON.stringify(o, null, 2));
+      else if (o.action === 'installed') {
+        io.out(`✔ ${o.message}`);
+        if (o.target) io.out(`  ${o.target.name} ${o.target.version} (securityVersion ${o.target.securityVersion}) sha256 ${short(o.target.sha256)}`);
+        for (const r of o.reasons ?? []) io.out(`    · ${r}`);
+        if (o.next === 'reboot' && !values.reboot) io.out('  reboot to start the trial; the agent commits it after a passing boot check');
+      } else if (o.action === 'none') io.out(`· nothing to do: ${o.message}`);
+      else io.out(`✘ update refused [${o.code ?? 'INTERNAL'}] ${o.message}`);
+      if (o.action === 'installed' && o.next === 'reboot' && values.reboot) await dev.reboot(`update ${o.target?.version ?? ''} staged`);
+      return o.action === 'refused' ? exitCodeFor(o.code ?? 'INTERNAL') : EXIT.OK;
+    } finally {
+      await dev.close();
+    }
+  },
+};
