@@ -33,7 +33,7 @@ export function compareSemVer(a: string, b: string): number {
   for (const k of ['major', 'minor', 'patch'] as const) {
     if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
   }
-  if (!x.prerelease.length || !y.prerelease.length) return y.prerelease.length - x.prerelease.length;
+  if (!x.prerelease.length || !y.prerelease.length) return Math.sign(y.prerelease.length - x.prerelease.length);
   for (let i = 0; i < Math.max(x.prerelease.length, y.prerelease.length); i++) {
     const p = x.prerelease[i];
     const q = y.prerelease[i];
