@@ -65,7 +65,7 @@ export const verifyCommand: Command = {
     '  --floor ROLE=N       refuse ROLE (root|timestamp|snapshot|targets) below version N (rollback floor)',
     '  --json               print the verdict as JSON',
     '',
-    'exit 0 only when verified; 1 with the refusal code otherwise.',
+    'exit 0 only when verified; 1 when refused (the code is printed); 2 bad arguments; 3 files unreadable.',
   ].join('\n'),
 
   async run(argv: string[], io: CliIo): Promise<number> {
