@@ -75,7 +75,7 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<void> {
     verdict: verdict.ok ? 'ok' : 'refused',
     ...(verdict.ok ? { keyids: [...verdict.keyids], rootVersion: verdict.rootVersion } : { code: verdict.code, detail: verdict.message.slice(0, 512) }),
     image: { name: image.target, ...(verdict.ok ? { version: verdict.target.custom.version } : {}), ...(digest && /^[0-9a-f]{64}$/.test(digest.sha256) ? { sha256: digest.sha256 } : {}) },
-    latencyMs: o.latencyMs,
+    latencyMs: Math.round(o.latencyMs), // canonical JSON signs integers only
   });
 }
 

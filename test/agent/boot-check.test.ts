@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { runBootCheck } from '../../src/agent/boot-check.js';
+import { bootSequence } from '../../src/agent/boot-sequence.js';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { agentPaths, writeSlotRecords } from '../../src/agent/agent-state.js';
+import { parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
+import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { flipByte, NOW, REPO, S, setupBoard, targetBytes, type Board } from './rig.js';
+
+describe('agent boot check (real swtpm)', function () {
+  this.timeout(60_000);
+  let swtpm: Swtpm;
+  before(async () => {
+    swtpm = await startSwtpm();
+  });
+  after(async () => {
+    await swtpm.stop();
+  });
+
+  it('verifies the factory image, measures it into PCR 23 and reports a signed verdict', async () => {
+    const board = await setupBoard(swtpm);
+    const dev = await board.open();
+    try {
+      const r = await runBootCheck(dev, NOW);
+      expect(r.ok).to.equal(true);
+      const [o] = r.outcomes;
+      expect(o.verdict.ok && o.verdict.target.custom.version).to.equal(S.v1.version);
+      const events = await dev.trust.verifyEventLog();
+      expect(events.map((e) => e.image)).to.deep.equal([S.v1.target]);
+      expect(events[0].digest).to.equal(o.digest!.sha256);
+    } finally {
+      await dev.close();
+    }
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const envs = entries.map((e) => parseEnvelope(e.bytes)).filter((e) => e.event.type === 'boot-verification');
+    expect(envs).to.have.length(1);
+    expect(envs[0].event.verdict).to.equal('ok');
+    expect(envs[0].event.image?.sha256).to.match(/^[0-9a-f]{64}$/);
+    expect(envs[0].event.keyids).to.have.length.greaterThan(0);
+    const device = JSON.parse(await readFile(join(board.config.stateDir, 'trust', 'device.json'), 'utf8')) as { reportPublicKey: string };
+    verifyEnvelope(envs[0], Buffer.from(device.reportPublicKey, 'hex'));
+  });
+
+  const refusals: { name: string; code: string; arrange: (b: Board) => Promise<void>; hardwareId?: string }[] = [
+    { name: 'a tampered slot', code: 'DIGEST_MISMATCH', arrange: (b) => flipByte(b.slots.a) },
+    { name: 'a truncated slot', code: 'LENGTH_MISMATCH', arrange: async (b) => writeFile(b.slots.a, (await targetBytes(REPO, S.v1.target)).subarray(0, 1000)) },
+    { name: 'a longer slot', code: 'LENGTH_MISMATCH', arrange: async (b) => writeFile(b.slots.a, Buffer.concat([await targetBytes(REPO, S.v1.target), Buffer.alloc(1)])) },
+    { name: 'an image built for other hardware', code: 'HARDWARE_MISMATCH', arrange: () => Promise.resolve(), hardwareId: 'board-b' },
+    {
+      name: 'an image rolled back below the TPM security floor',
+      code: 'ROLLBACK',
+      arrange: async (b) => {
+        const dev = await b.open();
+        await dev.trust.raiseFloor('securityVersion', 2).finally(() => dev.close());
+      },
+    },
+  ];
+  for (const t of refusals) {
+    it(`refuses ${t.name} with ${t.code} (onFailure refuse: no READY)`, async () => {
+      const board = await setupBoard(swtpm, {}, t.hardwareId);
+      await t.arrange(board);
+      const dev = await board.open();
+      try {
+        const o = await bootSequence(dev, NOW);
+        expect(o.proceed).to.equal(false);
+        expect(o.action).to.equal('refused');
+        expect(o.code).to.equal(t.code);
+        expect(await dev.trust.verifyEventLog(), 'a refused image is never measured').to.deep.equal([]);
+      } finally {
+        await dev.close();
+      }
+    });
+  }
+
+  it('report-only reports the refusal but lets the agent go on', async () => {
+    const board = await setupBoard(swtpm, { onFailure: 'report-only' });
+    await flipByte(board.slots.a);
+    const dev = await board.open();
+    try {
+      const o = await bootSequence(dev, NOW);
+      expect(o).to.include({ action: 'report-only', proceed: true, code: 'DIGEST_MISMATCH' });
+    } finally {
+      await dev.close();
+    }
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const verdicts = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'boot-verification');
+    expect(verdicts.map((e) => [e.verdict, e.code])).to.deep.equal([['refused', 'DIGEST_MISMATCH']]);
+  });
+
+  it('fallback switches the bootloader to the other slot when it verifies, and reboots', async () => {
+    const board = await setupBoard(swtpm, { onFailure: 'fallback' });
+    const v2 = await targetBytes(REPO, S.v2.target);
+    await writeFile(board.slots.b, v2);
+    const sha256 = createHash('sha256').update(v2).digest('hex');
+    await writeSlotRecords(agentPaths(board.config.stateDir), { B: { name: S.v2.target, length: v2.length, sha256, version: S.v2.version, securityVersion: S.v2.securityVersion } });
+    await flipByte(board.slots.a);
+    const dev = await board.open();
+    try {
+      const o = await bootSequence(dev, NOW);
+      expect(o).to.include({ action: 'fallback', proceed: false, code: 'DIGEST_MISMATCH' });
+    } finally {
+      await dev.close();
+    }
+    expect((await board.boot.state()).good).to.equal('B');
+    expect(board.reboots).to.have.length(1);
+    expect(await board.boot.simulateBoot()).to.equal('B');
+  });
+
+  it('fallback refuses when the other slot does not verify either', async () => {
+    const board = await setupBoard(swtpm, { onFailure: 'fallback' });
+    await flipByte(board.slots.a);
+    const dev = await board.open();
+    try {
+      expect(await bootSequence(dev, NOW)).to.include({ action: 'refused', proceed: false });
+    } finally {
+      await dev.close();
+    }
+    expect((await board.boot.state()).good).to.equal('A');
+    expect(board.reboots).to.deep.equal([]);
+  });
+});

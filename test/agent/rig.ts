@@ -1,0 +1,100 @@
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UPDATE_SCENARIO as S } from '../../firmware-fixtures/update-scenario.js';
+import { FIXTURES_OUT, readMetadataDir } from '../../firmware-fixtures/manifest.js';
+import type { Device, DeviceOptions } from '../../src/agent/device.js';
+import { openDevice } from '../../src/agent/device.js';
+import { refreshMetadata } from '../../src/agent/update.js';
+import { parseConfig, type AgentConfig } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log/logger.js';
+import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
+import { TpmClient } from '../../src/tpm/client.js';
+import { provision } from '../../src/trust/provision.js';
+import { parsePcrSelection } from '../../src/trust/pcr-selection.js';
+import type { Swtpm } from '../helpers/swtpm.js';
+
+// A simulated board for agent tests: swtpm provisioned with the update scenario's root, slot files
+// A (factory v1.0.0) and B, a file boot selector, and the metadata cache refreshed from the fixture repo.
+
+export const REPO = join(FIXTURES_OUT, S.repo);
+export const TAMPERED = join(FIXTURES_OUT, S.tampered);
+export const NOW = new Date('2026-06-01T12:00:00Z');
+
+export interface Board {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly config: AgentConfig;
+  readonly slots: { readonly a: string; readonly b: string };
+  readonly boot: FileBootSelector;
+  readonly reboots: string[][]; // argv of every reboot the agent asked for
+  open(opts?: Partial<DeviceOptions>): Promise<Device>;
+}
+
+// Bytes of a published target in the genuine scenario repo.
+export async function targetBytes(repo: string, name: string): Promise<Buffer> {
+  const meta = readMetadataDir(join(repo, 'metadata'));
+  const targets = JSON.parse(Buffer.from(meta.targets).toString('utf8')) as { signed: { targets: Record<string, { hashes: { sha256: string } }> } };
+  const sha = targets.signed.targets[name].hashes.sha256;
+  const parts = name.split('/');
+  const base = parts.pop()!;
+  return readFile(join(repo, 'targets', ...parts, `${sha}.${base}`));
+}
+
+export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {}, hardwareId: string = S.hardwareId): Promise<Board> {
+  await swtpm.restart(); // a fresh boot: PCRs (and PCR 23 measurements) start from zero
+  const dir = await mkdtemp(join(tmpdir(), 'es-agent-'));
+  const stateDir = join(dir, 'state');
+  const slots = { a: join(dir, 'slot-a.bin'), b: join(dir, 'slot-b.bin') };
+  await mkdir(stateDir, { recursive: true });
+  const root = await readFile(join(REPO, 'metadata', '1.root.json'));
+  const tpm = await TpmClient.open({ swtpm: swtpm.address });
+  try {
+    await provision({ tpm, stateDir, rootBytes: root, hardwareId, now: NOW, pcrs: parsePcrSelection('sha256:0,2,4,7'), force: true });
+  } finally {
+    await tpm.close();
+  }
+  await writeFile(slots.a, await targetBytes(REPO, S.v1.target));
+  await writeFile(slots.b, Buffer.alloc(0));
+  const boot = await FileBootSelector.create(join(dir, 'boot.json'), 'A');
+  const raw = {
+    deviceId: 'dev-1',
+    hardwareId,
+    stateDir,
+    tpm: { swtpm: swtpm.address },
+    images: [{ target: S.v1.target, kind: 'firmware' }],
+    update: { source: REPO, slots, bootSelector: { file: join(dir, 'boot.json') }, rebootCommand: ['true'], jitterSeconds: 0, reserveBytes: 0 },
+    logLevel: 'error',
+    ...over,
+  };
+  const configPath = join(dir, 'config.json');
+  await writeFile(configPath, JSON.stringify(raw, null, 2));
+  const config = parseConfig(raw);
+  const reboots: string[][] = [];
+  const board: Board = {
+    dir,
+    configPath,
+    config,
+    slots,
+    boot,
+    reboots,
+    open: (opts = {}) =>
+      openDevice({ config, logger: createLogger({ silent: true }), telemetry: 'outbox', reboot: (argv) => Promise.resolve(void reboots.push([...argv])), ...opts }),
+  };
+  // the factory step: a metadata cache for the boot check to trust, from the pinned root on
+  const dev = await board.open();
+  try {
+    await refreshMetadata(dev, REPO);
+  } finally {
+    await dev.close();
+  }
+  return board;
+}
+
+export async function flipByte(path: string): Promise<void> {
+  const bytes = await readFile(path);
+  bytes[bytes.length >> 1] ^= 0x01;
+  await writeFile(path, bytes);
+}
+
+export { S };
