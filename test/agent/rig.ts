@@ -63,9 +63,9 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
     stateDir,
     tpm: { swtpm: swtpm.address },
     images: [{ target: S.v1.target, kind: 'firmware' }],
-    update: { source: REPO, slots, bootSelector: { file: join(dir, 'boot.json') }, rebootCommand: ['true'], jitterSeconds: 0, reserveBytes: 0 },
     logLevel: 'error',
     ...over,
+    update: { source: REPO, slots, bootSelector: { file: join(dir, 'boot.json') }, rebootCommand: ['true'], jitterSeconds: 0, reserveBytes: 0, ...(over.update as object | undefined) },
   };
   const configPath = join(dir, 'config.json');
   await writeFile(configPath, JSON.stringify(raw, null, 2));

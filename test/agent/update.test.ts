@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { runBootCheck } from '../../src/agent/boot-check.js';
+import { bootSequence } from '../../src/agent/boot-sequence.js';
+import { runUpdate } from '../../src/agent/update.js';
+import { readJournal } from '../../src/ota/install-journal.js';
+import { agentPaths } from '../../src/agent/agent-state.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { serveRepo } from './repo-server.js';
+import { flipByte, NOW, REPO, S, setupBoard, TAMPERED, type Board } from './rig.js';
+
+describe('agent update flow (real swtpm)', function () {
+  this.timeout(60_000);
+  let swtpm: Swtpm;
+  before(async () => {
+    swtpm = await startSwtpm();
+  });
+  after(async () => {
+    await swtpm.stop();
+  });
+
+  async function update(board: Board, from?: string): ReturnType<typeof runUpdate> {
+    const dev = await board.open();
+    try {
+      return await runUpdate(dev, from ? { from } : {});
+    } finally {
+      await dev.close();
+    }
+  }
+
+  // The bootloader picks the armed slot, the TPM resets its PCRs, the agent starts again.
+  async function reboot(board: Board): ReturnType<typeof bootSequence> {
+    await board.boot.simulateBoot();
+    await swtpm.restart();
+    const dev = await board.open();
+    try {
+      return await bootSequence(dev, NOW);
+    } finally {
+      await dev.close();
+    }
+  }
+
+  async function floors(board: Board): Promise<{ securityVersion: number; rootVersion: number }> {
+    const dev = await board.open();
+    return dev.trust.readFloors().finally(() => dev.close());
+  }
+
+  it('A → B over HTTP: gate, download, stage, trial boot, commit; TPM floors rise only after the commit', async () => {
+    const board = await setupBoard(swtpm);
+    const server = await serveRepo(REPO);
+    try {
+      const o = await update(board, server.url);
+      expect(o).to.include({ action: 'installed', next: 'reboot' });
+      expect(o.target).to.include({ name: S.v2.target, version: S.v2.version });
+      expect(await board.boot.state()).to.deep.equal({ active: 'A', good: 'A', trySlot: 'B', tryCount: 1 });
+      expect((await floors(board)).securityVersion, 'floor before the trial boot').to.equal(0);
+
+      const boot = await reboot(board);
+      expect(boot.action).to.equal('committed');
+      expect(boot.check.outcomes[0].image).to.include({ slot: 'B', target: S.v2.target });
+      expect(await board.boot.state()).to.deep.equal({ active: 'B', good: 'B', trySlot: null, tryCount: 0 });
+      expect(await floors(board)).to.include({ securityVersion: S.v2.securityVersion, rootVersion: 1 });
+      expect((await readJournal(agentPaths(board.config.stateDir).journal)).install?.floorsRaised).to.equal(true);
+
+      expect(await update(board, server.url)).to.include({ action: 'none', code: 'NO_UPDATE' });
+      // the next release arrives through a mirror that altered its bytes
+      const tampered = await update(board, TAMPERED);
+      expect(tampered).to.include({ action: 'refused', code: 'DIGEST_MISMATCH' });
+      expect(tampered.target?.version).to.equal(S.v3.version);
+      expect(await board.boot.state()).to.deep.equal({ active: 'B', good: 'B', trySlot: null, tryCount: 0 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rolls back to A when the new slot fails its boot check on the trial boot; floors stay', async () => {
+    const board = await setupBoard(swtpm);
+    expect(await update(board)).to.include({ action: 'installed' });
+    await flipByte(board.slots.b);
+    const boot = await reboot(board);
+    expect(boot).to.include({ action: 'rolled-back', proceed: false, code: 'DIGEST_MISMATCH' });
+    expect(board.reboots).to.have.length(1);
+    expect(await board.boot.state()).to.include({ good: 'A', trySlot: null });
+    expect((await floors(board)).securityVersion).to.equal(0);
+    expect(await reboot(board)).to.include({ action: 'verified', proceed: true });
+    expect((await board.boot.state()).active).to.equal('A');
+  });
+
+  it('resumes an interrupted download with a Range request', async () => {
+    const board = await setupBoard(swtpm);
+    const server = await serveRepo(REPO, { dropAfter: 64 * 1024 });
+    try {
+      expect(await update(board, server.url)).to.include({ action: 'installed' });
+      const ranged = server.requests.filter((r) => r.path.startsWith('/targets/') && r.range);
+      expect(ranged.map((r) => r.range)).to.deep.equal(['bytes=65536-']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // bootCode: what the boot check of slot A says afterwards (the install never touched it)
+  const gates: { name: string; code: string; over?: Record<string, unknown>; hardwareId?: string; from?: string; arrange?: (b: Board) => Promise<void>; bootCode?: string }[] = [
+    { name: 'bytes altered on the mirror', code: 'DIGEST_MISMATCH', from: TAMPERED },
+    { name: 'no target for this hardware', code: 'HARDWARE_MISMATCH', hardwareId: 'board-b', bootCode: 'HARDWARE_MISMATCH' },
+    {
+      name: 'a securityVersion below the TPM floor',
+      code: 'ROLLBACK',
+      arrange: async (b) => {
+        const dev = await b.open();
+        await dev.trust.raiseFloor('securityVersion', 5).finally(() => dev.close());
+      },
+      bootCode: 'ROLLBACK',
+    },
+    { name: 'not enough free space', code: 'INSUFFICIENT_SPACE', over: { update: { reserveBytes: 2 ** 50 } } },
+    { name: 'no revocation list while policy requires one', code: 'REVOCATION_STALE', over: { revocation: { onNever: 'require' } } },
+  ];
+  for (const g of gates) {
+    it(`refuses an update for ${g.name}: ${g.code}, slot A untouched`, async () => {
+      const board = await setupBoard(swtpm, g.over, g.hardwareId);
+      await g.arrange?.(board);
+      const o = await update(board, g.from);
+      expect(o).to.include({ action: 'refused', code: g.code });
+      expect(await board.boot.state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+      const dev = await board.open();
+      try {
+        const [a] = (await runBootCheck(dev, NOW)).outcomes;
+        expect(a.verdict.ok ? 'VERIFIED' : a.verdict.code).to.equal(g.bootCode ?? 'VERIFIED');
+      } finally {
+        await dev.close();
+      }
+    });
+  }
+});
