@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { readJournal } from '../../src/ota/install-journal.js';
+import { agentPaths } from '../../src/agent/agent-state.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { runCli, startCli } from './cli-child.js';
+import { serveRepo } from './repo-server.js';
+import { flipByte, REPO, setupBoard } from './rig.js';
+
+interface ServerSocket {
+  bind(path: string): void;
+  on(event: 'message', cb: (msg: Buffer) => void): void;
+  close(): void;
+}
+const unixDgram = createRequire(import.meta.url)('unix-dgram') as { createSocket(type: 'unix_dgram'): ServerSocket };
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('edgeseal agent / boot-check / update as processes (real swtpm)', function () {
+  this.timeout(60_000);
+  let swtpm: Swtpm;
+  before(async () => {
+    swtpm = await startSwtpm();
+  });
+  after(async () => {
+    await swtpm.stop();
+  });
+
+  it('agent: READY=1 after the boot check, WATCHDOG=1, then SIGTERM → STOPPING=1 and exit 0', async () => {
+    const board = await setupBoard(swtpm, { update: { schedule: '0 3 * * *' } });
+    const sock = join(board.dir, 'notify.sock');
+    const server = unixDgram.createSocket('unix_dgram');
+    const got: string[] = [];
+    server.on('message', (m) => got.push(m.toString()));
+    server.bind(sock);
+    try {
+      const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000' });
+      await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
+      await waitFor('WATCHDOG=1', () => got.includes('WATCHDOG=1'));
+      const status = JSON.parse((await runCli(['status', '--config', board.configPath, '--json'])).out) as { boot: { action: string }; schedules: Record<string, string> };
+      expect(status.boot.action).to.equal('verified');
+      expect(Date.parse(status.schedules.update)).to.be.greaterThan(Date.now());
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.err).to.equal(0);
+      expect(got.some((m) => m.startsWith('STOPPING=1'))).to.equal(true);
+      expect(got.findIndex((m) => m.startsWith('READY=1'))).to.be.lessThan(got.findIndex((m) => m.startsWith('STOPPING=1')));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('agent: a refused boot never sends READY=1 and exits 1', async () => {
+    const board = await setupBoard(swtpm);
+    await flipByte(board.slots.a);
+    const sock = join(board.dir, 'notify.sock');
+    const server = unixDgram.createSocket('unix_dgram');
+    const got: string[] = [];
+    server.on('message', (m) => got.push(m.toString()));
+    server.bind(sock);
+    try {
+      const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
+      expect(r.code).to.equal(1);
+      expect(got.filter((m) => m.startsWith('READY=1'))).to.deep.equal([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('boot-check: exit 0 when verified, 1 with the code when refused; config check: exit 2 listing every bad field', async () => {
+    const board = await setupBoard(swtpm);
+    const ok = await runCli(['boot-check', '--config', board.configPath]);
+    expect(ok.code, ok.err).to.equal(0);
+    expect(ok.out).to.contain('✔');
+    await flipByte(board.slots.a);
+    const bad = await runCli(['boot-check', '--config', board.configPath]);
+    expect(bad.code).to.equal(1);
+    expect(bad.out).to.contain('[DIGEST_MISMATCH]');
+    const cfg = await runCli(['config', 'check', '--config', join(REPO, 'metadata', '1.root.json')]);
+    expect(cfg.code).to.equal(2);
+    expect(cfg.err).to.contain('CONFIG_INVALID').and.contain('deviceId:').and.contain('hardwareId:').and.contain('images:');
+  });
+
+  it('update: SIGKILLed mid-download, the next run resumes it; slot A verifies throughout', async () => {
+    const board = await setupBoard(swtpm);
+    const server = await serveRepo(REPO, { stallAfter: 48 * 1024 });
+    try {
+      const journal = agentPaths(board.config.stateDir).journal;
+      const { child, done } = startCli(['update', '--config', board.configPath, '--from', server.url]);
+      await waitFor('the download to start', async () => (await readJournal(journal)).state === 'downloading' && server.requests.some((r) => r.path.startsWith('/targets/')));
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGKILL');
+      expect((await done).signal).to.equal('SIGKILL');
+      expect((await runCli(['boot-check', '--config', board.configPath])).code).to.equal(0);
+      const again = await runCli(['update', '--config', board.configPath, '--from', server.url]);
+      expect(again.code, again.err).to.equal(0);
+      expect((await readJournal(journal)).state).to.equal('trying');
+      const ranges = server.requests.filter((r) => r.path.startsWith('/targets/')).map((r) => r.range);
+      expect(ranges).to.have.length(2);
+      expect(ranges[0]).to.equal(undefined);
+      expect(Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]), 'the second run resumes from the .part').to.be.greaterThan(0);
+      expect(await board.boot.state()).to.include({ active: 'A', good: 'A', trySlot: 'B' });
+    } finally {
+      await server.close();
+    }
+  });
+});
