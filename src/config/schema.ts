@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { EdgesealError } from '../core/errors.js';
 import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
 import { Fields } from './fields.js';
@@ -111,10 +112,13 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
   if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) f.problems.push('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
   const slotted = config.images.filter((i) => i.path === undefined);
   if (slotted.length > 1) f.problems.push(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);
-  if (slotted.length === 1 && (!config.update.slots || !config.update.bootSelector)) {
+  if (slotted.length > 0 && (!config.update.slots || !config.update.bootSelector)) {
     f.problems.push('update.slots/update.bootSelector: expected both for the A/B image (the image without a path), found them missing');
   }
   if (config.onFailure === 'fallback' && slotted.length === 0) f.problems.push('onFailure: fallback needs an A/B image (update.slots), found none');
+  for (const [path, expr] of [['update.schedule', config.update.schedule], ['revocation.schedule', config.revocation.schedule], ['telemetry.metricsSchedule', config.telemetry.metricsSchedule]] as const) {
+    if (expr !== undefined && expr !== '' && !cron.validate(expr)) f.problems.push(`${path}: expected a cron expression like '0 3 * * *', found ${JSON.stringify(expr)}`);
+  }
   if (config.update.rebootCommand.length === 0) f.problems.push('update.rebootCommand: expected an argv list with at least the program, found []');
   if (f.problems.length) {
     throw new EdgesealError('CONFIG_INVALID', `${origin} has ${f.problems.length} invalid field(s):\n  - ${f.problems.join('\n  - ')}`);

@@ -41,4 +41,22 @@ describe('config schema', () => {
     expectCode(() => parseConfig([]), 'CONFIG_INVALID');
     expectCode(() => parseConfig(null), 'CONFIG_INVALID');
   });
+
+  it('takes the A/B image from update.slots when it has no path, and checks what that needs', () => {
+    const ab = { ...minimal, images: [{ target: 'fw/a.bin', kind: 'firmware' }], update: { slots: { a: '/dev/p2', b: '/dev/p3' }, bootSelector: { file: '/var/lib/edgeseal/boot.json' } } };
+    const c = parseConfig({ ...ab, onFailure: 'fallback' });
+    expect(c.images[0].path).to.equal(undefined);
+    expect(c.update.rebootCommand).to.deep.equal(['systemctl', 'reboot']);
+    const err = expectCode(
+      () =>
+        parseConfig({
+          ...minimal,
+          images: [{ target: 'fw/a.bin', kind: 'firmware' }, { target: 'fw/b.bin', kind: 'os' }],
+          update: { rebootCommand: [], schedule: 'every day' },
+        }),
+      'CONFIG_INVALID',
+    );
+    for (const path of ['images:', 'update.slots/update.bootSelector:', 'update.rebootCommand:', 'update.schedule:']) expect(err.message).to.contain(path);
+    expect(expectCode(() => parseConfig({ ...minimal, onFailure: 'fallback' }), 'CONFIG_INVALID').message).to.contain('onFailure: fallback needs an A/B image');
+  });
 });
