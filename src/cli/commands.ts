@@ -19,6 +19,9 @@ import { bootCheckCommand } from './boot-check.js';
 import { updateCommand } from './update.js';
 import { statusCommand } from './status.js';
 import { configCheckCommand } from './config-check.js';
+import { telemetryVerifyCommand } from './telemetry-verify.js';
+import { telemetryTailCommand } from './telemetry-tail.js';
+import { demoCommand } from './demo.js';
 
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
@@ -42,4 +45,7 @@ export const COMMANDS: readonly Command[] = [
   updateCommand,
   statusCommand,
   configCheckCommand,
+  telemetryTailCommand,
+  telemetryVerifyCommand,
+  demoCommand,
 ];

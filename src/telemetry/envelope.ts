@@ -21,6 +21,15 @@ export interface EventSigner {
 
 const MAX_ENVELOPE_BYTES = 64 * 1024;
 
+// The signed bytes. OLPC canonical JSON refuses floats; that is a malformed event, not a crash.
+function canonicalBytes(event: TelemetryEvent): Buffer {
+  try {
+    return Buffer.from(canonicalize(event), 'utf8');
+  } catch (err) {
+    throw new EdgesealError('EVENT_INVALID', `event seq ${event.seq}: cannot canonicalize (${(err as Error).message}); numbers must be integers`, { cause: err });
+  }
+}
+
 export function keyIdOf(publicKey: Uint8Array): string {
   return createHash('sha256').update(publicKey).digest('hex');
 }
@@ -34,7 +43,7 @@ export function createEventSigner(seed: Uint8Array): EventSigner {
     keyid,
     publicKey: pair.publicKey,
     sign(event) {
-      const value = nacl.sign.detached(Buffer.from(canonicalize(event), 'utf8'), pair.secretKey);
+      const value = nacl.sign.detached(canonicalBytes(event), pair.secretKey);
       return { event, sig: { keyid, alg: 'ed25519', value: Buffer.from(value).toString('hex') } };
     },
   };
@@ -72,6 +81,6 @@ export function verifyEnvelope(env: SignedEnvelope, publicKey: Uint8Array): void
   if (env.sig.keyid !== expected) {
     throw new EdgesealError('SIGNATURE_INVALID', `event seq ${env.event.seq}: expected keyid ${expected}, found ${env.sig.keyid}`);
   }
-  const ok = nacl.sign.detached.verify(Buffer.from(canonicalize(env.event), 'utf8'), Buffer.from(env.sig.value, 'hex'), publicKey);
+  const ok = nacl.sign.detached.verify(canonicalBytes(env.event), Buffer.from(env.sig.value, 'hex'), publicKey);
   if (!ok) throw new EdgesealError('SIGNATURE_INVALID', `event seq ${env.event.seq} from ${env.event.deviceId}: ed25519 signature does not verify`);
 }

@@ -41,7 +41,7 @@ export interface EventInput {
   code?: ErrorCode;
   image?: ImageRef;
   keyids?: string[];
-  latencyMs?: number;
+  latencyMs?: number; // whole milliseconds
   rootVersion?: number;
   revocation?: RevocationRef;
   detail?: string;
@@ -93,7 +93,8 @@ function bodyProblems(e: Record<string, unknown>): string[] {
   if (e.keyids !== undefined && !(Array.isArray(e.keyids) && e.keyids.every((k) => typeof k === 'string' && /^[0-9a-f]{1,128}$/.test(k)))) {
     out.push('keyids: expected an array of hex key ids');
   }
-  if (e.latencyMs !== undefined && !(typeof e.latencyMs === 'number' && Number.isFinite(e.latencyMs) && e.latencyMs >= 0)) out.push('latencyMs: expected a number ≥ 0');
+  // Canonical JSON (what the signature covers) has integers only, so latency is whole milliseconds.
+  if (e.latencyMs !== undefined && !isCount(e.latencyMs)) out.push(`latencyMs: expected an integer ≥ 0, found ${JSON.stringify(e.latencyMs)}`);
   if (e.rootVersion !== undefined && !(isCount(e.rootVersion) && e.rootVersion >= 1)) out.push('rootVersion: expected an integer ≥ 1');
   if (e.revocation !== undefined && !(isObject(e.revocation) && isCount(e.revocation.version) && isCount(e.revocation.ageSeconds))) {
     out.push('revocation: expected { version, ageSeconds } integers ≥ 0');

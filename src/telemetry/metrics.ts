@@ -9,7 +9,8 @@ export interface MetricsBody {
   verifyLatencyMs: { count: number; p50: number | null; p95: number | null; max: number | null };
   blockedInstalls: number;
   installs: number;
-  signedDeployRatio: number | null; // installed images whose verification named signing key ids
+  signedInstalls: number; // installed images whose verification named signing key ids
+  signedDeployPercent: number | null; // floor(100 · signedInstalls / installs): canonical JSON has no floats
   root: { version: number; keyids: string[] } | null;
   revocation: { version: number; ageSeconds: number } | null;
   outbox: { depth: number; bytes: number; oldestAgeMs: number; dropped: OutboxStats['dropped'] };
@@ -73,7 +74,8 @@ export class MetricsAggregator {
       verifyLatencyMs: { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? null },
       blockedInstalls: this.blocked,
       installs: this.installs,
-      signedDeployRatio: this.installs ? this.signedInstalls / this.installs : null,
+      signedInstalls: this.signedInstalls,
+      signedDeployPercent: this.installs ? Math.floor((100 * this.signedInstalls) / this.installs) : null,
       root: this.root && { version: this.root.version, keyids: [...this.root.keyids] },
       revocation: rev && { version: rev.version, ageSeconds: rev.ageSeconds + Math.max(0, Math.floor((now.getTime() - rev.at) / 1000)) },
       outbox: { depth: outbox.depth, bytes: outbox.bytes, oldestAgeMs: outbox.oldestAgeMs, dropped: { ...outbox.dropped } },

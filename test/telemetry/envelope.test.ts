@@ -33,6 +33,11 @@ describe('signed event envelope', () => {
     expectCode(() => verifyEnvelope(forger.sign(event), signer.publicKey), 'SIGNATURE_INVALID');
   });
 
+  it('refuses to sign a float it cannot canonicalize (metrics bodies are free-form)', () => {
+    const signer = createEventSigner(seed);
+    expectCode(() => signer.sign({ ...event, type: 'metrics', verdict: 'info', metrics: { ratio: 0.5 } }), 'EVENT_INVALID');
+  });
+
   it('rejects a seed that is not 32 bytes', () => {
     expectCode(() => createEventSigner(new Uint8Array(31)), 'KEY_INVALID');
   });

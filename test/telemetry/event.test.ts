@@ -6,10 +6,10 @@ const header = { deviceId: 'dev-1', fleet: 'lab', seq: 7, now: new Date('2026-01
 
 describe('telemetry event schema', () => {
   it('builds a versioned event with header fields and drops undefined optionals', () => {
-    const e = buildEvent({ type: 'boot-verification', verdict: 'refused', code: 'DIGEST_MISMATCH', image: { name: 'fw.bin', sha256: 'a'.repeat(64) }, latencyMs: 12.5, keyids: ['ab12'], detail: undefined }, header);
+    const e = buildEvent({ type: 'boot-verification', verdict: 'refused', code: 'DIGEST_MISMATCH', image: { name: 'fw.bin', sha256: 'a'.repeat(64) }, latencyMs: 12, keyids: ['ab12'], detail: undefined }, header);
     expect(e).to.deep.equal({
       schema: 1, deviceId: 'dev-1', fleet: 'lab', seq: 7, time: '2026-01-02T03:04:05.000Z',
-      type: 'boot-verification', verdict: 'refused', code: 'DIGEST_MISMATCH', image: { name: 'fw.bin', sha256: 'a'.repeat(64) }, latencyMs: 12.5, keyids: ['ab12'],
+      type: 'boot-verification', verdict: 'refused', code: 'DIGEST_MISMATCH', image: { name: 'fw.bin', sha256: 'a'.repeat(64) }, latencyMs: 12, keyids: ['ab12'],
     });
   });
 
@@ -32,6 +32,7 @@ describe('telemetry event schema', () => {
     ['an image without name', { ...base, image: {} }],
     ['non-hex key ids', { ...base, keyids: ['not hex!'] }],
     ['negative latency', { ...base, latencyMs: -1 }],
+    ['fractional latency (canonical JSON has no floats)', { ...base, latencyMs: 0.5 }],
     ['root version 0', { ...base, rootVersion: 0 }],
     ['a malformed revocation ref', { ...base, revocation: { version: 'one' } }],
     ['an oversized detail', { ...base, detail: 'x'.repeat(513) }],

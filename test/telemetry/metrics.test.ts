@@ -36,8 +36,7 @@ describe('metrics aggregation', () => {
     m.observe(ev({ type: 'revocation-refresh', verdict: 'ok', revocation: { version: 8, ageSeconds: 60 } }));
     m.observe(ev({ type: 'commit', verdict: 'error', code: 'STORAGE_ERROR' }));
     const s = m.snapshot(new Date(t0.getTime() + 30_000), outbox);
-    expect(s.signedDeployRatio).to.equal(0.5);
-    expect(s.installs).to.equal(2);
+    expect([s.installs, s.signedInstalls, s.signedDeployPercent]).to.deep.equal([2, 1, 50]);
     expect(s.blockedInstalls).to.equal(1);
     expect(s.root).to.deep.equal({ version: 3, keyids: ['c1', 'c2'] });
     expect(s.revocation).to.deep.equal({ version: 8, ageSeconds: 90 });
@@ -54,6 +53,6 @@ describe('metrics aggregation', () => {
 
   it('has nulls, not zeros, where nothing was observed', () => {
     const s = new MetricsAggregator(t0).snapshot(t0, outbox);
-    expect([s.signedDeployRatio, s.root, s.revocation, s.verifyLatencyMs.p50]).to.deep.equal([null, null, null, null]);
+    expect([s.signedDeployPercent, s.root, s.revocation, s.verifyLatencyMs.p50]).to.deep.equal([null, null, null, null]);
   });
 });
