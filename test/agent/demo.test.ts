@@ -1,0 +1,26 @@
+import { expect } from 'chai';
+import { runCli } from './cli-child.js';
+
+describe('edgeseal demo (the newcomer first run)', function () {
+  this.timeout(60_000);
+
+  it('provisions a swtpm, boot-checks, updates A → B, commits with floors raised, refuses a tampered release, in well under a minute', async () => {
+    const t0 = Date.now();
+    const r = await runCli(['demo']);
+    expect(r.code, r.err).to.equal(0);
+    expect(Date.now() - t0).to.be.below(60_000);
+    const out = r.out;
+    for (const expected of [
+      '✔ boot verified',
+      'staged into slot B; trial boot armed',
+      'TPM floors: securityVersion 0, rootVersion 0  (unchanged',
+      '✔ boot committed',
+      'TPM floors: securityVersion 2, rootVersion 1',
+      '✘ refused [DIGEST_MISMATCH]',
+      'every signature verified',
+    ]) {
+      expect(out).to.contain(expected);
+    }
+    expect(out.indexOf('✔ boot committed')).to.be.lessThan(out.indexOf('TPM floors: securityVersion 2'));
+  });
+});
