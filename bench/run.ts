@@ -1,3 +1,4 @@
+import { bootCheckBench } from './boot-check.js';
 import type { Bench, BenchResult } from './measure.js';
 import { tpmBench } from './tpm.js';
 import { trustBench } from './trust.js';
@@ -6,6 +7,7 @@ import { trustBench } from './trust.js';
 const BENCHES: readonly Bench[] = [
   tpmBench,
   trustBench,
+  bootCheckBench,
 ];
 
 function row(r: BenchResult): string {
