@@ -81,7 +81,14 @@ async function launch(stateDir: string, port: number): Promise<ChildProcess> {
       reject(new EdgesealError('TPM_UNREACHABLE', e.code === 'ENOENT' ? 'swtpm is not installed: sudo apt-get install swtpm swtpm-tools' : `cannot start swtpm: ${e.message}`, { cause: e })),
     );
   });
-  await waitForPort(port, child, () => err);
+  try {
+    await waitForPort(port, child, () => err);
+  } catch (e) {
+    // never leave a half-started swtpm behind
+    child.kill('SIGKILL');
+    await waitForExit(child);
+    throw e;
+  }
   return child;
 }
 
