@@ -2,12 +2,14 @@ import { bootCheckBench } from './boot-check.js';
 import type { Bench, BenchResult } from './measure.js';
 import { tpmBench } from './tpm.js';
 import { trustBench } from './trust.js';
+import { telemetryBench } from './telemetry.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
   tpmBench,
   trustBench,
   bootCheckBench,
+  telemetryBench,
 ];
 
 function row(r: BenchResult): string {

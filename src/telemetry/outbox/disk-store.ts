@@ -1,16 +1,16 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesealError } from '../../core/errors.js';
-import { fsyncDir, writeFileAtomic } from '../../store/atomic-write.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
 import type { Priority } from './drop-policy.js';
 import type { Channel, OutboxMeta, OutboxStore, StoredEntry } from './store.js';
 
 // One file per entry in a spool directory: <dir>/spool/<seq:16>-<priority>-<channel>-<time>.msg
 // holding the exact signed bytes to publish, plus <dir>/meta.json (sequence counter, drop counts).
 // Why not segment files: each entry is written with temp+fsync+rename+dir-fsync, so a crash leaves
-// the whole entry or none (no torn tails to repair), and PUBACK removal is a single unlink — no
-// compaction that could lose neighbours. The cost (one small file per queued event) is bounded by
-// the outbox limits.
+// the whole entry or none (no torn tails to repair), and PUBACK removal is one unlink, left
+// un-fsynced on purpose (see OutboxStore), with no compaction that could lose neighbours. The cost,
+// one small file per queued event, is bounded by the outbox limits.
 const NAME = /^(\d{16})-([012])-(event|metrics)-(\d+)\.msg$/;
 
 function fileName(e: StoredEntry): string {
@@ -80,8 +80,6 @@ export class DiskOutboxStore implements OutboxStore {
         });
         this.names.delete(seq);
       }
-      // The unlink must be durable, or a crash could resend an acknowledged event.
-      await fsyncDir(this.spool);
     } catch (err) {
       throw storageError(`remove entries ${seqs.join(',')}`, err);
     }

@@ -1,7 +1,8 @@
 import type { DropClass, Priority } from './drop-policy.js';
 
-// The outbox's storage port. Every method resolves only once its change is durable, so that a crash
-// after `put` resolves never loses the entry and a crash after `delete` never resends it.
+// The outbox's storage port. `put` and `saveMeta` resolve only once durable, so a crash never loses an
+// acknowledged entry or reuses a sequence number. `delete` need not be durable: an unlink lost in a
+// crash only means the entry is sent again, which QoS 1 allows (consumers dedupe by seq).
 export type Channel = 'event' | 'metrics';
 
 export interface StoredEntry {
