@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/schema.js';
 import { asEdgesealError } from '../core/errors.js';
+import type { FleetCommand } from '../telemetry/command.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { updateAgentStatus } from './agent-state.js';
 import { bootSequence } from './boot-sequence.js';
@@ -59,9 +60,11 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   const signals = deps.signals ?? process;
   const notifier: Notifier = createNotifier(env, { onError: (err) => log.warn(`sd_notify: ${err.message}`) });
   const clock = deps.clock ?? (() => new Date());
+  // fleet nudges run the matching job now; they carry no data, so they can only make the device check early
+  let nudge: (cmd: FleetCommand) => void = () => undefined;
   let dev: Device;
   try {
-    dev = await openDevice({ config, logger, clock, telemetry: 'publish', ...(deps.reboot ? { reboot: deps.reboot } : {}) });
+    dev = await openDevice({ config, logger, clock, telemetry: 'publish', onCommand: (cmd) => nudge(cmd), ...(deps.reboot ? { reboot: deps.reboot } : {}) });
   } catch (err) {
     // fail closed: no trust, no boot (the report key itself is sealed, so this can only be logged)
     const e = asEdgesealError(err);
@@ -82,7 +85,15 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   const scheduler = new Scheduler({ random: deps.random ?? Math.random, ...realTimers, onError: (job, err) => log.error(`${job} failed: ${asEdgesealError(err).message}`, { code: asEdgesealError(err).code }) });
   const schedule = async (c: AgentConfig): Promise<void> => {
     scheduler.clear();
-    for (const job of jobs(dev, c)) scheduler.add(job);
+    const current = jobs(dev, c);
+    for (const job of current) scheduler.add(job);
+    nudge = (cmd) => {
+      const name = { 'check-update': 'update', 'refresh-revocations': 'revocation-refresh', 'report-status': undefined }[cmd.command];
+      const job = current.find((j) => j.name === name);
+      if (job) void scheduler.runNow(job);
+      else if (cmd.command === 'report-status') void dev.telemetry?.reporter.recordMetrics().catch(() => undefined);
+      else log.warn(`fleet command ${cmd.command}: no ${name ?? ''} job configured (update.source and a schedule)`);
+    };
     await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
   };
   await schedule(config);

@@ -13,6 +13,7 @@ import type { SlotBackend } from '../ota/slot.js';
 import { RevocationCache } from '../revocation/cache.js';
 import { DEFAULT_FRESHNESS_POLICY, type FreshnessPolicy } from '../revocation/policy.js';
 import { createEventSigner } from '../telemetry/envelope.js';
+import type { FleetCommand } from '../telemetry/command.js';
 import type { EventInput } from '../telemetry/event.js';
 import { DiskOutboxStore } from '../telemetry/outbox/disk-store.js';
 import { Outbox } from '../telemetry/outbox/outbox.js';
@@ -41,6 +42,8 @@ export interface DeviceOptions {
   readonly telemetry: TelemetryMode;
   // runs the configured reboot command; tests and the demo inject their own "reboot"
   readonly reboot?: (argv: readonly string[]) => Promise<void>;
+  // a fleet nudge arrived on the cmd topic (already parsed and reported by the telemetry reporter)
+  readonly onCommand?: (cmd: FleetCommand) => void;
 }
 
 export interface AbImage {
@@ -86,7 +89,7 @@ async function openReporter(config: AgentConfig, trust: Trust, clock: () => Date
   return { reporter: new TelemetryReporter({ outbox, signer: createEventSigner(trust.reportSeed), deviceId: config.deviceId, fleet: config.fleet, clock }), outbox };
 }
 
-function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, log: Logger): Promise<TelemetryService> {
+function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, log: Logger, onCommand?: (cmd: FleetCommand) => void): Promise<TelemetryService> {
   const t = config.telemetry;
   return startTelemetry(
     {
@@ -103,6 +106,7 @@ function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, l
       clock,
       onState: (state, err) => (err ? log.warn(`broker ${state}`, { code: err.code, error: err.message }) : log.info(`broker ${state}`)),
       onError: (err) => log.warn('telemetry error', { error: asEdgesealError(err).message }),
+      ...(onCommand ? { onCommand } : {}),
     },
   );
 }
@@ -128,7 +132,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   const abConfig = config.images.find((i) => i.path === undefined);
   const { slots: slotPaths, bootSelector } = config.update;
   const ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: new FileBootSelector(bootSelector.file) } : undefined;
-  const telemetry = opts.telemetry === 'publish' ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' })) : undefined;
+  const telemetry = opts.telemetry === 'publish' ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
   const local = opts.telemetry === 'outbox' ? await openReporter(config, trust, clock) : undefined;
   const reporter = telemetry?.reporter ?? local?.reporter;
   const runReboot = opts.reboot ?? (async (argv: readonly string[]) => void (await exec(argv[0], argv.slice(1))));

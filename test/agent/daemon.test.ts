@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { readFile, writeFile } from 'node:fs/promises';
 import { readJournal } from '../../src/ota/install-journal.js';
+import { startEmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
 import { agentPaths } from '../../src/agent/agent-state.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { runCli, startCli } from './cli-child.js';
@@ -54,6 +57,42 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       expect(got.findIndex((m) => m.startsWith('READY=1'))).to.be.lessThan(got.findIndex((m) => m.startsWith('STOPPING=1')));
     } finally {
       server.close();
+    }
+  });
+
+  it('agent: a fleet check-update nudge runs the update job; SIGHUP reloads the schedules, a bad config is refused', async () => {
+    const broker = await startEmbeddedBroker();
+    const board = await setupBoard(swtpm, { update: { schedule: '0 3 * * *' }, telemetry: { broker: broker.url }, fleet: 'f1' });
+    const sock = join(board.dir, 'notify.sock');
+    const server = unixDgram.createSocket('unix_dgram');
+    const got: string[] = [];
+    server.on('message', (m) => got.push(m.toString()));
+    server.bind(sock);
+    const fleet = await mqtt.connectAsync(broker.url);
+    const paths = agentPaths(board.config.stateDir);
+    try {
+      const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
+      await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
+      await fleet.publishAsync('edgeseal/f1/dev-1/cmd', JSON.stringify({ command: 'check-update', id: 't-1' }), { qos: 1 });
+      await waitFor('the nudged update to arm a trial', async () => (await readJournal(paths.journal)).state === 'trying');
+
+      const schedules = async (): Promise<Record<string, string>> => (JSON.parse(await readFile(paths.status, 'utf8')) as { schedules: Record<string, string> }).schedules;
+      const raw = JSON.parse(await readFile(board.configPath, 'utf8')) as { update: Record<string, unknown>; revocation?: unknown };
+      await writeFile(board.configPath, JSON.stringify({ ...raw, revocation: { schedule: '30 4 * * *' } }));
+      child.kill('SIGHUP');
+      await waitFor('the revocation job to be scheduled', async () => 'revocation-refresh' in (await schedules()));
+      await writeFile(board.configPath, JSON.stringify({ ...raw, onFailure: 'explode' }));
+      child.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(child.exitCode, 'a bad config on reload keeps the agent running').to.equal(null);
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.err).to.equal(0);
+      expect(r.err).to.contain('config reload refused');
+    } finally {
+      await fleet.endAsync(true);
+      server.close();
+      await broker.close();
     }
   });
 
