@@ -56,6 +56,8 @@ export async function refreshRevocations(dev: Device, updater: DeviceUpdater): P
   try {
     const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
     const list = await dev.revocations.accept(bytes, info, dev.clock());
+    // the list's version is anti-rollback too: the TPM floor makes the cache's own floor survive a disk restore
+    if (list.version > (await dev.trust.readFloors()).revocationVersion) await dev.trust.raiseFloor('revocationVersion', list.version);
     log.info(`revocation list version ${list.version} accepted`);
     await dev.report({ type: 'revocation-refresh', verdict: 'ok', revocation: { version: list.version, ageSeconds: Math.max(0, Math.round((dev.clock().getTime() - Date.parse(list.issued)) / 1000)) } });
   } catch (err) {
