@@ -1,5 +1,5 @@
 import { EdgesealError } from '../../core/errors.js';
-import { DROP_CLASSES, classOf, planAdmission, type DropClass, type Limits, type Priority } from './drop-policy.js';
+import { DROP_CLASSES, classOf, planAdmission, type Admission, type DropClass, type Limits, type Priority } from './drop-policy.js';
 import type { Channel, OutboxMeta, OutboxStore, StoredEntry } from './store.js';
 
 export const DEFAULT_LIMITS: Limits = { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 };
@@ -29,7 +29,9 @@ export interface NewEntry {
 // numbers (persisted, never reused), applies the drop policy at the bound, and forgets an entry only
 // when the publisher reports its PUBACK. All storage changes run one at a time, in call order.
 export class Outbox {
+  // Insertion order is seq order (appends only grow seq), so iteration never needs a sort.
   private readonly entries = new Map<number, StoredEntry>();
+  private bytes = 0;
   private meta: OutboxMeta = { nextSeq: 1, dropped: { heartbeat: 0, routine: 0, security: 0 } };
   private persistedNextSeq = 1;
   private lastDroppedSeq: number | undefined;
@@ -45,7 +47,7 @@ export class Outbox {
   static async open(store: OutboxStore, limits: Limits = DEFAULT_LIMITS): Promise<Outbox> {
     const box = new Outbox(store, limits);
     const { entries, meta } = await store.load();
-    for (const e of entries) box.entries.set(e.seq, e);
+    for (const e of [...entries].sort((a, b) => a.seq - b.seq)) box.track(e);
     const maxSeq = entries.reduce((m, e) => Math.max(m, e.seq), 0);
     if (meta) {
       for (const c of DROP_CLASSES) box.meta.dropped[c] = meta.dropped[c] ?? 0;
@@ -61,8 +63,7 @@ export class Outbox {
     return this.serial(async () => {
       const seq = this.meta.nextSeq++;
       const entry = { seq, time: now, ...build(seq) };
-      const queued = [...this.entries.values()].map((e) => ({ seq: e.seq, priority: e.priority, size: e.bytes.length }));
-      const plan = planAdmission(queued, { priority: entry.priority, size: entry.bytes.length }, this.limits);
+      const plan = this.admission(entry);
       const victims = plan.admit ? plan.evict.map((s) => this.entries.get(s)).filter((e) => e !== undefined) : [entry];
       for (const v of victims) this.meta.dropped[classOf(v.priority)] += 1;
       if (victims.length) {
@@ -71,9 +72,9 @@ export class Outbox {
       }
       if (plan.admit) {
         await this.guard(this.store.delete(plan.evict));
-        for (const s of plan.evict) this.entries.delete(s);
+        for (const s of plan.evict) this.untrack(s);
         await this.guard(this.store.put(entry));
-        this.entries.set(seq, entry);
+        this.track(entry);
         for (const l of this.listeners) l();
       }
       return { seq, admitted: plan.admit, evicted: plan.admit ? plan.evict : [] };
@@ -87,14 +88,34 @@ export class Outbox {
       // Removing the newest entry would let a restart reuse its seq unless the counter is on disk first.
       if (this.persistedNextSeq < this.meta.nextSeq) await this.saveMeta();
       await this.guard(this.store.delete([seq]));
-      this.entries.delete(seq);
+      this.untrack(seq);
     });
+  }
+
+  // Fast path under the bound; the full drop-policy plan only when the outbox is full.
+  private admission(entry: StoredEntry): Admission {
+    const size = entry.bytes.length;
+    if (this.entries.size + 1 <= this.limits.maxEntries && this.bytes + size <= this.limits.maxBytes) return { admit: true, evict: [] };
+    const queued = [...this.entries.values()].map((e) => ({ seq: e.seq, priority: e.priority, size: e.bytes.length }));
+    return planAdmission(queued, { priority: entry.priority, size }, this.limits);
+  }
+
+  private track(e: StoredEntry): void {
+    this.entries.set(e.seq, e);
+    this.bytes += e.bytes.length;
+  }
+
+  private untrack(seq: number): void {
+    const e = this.entries.get(seq);
+    if (!e) return;
+    this.entries.delete(seq);
+    this.bytes -= e.bytes.length;
   }
 
   // Entries in sequence order with seq > after, at most `limit` of them.
   pending(after = 0, limit = Infinity): StoredEntry[] {
     const out: StoredEntry[] = [];
-    for (const e of [...this.entries.values()].sort((a, b) => a.seq - b.seq)) {
+    for (const e of this.entries.values()) {
       if (e.seq <= after) continue;
       if (out.length >= limit) break;
       out.push(e);
@@ -113,12 +134,11 @@ export class Outbox {
   }
 
   stats(now: number): OutboxStats {
-    const all = [...this.entries.values()];
-    const oldest = all.reduce((m, e) => Math.min(m, e.time), Infinity);
+    const oldest = this.entries.values().next().value?.time ?? now;
     return {
-      depth: all.length,
-      bytes: all.reduce((n, e) => n + e.bytes.length, 0),
-      oldestAgeMs: all.length ? Math.max(0, now - oldest) : 0,
+      depth: this.entries.size,
+      bytes: this.bytes,
+      oldestAgeMs: Math.max(0, now - oldest),
       dropped: { ...this.meta.dropped },
       lastDroppedSeq: this.lastDroppedSeq,
       storageErrors: this.storageErrors,

@@ -54,6 +54,18 @@ describe('Outbox', () => {
     expect((await again.append(ev(2), 0)).seq).to.equal(6);
   });
 
+  it('enforces the byte bound with running totals that follow evictions and removals', async () => {
+    const box = await Outbox.open(new MemoryOutboxStore(), { maxEntries: 100, maxBytes: 25 });
+    await box.append(ev(0), 0);
+    await box.append(ev(0), 0);
+    expect(await box.append(ev(2), 0)).to.deep.equal({ seq: 3, admitted: true, evicted: [1] });
+    expect(box.stats(0)).to.include({ depth: 2, bytes: 20 });
+    await box.remove(2);
+    expect((await box.append(ev(1), 0)).evicted).to.deep.equal([]);
+    expect(box.pending().map((e) => e.seq)).to.deep.equal([3, 4]);
+    expect(box.stats(0).bytes).to.equal(20);
+  });
+
   it('wakes listeners on append and reports STORAGE_ERROR when the store fails, counting it', async () => {
     const failing: OutboxStore = Object.assign(new MemoryOutboxStore(), {
       put: () => Promise.reject(new Error('disk full')),
