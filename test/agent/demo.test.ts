@@ -23,4 +23,11 @@ describe('edgeseal demo (the newcomer first run)', function () {
     }
     expect(out.indexOf('✔ boot committed')).to.be.lessThan(out.indexOf('TPM floors: securityVersion 2'));
   });
+
+  it('says how to install swtpm when it is missing (exit 3, no stack trace)', async () => {
+    const r = await runCli(['demo'], { PATH: '/nonexistent' });
+    expect(r.code).to.equal(3);
+    expect(r.err).to.contain('[TPM_UNREACHABLE]').and.contain('apt-get install swtpm');
+    expect(r.err).not.to.contain('    at ');
+  });
 });
