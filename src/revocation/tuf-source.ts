@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TargetFile } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
@@ -48,6 +48,7 @@ export function fetchViaTuf(openClient: () => Promise<TargetClient> | TargetClie
       const file = await client.getTargetInfo(REVOCATION_TARGET_NAME);
       if (!file) throw new EdgesealError('UNKNOWN_TARGET', `expected ${REVOCATION_TARGET_NAME} in the TUF repository, found none`);
       const info = sha256Of(REVOCATION_TARGET_NAME, file.hashes, file.length);
+      await mkdir(downloadDir, { recursive: true });
       await client.downloadTarget(file, path);
       return { bytes: await readFile(path), info };
     } catch (err) {

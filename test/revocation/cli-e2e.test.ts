@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT, type CliIo } from '../../src/cli/command.js';
+import { dispatch } from '../../src/cli/dispatch.js';
+import { repoInit } from '../../src/cli/repo-init.js';
+import { repoPublish } from '../../src/cli/repo-publish.js';
+import { repoRevoke } from '../../src/cli/repo-revoke.js';
+import { revocationsStatus } from '../../src/cli/revocations-status.js';
+import { RevocationCache } from '../../src/revocation/cache.js';
+import { checkRevocation } from '../../src/revocation/policy.js';
+import { RevocationRefresher } from '../../src/revocation/refresh.js';
+import { fetchViaTuf } from '../../src/revocation/tuf-source.js';
+import { createDeviceUpdater, sourceAt } from '../../src/tuf/updater.js';
+
+const COMMANDS = [repoInit, repoRevoke, repoPublish, revocationsStatus];
+const LEAKED = 'f'.repeat(64);
+
+async function edgeseal(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
+  const code = await dispatch(argv, io, COMMANDS);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+// The whole chain with the shipped pieces: `edgeseal repo …` publishes to a directory (a USB stick), the
+// device's own updater factory reads it with the folder fetcher, the refresher stores the list in the state dir.
+describe('revocation end to end: repo revoke → repo publish → device refresh → revocations status', () => {
+  it('publishes, refreshes, survives a restart, and refuses a replayed older stick', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'es-rev-chain-'));
+    const [wd, stick, stateDir, metadataDir] = [join(work, 'wd'), join(work, 'stick'), join(work, 'state'), join(work, 'tuf')];
+    const ok = async (...argv: string[]): Promise<string> => {
+      const r = await edgeseal(...argv);
+      expect(r.code, `${argv.join(' ')}: ${r.err}`).to.equal(EXIT.OK);
+      return r.out;
+    };
+    await ok('repo', 'init', '--dir', wd);
+    await ok('repo', 'revoke', '--dir', wd, '--key', LEAKED, '--reason', 'builder key leaked', '--reference', 'INC-77');
+    await ok('repo', 'publish', '--dir', wd, '--out', stick);
+    const oldStick = join(work, 'stick-v1');
+    await cp(stick, oldStick, { recursive: true });
+
+    // Provisioning put the initial root in the device's TUF metadata dir.
+    await mkdir(metadataDir);
+    await copyFile(join(stick, 'metadata', '1.root.json'), join(metadataDir, 'root.json'));
+    let source = stick;
+    const device = async (): Promise<{ cache: RevocationCache; refresher: RevocationRefresher }> => {
+      const cache = await RevocationCache.open({ stateDir, graceDays: 7 });
+      const fetchVerified = fetchViaTuf(() => createDeviceUpdater({ metadataDir, source: sourceAt(source) }).updater, stateDir);
+      // Retries are refresh.test.ts's business: here the timers never fire, so nothing outlives the test.
+      const timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
+      return { cache, refresher: new RevocationRefresher({ cache, fetchVerified, clock: () => new Date(), timers }) };
+    };
+    const image = { targetName: 'fw/board-a.bin', sha256: 'e'.repeat(64), version: '1.0.0', hardwareId: 'board-a', keyids: [LEAKED] };
+
+    const first = await device();
+    expect(await first.refresher.refresh()).to.deep.equal({ ok: true, version: 1, changed: true });
+    expect(checkRevocation(first.cache.status(new Date()).list!, image)?.code).to.equal('KEY_REVOKED');
+
+    await ok('repo', 'revoke', '--dir', wd, '--min-version', 'fw/*=2.0.0');
+    await ok('repo', 'publish', '--dir', wd, '--out', stick);
+    expect(await first.refresher.refresh()).to.deep.equal({ ok: true, version: 2, changed: true });
+
+    // Restarted offline: the cached list is still enforced, and status says so.
+    source = join(work, 'nowhere');
+    const restarted = await device();
+    const offline = await restarted.refresher.refresh();
+    expect(offline.ok).to.equal(false);
+    const status = restarted.cache.status(new Date());
+    expect(status).to.include({ state: 'fresh', version: 2 });
+    expect(checkRevocation(status.list!, { ...image, keyids: ['0'.repeat(64)] })?.code).to.equal('BELOW_MINIMUM_VERSION');
+    const shown = await ok('revocations', 'status', '--state-dir', stateDir);
+    expect(shown).to.contain('fresh v2').and.contain(LEAKED).and.contain('INC-77').and.contain('fw/* ≥ 2.0.0');
+
+    // An older, validly signed stick is refused (by TUF's own rollback rule here) and changes nothing.
+    source = oldStick;
+    const replay = await restarted.refresher.refresh({ force: true });
+    expect(replay.ok === false && replay.error.code).to.equal('ROLLBACK');
+    expect((await device()).cache.status(new Date()).version).to.equal(2);
+  });
+});
