@@ -128,12 +128,18 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   }
   const paths = agentPaths(config.stateDir);
   const freshness: FreshnessPolicy = { ...DEFAULT_FRESHNESS_POLICY, graceDays: config.revocation.graceDays, onNever: config.revocation.onNever };
-  const revocations = await RevocationCache.open({ stateDir: config.stateDir, graceDays: config.revocation.graceDays, floorVersion: trust.floors.revocationVersion });
   const abConfig = config.images.find((i) => i.path === undefined);
   const { slots: slotPaths, bootSelector } = config.update;
-  const ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: new FileBootSelector(bootSelector.file) } : undefined;
-  const telemetry = opts.telemetry === 'publish' ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
-  const local = opts.telemetry === 'outbox' ? await openReporter(config, trust, clock) : undefined;
+  let revocations: RevocationCache, ab: AbImage | undefined, telemetry: TelemetryService | undefined, local: Awaited<ReturnType<typeof openReporter>> | undefined;
+  try {
+    revocations = await RevocationCache.open({ stateDir: config.stateDir, graceDays: config.revocation.graceDays, floorVersion: trust.floors.revocationVersion });
+    ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: new FileBootSelector(bootSelector.file) } : undefined;
+    telemetry = opts.telemetry === 'publish' ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
+    local = opts.telemetry === 'outbox' ? await openReporter(config, trust, clock) : undefined;
+  } catch (err) {
+    await tpm.close(); // the one-client swtpm (and the device) must be free for the next attempt
+    throw err;
+  }
   const reporter = telemetry?.reporter ?? local?.reporter;
   const runReboot = opts.reboot ?? (async (argv: readonly string[]) => void (await exec(argv[0], argv.slice(1))));
 

@@ -131,7 +131,8 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
     await flush();
     const t = step.journal.install?.target;
     if (step.journal.state === 'abandoned') return { action: 'refused', code: step.journal.install?.outcome?.code ?? 'INSTALL_FAILED', message: step.journal.install?.outcome?.message ?? 'install abandoned', ...(t ? { target: t } : {}) };
-    return { action: 'installed', message: `resumed install of ${t?.name ?? '?'} ${t?.version ?? ''}: ${step.journal.state}, next ${step.next}`, ...(t ? { target: t } : {}), next: step.next };
+    const where = step.journal.state === 'trying' ? `trial boot of slot ${step.journal.install?.toSlot ?? '?'} armed` : step.journal.state;
+    return { action: 'installed', message: `install of ${t?.name ?? '?'} ${t?.version ?? ''} in progress, resumed: ${where}`, ...(t ? { target: t } : {}), next: step.next };
   }
   await mkdir(dev.paths.staging, { recursive: true });
   const updater = await refreshMetadata(dev, from);
