@@ -1,3 +1,4 @@
+import { Targets } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
 import { compareSemVer } from '../core/semver.js';
 import type { RevocationList } from './list.js';
@@ -58,10 +59,12 @@ export interface RevocationSubject {
   readonly threshold?: number; // that role's threshold; without it any revoked signer refuses (fail closed)
 }
 
-// Matches a TUF delegation-style path pattern: `*` and `?` never cross a `/`.
+// Matches exactly as a TUF client matches delegation paths (spec §4.5, per-segment shell patterns), so a
+// minimum-version pattern means what the same pattern in a delegation means.
 export function matchesTargetPattern(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${re}$`).test(name);
+  const role = { name: 'm', keyids: [], threshold: 1, terminating: false, paths: [pattern] };
+  const holder = Targets.fromJSON({ _type: 'targets', spec_version: '1.0.31', version: 1, expires: '2000-01-01T00:00:00Z', targets: {}, delegations: { keys: {}, roles: [role] } });
+  return holder.delegations?.roles?.m?.isDelegatedPath(name) ?? false;
 }
 
 const why = (e: { reason?: string; reference?: string }): string => `${e.reason ? ` (reason: ${e.reason})` : ''}${e.reference ? ` [ref: ${e.reference}]` : ''}`;

@@ -83,7 +83,7 @@ export class RevocationStore {
       throw new EdgesealError('LENGTH_MISMATCH', `revocation list: expected ${info.length} bytes (TUF target info), found ${bytes.length}`);
     }
     const found = sha256Hex(bytes);
-    if (found !== info.sha256) {
+    if (found !== info.sha256.toLowerCase()) {
       throw new EdgesealError('DIGEST_MISMATCH', `revocation list: expected sha256 ${info.sha256} (TUF target info), found ${found}`);
     }
     const list = parseRevocationList(bytes, this.#opts.maxLength ?? MAX_REVOCATION_LIST_BYTES);

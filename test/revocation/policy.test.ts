@@ -57,6 +57,8 @@ describe('checkRevocation', () => {
     expect(matchesTargetPattern('a/*.bin', 'a/b/fw.bin')).to.equal(false);
     expect(matchesTargetPattern('a/fw-?.bin', 'a/fw-1.bin')).to.equal(true);
     expect(matchesTargetPattern('a/fw.bin', 'a/fwxbin')).to.equal(false);
+    expect(matchesTargetPattern('a/fw-[ab].bin', 'a/fw-b.bin')).to.equal(true);
+    expect(matchesTargetPattern('a/fw-[ab].bin', 'a/fw-c.bin')).to.equal(false);
   });
 });
 

@@ -42,6 +42,13 @@ describe('RevocationStore', () => {
     expect(s.current(NOW).version).to.equal(1);
   });
 
+  it('compares digests whatever hex case the TUF metadata uses', () => {
+    const s = new RevocationStore({ graceDays: 7 });
+    const { bytes, info } = signedBytes(makeList());
+    expect(s.update(bytes, { ...info, sha256: info.sha256.toUpperCase() }, NOW).version).to.equal(1);
+    expect(s.state().accepted?.info.sha256).to.equal(info.sha256);
+  });
+
   it('rejects an older list replayed (ROLLBACK) and keeps the newer one', () => {
     const s = new RevocationStore({ graceDays: 7 });
     const v1 = signedBytes(makeList({ version: 1 }));
