@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { EdgesealError } from '../core/errors.js';
 import type { BackoffPolicy } from './backoff.js';
-import type { BrokerConfig } from './broker-connect.js';
+import { clientOptions, type BrokerConfig } from './broker-connect.js';
 import type { FleetCommand } from './command.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { createEventSigner } from './envelope.js';
@@ -46,6 +46,8 @@ export interface TelemetryService {
 export async function startTelemetry(cfg: TelemetryConfig, deps: TelemetryDeps): Promise<TelemetryService> {
   const topics = deviceTopics({ prefix: cfg.prefix ?? DEFAULT_PREFIX, fleet: cfg.fleet, deviceId: cfg.deviceId });
   const signer = createEventSigner(deps.seed);
+  // A bad URL or unreadable TLS file is a config error now, not an endless reconnect loop later.
+  if (cfg.broker) await clientOptions(cfg.broker);
   const outbox = await Outbox.open(new DiskOutboxStore(join(cfg.stateDir, 'outbox')), cfg.limits ?? DEFAULT_LIMITS);
   const reporter = new TelemetryReporter({ outbox, signer, deviceId: cfg.deviceId, fleet: cfg.fleet, clock: deps.clock ?? (() => new Date()) });
   const embedded = cfg.broker ? undefined : await startEmbeddedBroker();

@@ -63,8 +63,12 @@ describe('telemetry over TLS with a test CA', function () {
     }
   });
 
-  it('rejects half-configured mutual TLS and unreadable CA paths as CONFIG_INVALID', async () => {
+  it('rejects half-configured mutual TLS, unreadable CA paths and bad URLs as CONFIG_INVALID, before connecting', async () => {
     await expectCodeAsync(() => connectOnce({ url: broker.url, certFile: pki.clientCert }), 'CONFIG_INVALID');
     await expectCodeAsync(() => connectOnce({ url: broker.url, caFile: '/nonexistent/ca.pem' }), 'CONFIG_INVALID');
+    const stateDir = await mkdtemp(join(tmpdir(), 'es-tel-'));
+    for (const bad of [{ url: 'tcp//127.0.0.1:1883' }, { url: 'mqtts://127.0.0.1:1', caFile: '/nonexistent/ca.pem' }]) {
+      await expectCodeAsync(() => startTelemetry({ deviceId: 'd', fleet: 'lab', stateDir, metricsCron: null, broker: bad }, { seed }), 'CONFIG_INVALID');
+    }
   });
 });
