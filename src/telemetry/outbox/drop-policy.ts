@@ -3,7 +3,8 @@ import type { EventInput } from '../event.js';
 // Drop policy when the outbox is full (documented in docs/telemetry.md):
 //   priority 2 "security": verification, decision, install/commit/rollback, anchor and revocation
 //                          events, and any refused/error verdict — forensics need these most;
-//   priority 1 "routine":  update checks, agent start/stop, accepted commands;
+//   priority 1 "routine":  update checks, agent start/stop, fleet commands (accepted or not: whoever
+//                          can write the cmd topic must not be able to flush real verdicts out);
 //   priority 0 "heartbeat": periodic metrics — the next one supersedes it.
 // To admit a new entry, evict the oldest entries of the lowest priority first, but never an entry of
 // higher priority than the newcomer; if that cannot make room, the newcomer itself is dropped.
@@ -17,6 +18,7 @@ const SECURITY_TYPES: ReadonlySet<EventInput['type']> = new Set<EventInput['type
 
 export function priorityOf(e: Pick<EventInput, 'type' | 'verdict'>): Priority {
   if (e.type === 'metrics') return 0;
+  if (e.type === 'command') return 1;
   if (SECURITY_TYPES.has(e.type) || e.verdict === 'refused' || e.verdict === 'error') return 2;
   return 1;
 }

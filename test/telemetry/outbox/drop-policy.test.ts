@@ -11,6 +11,11 @@ describe('outbox drop policy', () => {
     expect(priorityOf({ type: 'boot-verification', verdict: 'ok' })).to.equal(2);
   });
 
+  it('never ranks fleet commands as security events, so a cmd-topic flood cannot evict verdicts', () => {
+    expect(priorityOf({ type: 'command', verdict: 'refused' })).to.equal(1);
+    expect(priorityOf({ type: 'command', verdict: 'ok' })).to.equal(1);
+  });
+
   it('admits without eviction while under both bounds', () => {
     expect(planAdmission([q(1, 2)], { priority: 0, size: 10 }, { maxEntries: 2, maxBytes: 100 })).to.deep.equal({ admit: true, evict: [] });
   });
