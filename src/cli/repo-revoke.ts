@@ -2,7 +2,7 @@ import { EdgesealError } from '../core/errors.js';
 import { isSemVer } from '../core/semver.js';
 import { generateKey } from '../crypto/ed25519.js';
 import { loadWorkdir, saveWorkdir, storeKey } from '../repo/workdir.js';
-import { DEFAULT_LIST_VALIDITY_DAYS, REVOCATIONS_ROLE, type RevocationEntry } from '../revocation/publish.js';
+import { DEFAULT_LIST_VALIDITY_DAYS, knownKeyIds, REVOCATIONS_ROLE, type RevocationEntry } from '../revocation/publish.js';
 import { stageRevocation } from '../revocation/publisher-workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
 import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseCount, parseNow, shortId } from './repo-shared.js';
@@ -92,6 +92,8 @@ export const repoRevoke: Command = {
     const entry = entryFrom(values);
     const validDays = parseCount(NAME, 'valid-days', values['valid-days'], DEFAULT_LIST_VALIDITY_DAYS);
     const repo = await loadWorkdir(dir, { keys: false });
+    // Still revoked (it may be a key already rotated out, or one of another repository), but say so.
+    if (entry?.kind === 'key' && !knownKeyIds(repo).has(entry.keyid)) io.err(`warning: key ${entry.keyid} is not a key of any role in this repository (mistyped?)`);
     const key = generateKey(); // used only if this creates the revocations role
     const { list, created } = await stageRevocation(dir, repo, { entry, now: parseNow(NAME, values.now), validDays, newKeys: () => [key] });
     // The private key reaches the disk before the state that names it.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
 import type { Ed25519Key } from '../crypto/ed25519.js';
 import type { Repository } from '../repo/repository.js';
-import type { TargetsSigned } from '../repo/tuf-json.js';
+import type { RootSigned, TargetsSigned } from '../repo/tuf-json.js';
 import { parseIsoUtc, REVOCATION_LIST_TYPE, REVOCATION_TARGET_NAME, serializeRevocationList, type MinimumVersion, type RevocationList, type RevokedDigest, type RevokedKey } from './list.js';
 
 // Publisher side (pure): edit the list, then hand its bytes to the TUF repository as the target
@@ -80,4 +80,11 @@ export function currentRevocationTarget(repo: Repository): { length: number; sha
   if (!hasRevocationsRole(repo)) return undefined;
   const t = (repo.envelope(REVOCATIONS_ROLE).signed as TargetsSigned).targets[REVOCATION_TARGET_NAME];
   return t ? { length: t.length, sha256: t.hashes.sha256 } : undefined;
+}
+
+// Every key id the repository names (root's keys and every delegation's), to catch a mistyped revocation.
+export function knownKeyIds(repo: Repository): Set<string> {
+  const ids = new Set(Object.keys((repo.envelope('root').signed as RootSigned).keys));
+  for (const role of repo.targetRoles()) for (const id of Object.keys((repo.envelope(role).signed as TargetsSigned).delegations?.keys ?? {})) ids.add(id);
+  return ids;
 }

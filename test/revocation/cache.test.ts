@@ -57,6 +57,9 @@ describe('RevocationCache', () => {
       ['list bytes altered', (raw) => raw.replace(/"base64": "(.)/, (_m, c: string) => `"base64": "${c === 'A' ? 'B' : 'A'}`)],
       ['wrong format', (raw) => raw.replace('edgeseal-revocation-cache', 'something-else')],
       ['list swapped for a well-formed one without the revocation', (raw) => raw.replace(/"base64": "[^"]+"/, `"base64": "${Buffer.from(signedBytes(makeList({ version: 4 })).bytes).toString('base64')}"`)],
+      ['negative highest version', (raw) => raw.replace(/"highestVersion": \d+/, '"highestVersion": -1')],
+      ['a newer cache format', (raw) => raw.replace('"formatVersion": 1', '"formatVersion": 2')],
+      ['not JSON at all', () => '\u0000\u0001binary'],
       ['list entry missing fields', (raw) => raw.replace(/"sha256": "[0-9a-f]+",/, '')],
     ];
     for (const [name, corrupt] of damage) {
@@ -100,6 +103,13 @@ describe('RevocationCache', () => {
       expect(cache.status(NOW).cacheProblem?.code).to.equal('ROLLBACK');
       expect(cache.status(NOW).highestVersion).to.equal(5);
     });
+  });
+
+  it('an oversized cache file is damage, not something to parse', async () => {
+    const { o, path } = await seeded(2);
+    await writeFile(path, Buffer.alloc(3 * 1024 * 1024, 0x20));
+    const cache = await RevocationCache.open(o);
+    expect(cache.status(NOW).cacheProblem?.message).to.contain('expected at most');
   });
 
   it('an unreadable state dir is a STORAGE_ERROR, not an empty cache', async () => {

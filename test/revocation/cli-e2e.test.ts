@@ -67,7 +67,7 @@ describe('revocation end to end: repo revoke → repo publish → device refresh
     source = join(work, 'nowhere');
     const restarted = await device();
     const offline = await restarted.refresher.refresh();
-    expect(offline.ok).to.equal(false);
+    expect(offline.ok === false && offline.error.code).to.equal('FETCH_FAILED');
     const status = restarted.cache.status(new Date());
     expect(status).to.include({ state: 'fresh', version: 2 });
     expect(checkRevocation(status.list!, { ...image, keyids: ['0'.repeat(64)] })?.code).to.equal('BELOW_MINIMUM_VERSION');

@@ -52,6 +52,17 @@ describe('edgeseal repo revoke / repo revocations', () => {
     expect(json.version).to.equal(3);
   });
 
+  it('warns (but still revokes) when the key id is not a key of any role in the repository', async () => {
+    const dir = await workdir();
+    const unknown = await run('repo', 'revoke', '--dir', dir, '--key', 'd'.repeat(64));
+    expect(unknown.code).to.equal(EXIT.OK);
+    expect(unknown.err).to.contain('not a key of any role');
+    const targetsKey = (await loadWorkdir(dir, { keys: false })).roleEntry('targets').entry.keyids[0];
+    const known = await run('repo', 'revoke', '--dir', dir, '--key', targetsKey);
+    expect(known.code).to.equal(EXIT.OK);
+    expect(known.err).to.equal('');
+  });
+
   it('after signing, a device verifier vouches for exactly the list bytes the workdir stages', async () => {
     const dir = await workdir();
     await run('repo', 'revoke', '--dir', dir, '--key', 'c'.repeat(64), '--now', NOW);
