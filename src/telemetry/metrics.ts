@@ -15,6 +15,7 @@ export interface MetricsBody {
   revocation: { version: number; ageSeconds: number } | null;
   outbox: { depth: number; bytes: number; oldestAgeMs: number; dropped: OutboxStats['dropped'] };
   storageErrors: number;
+  commandEventsSuppressed: number; // cmd-topic messages beyond the rate cap, not recorded one by one
 }
 
 const VERIFY_TYPES: ReadonlySet<string> = new Set(['boot-verification', 'update-decision']);
@@ -39,6 +40,7 @@ export class MetricsAggregator {
   private root: MetricsBody['root'] = null;
   private revocation: { version: number; ageSeconds: number; at: number } | null = null;
   private storageErrorEvents = 0;
+  private suppressedCommands = 0;
 
   constructor(
     private windowStart: Date,
@@ -65,6 +67,10 @@ export class MetricsAggregator {
     if (e.code === 'STORAGE_ERROR') this.storageErrorEvents += 1;
   }
 
+  commandSuppressed(): void {
+    this.suppressedCommands += 1;
+  }
+
   snapshot(now: Date, outbox: OutboxStats): MetricsBody {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const rev = this.revocation;
@@ -80,6 +86,7 @@ export class MetricsAggregator {
       revocation: rev && { version: rev.version, ageSeconds: rev.ageSeconds + Math.max(0, Math.floor((now.getTime() - rev.at) / 1000)) },
       outbox: { depth: outbox.depth, bytes: outbox.bytes, oldestAgeMs: outbox.oldestAgeMs, dropped: { ...outbox.dropped } },
       storageErrors: this.storageErrorEvents + outbox.storageErrors,
+      commandEventsSuppressed: this.suppressedCommands,
     };
   }
 }

@@ -4,6 +4,7 @@ import { encodeEnvelope, type EventSigner } from './envelope.js';
 import { buildEvent, type EventInput, type TelemetryEvent } from './event.js';
 import { MetricsAggregator } from './metrics.js';
 import { priorityOf } from './outbox/drop-policy.js';
+import { TokenBucket } from './rate-limit.js';
 import type { AppendResult, Outbox } from './outbox/outbox.js';
 
 export interface ReporterDeps {
@@ -20,11 +21,18 @@ export interface Recorded extends AppendResult {
 
 // Turns agent verdicts into signed, sequenced events in the durable outbox and keeps the SLI counters.
 // Resolves once the event is on disk (or was dropped by policy, which `admitted` says).
+// Command events are capped so that a flood on the cmd topic cannot turn into a flood of fsyncs.
+const COMMAND_BURST = 20;
+const COMMANDS_PER_MINUTE = 10;
+
 export class TelemetryReporter {
   readonly metrics: MetricsAggregator;
+  private readonly commandEvents: TokenBucket;
 
   constructor(private readonly deps: ReporterDeps) {
-    this.metrics = new MetricsAggregator(deps.clock());
+    const now = deps.clock();
+    this.metrics = new MetricsAggregator(now);
+    this.commandEvents = new TokenBucket(COMMAND_BURST, COMMANDS_PER_MINUTE, now.getTime());
   }
 
   async record(input: EventInput): Promise<Recorded> {
@@ -47,17 +55,20 @@ export class TelemetryReporter {
     return this.record({ type: 'metrics', verdict: 'info', metrics: { ...body } });
   }
 
-  // Parses a fleet command; valid or not, it is reported as a `command` event. Never throws.
+  // Parses a fleet command; valid or not, it is reported as a `command` event (beyond the rate cap,
+  // only counted in the metrics). Never throws.
   async handleCommand(payload: Uint8Array): Promise<FleetCommand | undefined> {
-    let cmd: FleetCommand;
+    let cmd: FleetCommand | undefined;
+    let event: EventInput;
     try {
       cmd = parseCommand(payload);
+      event = { type: 'command', verdict: 'ok', detail: cmd.id ? `${cmd.command} id=${cmd.id}` : cmd.command };
     } catch (err) {
       const e = asEdgesealError(err);
-      await this.record({ type: 'command', verdict: 'refused', code: e.code, detail: e.message.slice(0, 512) }).catch(() => undefined);
-      return undefined;
+      event = { type: 'command', verdict: 'refused', code: e.code, detail: e.message.slice(0, 512) };
     }
-    await this.record({ type: 'command', verdict: 'ok', detail: cmd.id ? `${cmd.command} id=${cmd.id}` : cmd.command }).catch(() => undefined);
+    if (this.commandEvents.take(this.deps.clock().getTime())) await this.record(event).catch(() => undefined);
+    else this.metrics.commandSuppressed();
     return cmd;
   }
 }

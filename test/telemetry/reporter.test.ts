@@ -3,13 +3,14 @@ import { createEventSigner, parseEnvelope, verifyEnvelope } from '../../src/tele
 import { Outbox } from '../../src/telemetry/outbox/outbox.js';
 import { MemoryOutboxStore } from '../../src/telemetry/outbox/store.js';
 import { TelemetryReporter } from '../../src/telemetry/reporter.js';
+import { TokenBucket } from '../../src/telemetry/rate-limit.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 
-async function reporter() {
+async function reporter(tick = 1000) {
   const signer = createEventSigner(new Uint8Array(32).fill(6));
   const outbox = await Outbox.open(new MemoryOutboxStore());
   let t = Date.parse('2026-05-01T10:00:00Z');
-  const r = new TelemetryReporter({ outbox, signer, deviceId: 'd1', fleet: 'f1', clock: () => new Date((t += 1000)) });
+  const r = new TelemetryReporter({ outbox, signer, deviceId: 'd1', fleet: 'f1', clock: () => new Date((t += tick)) });
   return { r, outbox, signer };
 }
 
@@ -40,5 +41,24 @@ describe('TelemetryReporter', () => {
     const events = outbox.pending().map((e) => parseEnvelope(e.bytes).event);
     expect(events.map((e) => [e.type, e.verdict, e.code])).to.deep.equal([['command', 'refused', 'COMMAND_INVALID'], ['command', 'ok', undefined]]);
     expect(events[1]?.detail).to.equal('report-status id=7');
+  });
+
+  it('caps command events under a flood on the cmd topic and counts the rest in the metrics', async () => {
+    const { r, outbox } = await reporter(0);
+    const junk = new TextEncoder().encode('{"command":"format-disk"}');
+    for (let i = 0; i < 50; i++) await r.handleCommand(junk);
+    expect(outbox.stats(0).depth).to.equal(20);
+    expect(await r.handleCommand(new TextEncoder().encode('{"command":"check-update"}'))).to.deep.equal({ command: 'check-update' });
+    const m = await r.recordMetrics();
+    expect((m.event.metrics as { commandEventsSuppressed: number }).commandEventsSuppressed).to.equal(31);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows a burst, then refills at the configured rate', () => {
+    const b = new TokenBucket(2, 60, 0);
+    expect([b.take(0), b.take(0), b.take(0)]).to.deep.equal([true, true, false]);
+    expect([b.take(999), b.take(1000), b.take(1000)]).to.deep.equal([false, true, false]);
+    expect([b.take(60_000), b.take(60_000), b.take(60_000)]).to.deep.equal([true, true, false]);
   });
 });
