@@ -75,7 +75,9 @@ export class RevocationRefresher {
     this.#disarm();
     this.#timer = this.#deps.timers.setTimeout(() => {
       this.#timer = undefined;
-      void this.refresh().then((o) => this.#deps.onRetryOutcome?.(o));
+      // Forced: this timer is the backoff, and a timer firing a millisecond early by the wall clock
+      // must not be skipped (that would end the retries silently).
+      void this.refresh({ force: true }).then((o) => this.#deps.onRetryOutcome?.(o));
     }, delay);
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TargetFile } from '@tufjs/models';
@@ -43,7 +44,7 @@ export interface TargetClient {
 export function fetchViaTuf(openClient: () => Promise<TargetClient> | TargetClient, downloadDir: string): FetchVerifiedList {
   return async () => {
     const client = await openClient();
-    const path = join(downloadDir, 'revocations-list.download');
+    const path = join(downloadDir, `.revocations-list.${randomBytes(6).toString('hex')}.download`);
     try {
       const file = await client.getTargetInfo(REVOCATION_TARGET_NAME);
       if (!file) throw new EdgesealError('UNKNOWN_TARGET', `expected ${REVOCATION_TARGET_NAME} in the TUF repository, found none`);

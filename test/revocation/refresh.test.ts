@@ -8,7 +8,7 @@ import { RevocationRefresher, type FetchVerifiedList, type RefreshOutcome, type 
 import { at, makeList, signedBytes } from './make-list.js';
 
 // Fake clock and timers: time moves only when the test says so.
-function fakeTime(start: string): { clock: () => Date; timers: Timers; advance(ms: number): void; pending(): number[] } {
+function fakeTime(start: string): { clock: () => Date; timers: Timers; advance(ms: number): void; fireEarly(): void; pending(): number[] } {
   let now = at(start).getTime();
   let armed: { fn: () => void; due: number; id: number }[] = [];
   let next = 0;
@@ -22,6 +22,12 @@ function fakeTime(start: string): { clock: () => Date; timers: Timers; advance(m
       now += ms;
       const due = armed.filter((t) => t.due <= now);
       armed = armed.filter((t) => t.due > now);
+      due.forEach((t) => t.fn());
+    },
+    // Runs every armed timer without moving the wall clock (a monotonic timer firing "early").
+    fireEarly() {
+      const due = armed;
+      armed = [];
       due.forEach((t) => t.fn());
     },
     pending: () => armed.map((t) => t.due - now),
@@ -59,6 +65,20 @@ describe('RevocationRefresher', () => {
     expect(await retry).to.deep.equal({ ok: true, version: 2, changed: true });
     expect(t.pending()).to.deep.equal([]);
     expect(cache.status(t.clock()).version).to.equal(2);
+  });
+
+  it('a retry timer that fires early by the wall clock still retries', async () => {
+    const t = fakeTime('2026-01-10T00:00:00Z');
+    const cache = await RevocationCache.open({ stateDir: await mkdtemp(join(tmpdir(), 'es-revref-')), graceDays: 7 });
+    let fail = true;
+    let retried: (o: RefreshOutcome) => void = () => undefined;
+    const retry = new Promise<RefreshOutcome>((resolve) => (retried = resolve));
+    const fetchVerified: FetchVerifiedList = () => (fail ? Promise.reject(new Error('offline')) : Promise.resolve(signedBytes(makeList())));
+    const r = new RevocationRefresher({ cache, fetchVerified, clock: t.clock, timers: t.timers, onRetryOutcome: (o) => retried(o) });
+    expect((await r.refresh()).ok).to.equal(false);
+    fail = false;
+    t.fireEarly();
+    expect(await retry).to.deep.equal({ ok: true, version: 1, changed: true });
   });
 
   it('a list the store refuses counts as a failure with its own code', async () => {
