@@ -74,8 +74,9 @@ export function checkRevocation(list: RevocationList, subject: RevocationSubject
   const ver = `revocation list version ${list.version}`;
   const digest = list.digests.find((d) => d.sha256 === subject.sha256.toLowerCase());
   if (digest) return new EdgesealError('IMAGE_REVOKED', `${subject.targetName}: image sha256 ${digest.sha256} is revoked by ${ver}${why(digest)}`);
-  const revoked = list.keys.filter((k) => subject.keyids.includes(k.keyid));
-  const remaining = subject.keyids.filter((id) => !revoked.some((k) => k.keyid === id)).length;
+  const signers = subject.keyids.map((id) => id.toLowerCase());
+  const revoked = list.keys.filter((k) => signers.includes(k.keyid));
+  const remaining = signers.filter((id) => !revoked.some((k) => k.keyid === id)).length;
   // A revoked key's signature no longer counts toward the threshold.
   if (revoked.length && (subject.threshold === undefined || remaining < subject.threshold)) {
     const need = subject.threshold === undefined ? 'no revoked signer' : `${subject.threshold} unrevoked signature(s)`;

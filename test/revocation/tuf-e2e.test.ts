@@ -164,5 +164,9 @@ describe('revocation list over TUF (publisher → HTTP mirror → tuf-js → cac
     expect(info).to.include({ length: listBytes.length, sha256: sha(listBytes) });
     // Without the revocations role's metadata the list is not vouched for.
     expectCode(() => revocationTargetInfo(loadTrustedMetadata({ ...files, delegated: {} }, { now, expiry: 'enforce' }), now), 'MALFORMED_METADATA');
+    // Nor when that metadata is signed by a key the delegation does not name.
+    const forged = signEnvelope(pub.repo.envelope('revocations').signed, [key('attacker')]);
+    const withForged = { ...files, delegated: { revocations: new TextEncoder().encode(JSON.stringify(forged)) } };
+    expectCode(() => revocationTargetInfo(loadTrustedMetadata(withForged, { now, expiry: 'enforce' }), now), 'SIGNATURE_THRESHOLD');
   });
 });
