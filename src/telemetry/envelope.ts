@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { canonicalize } from '@tufjs/canonical-json';
 import { EdgesealError } from '../core/errors.js';
+import { keyFromSeed, keyIdOf } from '../crypto/ed25519.js';
 import { assertEvent, type TelemetryEvent } from './event.js';
+import { privateKeyFromSeed, signDetached, verifyDetached } from './fast-ed25519.js';
 
 // Wire format of every message on the event and metrics topics (one JSON object per line in files):
 //   { "event": TelemetryEvent, "sig": { "keyid": hex, "alg": "ed25519", "value": hex } }
 // value = ed25519 detached signature over canonicalize(event) (OLPC canonical JSON, as TUF uses),
-// keyid = sha256(raw 32-byte public key), so the fleet can re-derive the bytes from the parsed event.
+// keyid = the TUF keyid of the public key (sha256 of its canonical key JSON, as for every other key
+// in the project). The fleet re-derives the signed bytes from the parsed event.
 export interface SignedEnvelope {
   event: TelemetryEvent;
   sig: { keyid: string; alg: 'ed25519'; value: string };
@@ -30,21 +31,22 @@ function canonicalBytes(event: TelemetryEvent): Buffer {
   }
 }
 
-export function keyIdOf(publicKey: Uint8Array): string {
-  return createHash('sha256').update(publicKey).digest('hex');
+// keyid of a raw 32-byte report public key.
+export function reportKeyId(publicKey: Uint8Array): string {
+  return keyIdOf(Buffer.from(publicKey).toString('hex'));
 }
 
-// The device report key: the 32-byte seed comes from the TPM-sealed anchors (trust layer).
+// The device report key: the 32-byte seed comes from the TPM-sealed anchors (trust layer); the key
+// pair is nacl.sign.keyPair.fromSeed(seed) (via src/crypto/ed25519.ts).
 export function createEventSigner(seed: Uint8Array): EventSigner {
-  if (seed.length !== 32) throw new EdgesealError('KEY_INVALID', `report key seed: expected 32 bytes, found ${seed.length}`);
-  const pair = nacl.sign.keyPair.fromSeed(seed);
-  const keyid = keyIdOf(pair.publicKey);
+  const key = keyFromSeed(seed);
+  const privateKey = privateKeyFromSeed(seed);
   return {
-    keyid,
-    publicKey: pair.publicKey,
+    keyid: key.keyid,
+    publicKey: Uint8Array.from(Buffer.from(key.publicHex, 'hex')),
     sign(event) {
-      const value = nacl.sign.detached(canonicalBytes(event), pair.secretKey);
-      return { event, sig: { keyid, alg: 'ed25519', value: Buffer.from(value).toString('hex') } };
+      const value = signDetached(canonicalBytes(event), privateKey);
+      return { event, sig: { keyid: key.keyid, alg: 'ed25519', value: value.toString('hex') } };
     },
   };
 }
@@ -77,10 +79,10 @@ export function parseEnvelope(bytes: Uint8Array | string): SignedEnvelope {
 
 // Fleet-side check: the signature must be by this public key over the canonical bytes of the event.
 export function verifyEnvelope(env: SignedEnvelope, publicKey: Uint8Array): void {
-  const expected = keyIdOf(publicKey);
+  const expected = reportKeyId(publicKey);
   if (env.sig.keyid !== expected) {
     throw new EdgesealError('SIGNATURE_INVALID', `event seq ${env.event.seq}: expected keyid ${expected}, found ${env.sig.keyid}`);
   }
-  const ok = nacl.sign.detached.verify(canonicalBytes(env.event), Buffer.from(env.sig.value, 'hex'), publicKey);
+  const ok = verifyDetached(canonicalBytes(env.event), Buffer.from(env.sig.value, 'hex'), publicKey);
   if (!ok) throw new EdgesealError('SIGNATURE_INVALID', `event seq ${env.event.seq} from ${env.event.deviceId}: ed25519 signature does not verify`);
 }

@@ -2,19 +2,30 @@ import { expect } from 'chai';
 import nacl from 'tweetnacl';
 import { canonicalize } from '@tufjs/canonical-json';
 import { buildEvent } from '../../src/telemetry/event.js';
-import { createEventSigner, encodeEnvelope, keyIdOf, parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
+import { keyIdOf } from '../../src/crypto/ed25519.js';
+import { createEventSigner, encodeEnvelope, parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
 import { expectCode } from '../helpers/expect-code.js';
 
 const seed = new Uint8Array(32).fill(7);
 const event = buildEvent({ type: 'update-decision', verdict: 'ok', image: { name: 'os.img', version: '1.2.3' } }, { deviceId: 'd1', fleet: 'f', seq: 3, now: new Date(0) });
 
 describe('signed event envelope', () => {
-  it('signs the canonical JSON of the event with the seed-derived ed25519 key', () => {
-    const signer = createEventSigner(seed);
-    const env = signer.sign(event);
+  it('signs the canonical JSON of the event exactly as nacl.sign.detached with the seed-derived key', () => {
+    for (const s of [seed, new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => i * 7)]) {
+      const env = createEventSigner(s).sign(event);
+      const pair = nacl.sign.keyPair.fromSeed(s);
+      expect(env.sig).to.include({ alg: 'ed25519', keyid: keyIdOf(Buffer.from(pair.publicKey).toString('hex')) });
+      expect(env.sig.value).to.equal(Buffer.from(nacl.sign.detached(Buffer.from(canonicalize(event)), pair.secretKey)).toString('hex'));
+    }
+  });
+
+  it('accepts exactly what nacl accepts when verifying', () => {
     const pair = nacl.sign.keyPair.fromSeed(seed);
-    expect(env.sig).to.include({ alg: 'ed25519', keyid: keyIdOf(pair.publicKey) });
-    expect(nacl.sign.detached.verify(Buffer.from(canonicalize(event)), Buffer.from(env.sig.value, 'hex'), pair.publicKey)).to.equal(true);
+    const value = Buffer.from(nacl.sign.detached(Buffer.from(canonicalize(event)), pair.secretKey)).toString('hex');
+    const keyid = keyIdOf(Buffer.from(pair.publicKey).toString('hex'));
+    verifyEnvelope({ event, sig: { keyid, alg: 'ed25519', value } }, pair.publicKey);
+    const flipped = (value[0] === '0' ? '1' : '0') + value.slice(1);
+    expectCode(() => verifyEnvelope({ event, sig: { keyid, alg: 'ed25519', value: flipped } }, pair.publicKey), 'SIGNATURE_INVALID');
   });
 
   it('round-trips through bytes and verifies against the device public key', () => {
