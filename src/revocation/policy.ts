@@ -59,12 +59,24 @@ export interface RevocationSubject {
   readonly threshold?: number; // that role's threshold; without it any revoked signer refuses (fail closed)
 }
 
-// Matches exactly as a TUF client matches delegation paths (spec §4.5, per-segment shell patterns), so a
-// minimum-version pattern means what the same pattern in a delegation means.
-export function matchesTargetPattern(pattern: string, name: string): boolean {
-  const role = { name: 'm', keyids: [], threshold: 1, terminating: false, paths: [pattern] };
-  const holder = Targets.fromJSON({ _type: 'targets', spec_version: '1.0.31', version: 1, expires: '2000-01-01T00:00:00Z', targets: {}, delegations: { keys: {}, roles: [role] } });
-  return holder.delegations?.roles?.m?.isDelegatedPath(name) ?? false;
+// Compiles path patterns with the TUF client's own matcher (spec §4.5 delegation paths: per-segment shell
+// patterns, `*` never crosses `/`), so a minimum-version pattern means what it would mean in a delegation.
+export function compilePatterns(patterns: readonly string[]): ((name: string) => boolean)[] {
+  if (patterns.length === 0) return [];
+  const roles = patterns.map((p, i) => ({ name: `p${i}`, keyids: [], threshold: 1, terminating: false, paths: [p] }));
+  const holder = Targets.fromJSON({ _type: 'targets', spec_version: '1.0.31', version: 1, expires: '2000-01-01T00:00:00Z', targets: {}, delegations: { keys: {}, roles } });
+  return roles.map((r) => {
+    const role = holder.delegations?.roles?.[r.name];
+    return (name: string) => role?.isDelegatedPath(name) ?? false;
+  });
+}
+
+// Once per list object: a list is checked against every installed image and every update candidate.
+const compiled = new WeakMap<RevocationList, ((name: string) => boolean)[]>();
+function minimumMatchers(list: RevocationList): ((name: string) => boolean)[] {
+  let m = compiled.get(list);
+  if (!m) compiled.set(list, (m = compilePatterns(list.minimumVersions.map((e) => e.target))));
+  return m;
 }
 
 const why = (e: { reason?: string; reference?: string }): string => `${e.reason ? ` (reason: ${e.reason})` : ''}${e.reference ? ` [ref: ${e.reference}]` : ''}`;
@@ -82,9 +94,10 @@ export function checkRevocation(list: RevocationList, subject: RevocationSubject
     const need = subject.threshold === undefined ? 'no revoked signer' : `${subject.threshold} unrevoked signature(s)`;
     return new EdgesealError('KEY_REVOKED', `${subject.targetName}: expected ${need}, found ${remaining} after ${ver} revoked ${revoked.map((k) => `key ${k.keyid}${why(k)}`).join(', ')}`);
   }
-  for (const m of list.minimumVersions) {
-    if (!matchesTargetPattern(m.target, subject.targetName)) continue;
+  const matchers = minimumMatchers(list);
+  for (const [i, m] of list.minimumVersions.entries()) {
     if (m.hardwareId !== undefined && m.hardwareId !== subject.hardwareId) continue;
+    if (!matchers[i]?.(subject.targetName)) continue;
     if (compareSemVer(subject.version, m.version) < 0) {
       const scope = `${m.target}${m.hardwareId ? ` on ${m.hardwareId}` : ''}`;
       return new EdgesealError('BELOW_MINIMUM_VERSION', `${subject.targetName}: expected version ≥ ${m.version} for ${scope} (${ver}), found ${subject.version}${why(m)}`);
