@@ -15,6 +15,9 @@ import { checkRevocation } from '../../src/revocation/policy.js';
 import { delegateRevocations, nextRevocationList, setRevocationTarget, type RevocationEntry } from '../../src/revocation/publish.js';
 import { fetchViaTuf, revocationTargetInfo } from '../../src/revocation/tuf-source.js';
 import { loadTrustedMetadata } from '../../src/tuf/offline/load-trusted.js';
+import { verifyImage } from '../../src/tuf/offline/verify-image.js';
+import { enforceRevocation } from '../../src/revocation/enforce.js';
+import { RevocationStore } from '../../src/revocation/store.js';
 import { startRangeServer, type RangeServer } from '../ota/range-server.js';
 import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 
@@ -142,6 +145,30 @@ describe('revocation list over TUF (publisher → HTTP mirror → tuf-js → cac
     const d = await device(files);
     await expectCodeAsync(() => accept(d), 'DIGEST_MISMATCH');
     expect(d.cache.status(new Date()).state).to.equal('never');
+  });
+
+  it('boot check: a verified image whose only signing key is revoked is refused; another unrevoked signer meeting the threshold passes', () => {
+    const pub = new Publisher([key('rev-1')]);
+    const fw = new TextEncoder().encode('firmware image bytes');
+    const custom = { hardwareIds: ['board-a'], version: '1.0.0', securityVersion: 1, kind: 'firmware' };
+    pub.repo.addTarget('fw/board-a.bin', { length: fw.length, sha256: sha(fw), custom });
+    pub.revoke({ kind: 'key', keyid: key('targets').keyid, reason: 'targets key leaked' });
+    const f = pub.files();
+    const meta = (role: string): Uint8Array => f[`/repo/metadata/${pub.repo.envelope(role).signed.version}.${role}.json`];
+    const now = new Date();
+    const trusted = loadTrustedMetadata(
+      { initialRoot: f['/repo/metadata/1.root.json'], rootChain: [], timestamp: f['/repo/metadata/timestamp.json'], snapshot: meta('snapshot'), targets: meta('targets'), delegated: { revocations: meta('revocations') } },
+      { now, expiry: 'enforce' },
+    );
+    const verdict = verifyImage(trusted, { targetName: 'fw/board-a.bin', observed: { length: fw.length, sha256: sha(fw) }, hardwareId: 'board-a', now });
+    if (!verdict.ok) expect.fail(`expected the image to verify, got ${verdict.code}`);
+    const store = new RevocationStore({ graceDays: 7 });
+    const info = revocationTargetInfo(trusted, now);
+    store.update(pub.blobs.get(info.sha256)!, info, now);
+    const subject = { targetName: verdict.target.name, sha256: sha(fw), version: verdict.target.custom.version, hardwareId: 'board-a', keyids: verdict.keyids };
+    expect(enforceRevocation(store.current(now), 'boot', subject)).to.include({ ok: false, code: 'KEY_REVOKED' });
+    // Signed by another, unrevoked key as well, the image passes when the threshold (1) is known.
+    expect(enforceRevocation(store.current(now), 'boot', { ...subject, keyids: [...verdict.keyids, key('other').keyid], threshold: 1 })).to.include({ ok: true });
   });
 
   it('the offline verifier vouches for the list through the revocations delegation', () => {
