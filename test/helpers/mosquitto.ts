@@ -58,8 +58,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     log: join(dir, 'mosquitto.log'),
     async start() {
-      child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-      await waitForPort(port, child);
+      const c = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+      child = c;
+      const spawnFailed = new Promise<never>((_, reject) =>
+        c.once('error', (err) => reject(new Error(`cannot run ${MOSQUITTO} (${err.message}); install it: apt-get install mosquitto`))),
+      );
+      await Promise.race([waitForPort(port, c), spawnFailed]);
     },
     async stop() {
       const c = child;
