@@ -55,12 +55,19 @@ export function refusal(err: unknown): Verdict {
   return { ok: false, code: e.code, message: e.message };
 }
 
-// Every target the metadata vouches for (top-level and delegated), as a lookup by name would resolve it.
+// Targets that declare a `custom.type` are other signed artifacts (e.g. the revocation list), not images.
+function isImageTarget(trusted: TrustedMetadata, name: string, now: Date): boolean {
+  const { custom } = resolveTarget(trusted, name, now).target;
+  return !(typeof custom === 'object' && custom !== null && 'type' in custom);
+}
+
+// Every image target the metadata vouches for (top-level and delegated), as a lookup by name would resolve it.
 export function listTargets(trusted: TrustedMetadata, now: Date = trusted.checkedAt): ListedTarget[] {
   const names = new Set<string>();
   for (const role of trusted.roles.values()) Object.keys(role.md.signed.targets).forEach((n) => names.add(n));
   return [...names].sort().flatMap((name) => {
     try {
+      if (!isImageTarget(trusted, name, now)) return [];
       return [findTarget(trusted, name, now)];
     } catch (err) {
       if (err instanceof EdgesealError && err.code !== 'MALFORMED_METADATA') return []; // not vouched for

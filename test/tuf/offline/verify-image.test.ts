@@ -80,6 +80,16 @@ describe('tuf/offline verifyImage', () => {
       expect(listTargets(trusted).map((t) => t.name)).to.deep.equal(['apps/app.bin', FW]);
     });
 
+    it('lists images only: a signed artifact that declares custom.type (the revocation list) is left out', () => {
+      const { files } = delegatedRepo();
+      const withList = resign(files.targets, (s) => {
+        const t = (s as unknown as { targets: Record<string, unknown> }).targets;
+        t['revocations/list.json'] = { length: 2, hashes: { sha256: sha256Hex(Buffer.from('{}')) }, custom: { type: 'edgeseal-revocations', version: 1 } };
+      }, [testKey('targets-0')]);
+      const names = listTargets(load({ ...files, targets: withList })).map((t) => t.name);
+      expect(names).to.deep.equal(['apps/app.bin', FW]);
+    });
+
     it('stops at a terminating delegation, and searches on past a non-terminating one', () => {
       const stopped = load(delegatedRepo({ second: true }).files);
       expect(codeOf(verifyImage(stopped, { targetName: 'apps/late.bin', observed: observed(app), hardwareId: 'board-a', now }))).to.equal('DELEGATION_VIOLATION');
