@@ -109,7 +109,7 @@ export class MqttPublisher {
   // Sends the next entries after the last one sent on this connection, up to the in-flight window.
   private pump(): void {
     const client = this.client;
-    if (this.state !== 'connected' || !client) return;
+    if (this.state !== 'connected' || this.stopping || !client) return;
     const gen = this.generation;
     const room = (this.deps.window ?? 32) - this.inflight.size;
     if (room <= 0) return;
