@@ -14,7 +14,7 @@ export interface AgentPaths {
   readonly journal: string;
   readonly staging: string;
   readonly slots: string;
-  readonly status: string;
+  readonly status: string; // one file per part (boot, update, floors, …): writers never race on a merge
 }
 
 export function agentPaths(stateDir: string): AgentPaths {
@@ -25,7 +25,7 @@ export function agentPaths(stateDir: string): AgentPaths {
     journal: join(dir, 'install.json'),
     staging: join(dir, 'staging'),
     slots: join(dir, 'slots.json'),
-    status: join(dir, 'status.json'),
+    status: join(dir, 'status'),
   };
 }
 
@@ -70,10 +70,15 @@ async function readJson<T>(path: string, fallback: T): Promise<T> {
 
 export const readSlotRecords = (p: AgentPaths): Promise<SlotRecords> => readJson<SlotRecords>(p.slots, {});
 export const writeSlotRecords = (p: AgentPaths, r: SlotRecords): Promise<void> => writeFileAtomic(p.slots, `${JSON.stringify(r, null, 2)}\n`);
-export const readAgentStatus = (p: AgentPaths): Promise<AgentStatus> => readJson<AgentStatus>(p.status, {});
 
-// Merges one part into status.json (read → merge → atomic write).
+const STATUS_PARTS = ['boot', 'update', 'floors', 'schedules', 'pid'] as const;
+
+export async function readAgentStatus(p: AgentPaths): Promise<AgentStatus> {
+  const parts = await Promise.all(STATUS_PARTS.map(async (k) => [k, await readJson<unknown>(join(p.status, `${k}.json`), undefined)] as const));
+  return Object.fromEntries(parts.filter(([, v]) => v !== undefined));
+}
+
+// Writes each given part atomically to its own file.
 export async function updateAgentStatus(p: AgentPaths, part: Partial<AgentStatus>): Promise<void> {
-  const current = await readAgentStatus(p).catch(() => ({}));
-  await writeFileAtomic(p.status, `${JSON.stringify({ ...current, ...part }, null, 2)}\n`);
+  for (const [k, v] of Object.entries(part)) if (v !== undefined) await writeFileAtomic(join(p.status, `${k}.json`), `${JSON.stringify(v, null, 2)}\n`);
 }

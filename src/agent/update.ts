@@ -106,7 +106,7 @@ export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<
     return { action: 'refused', code: e.code, message: e.message };
   });
   const now = dev.clock();
-  const fields = { code: outcome.code, image: outcome.target?.name, version: outcome.target?.version, from };
+  const fields = { code: outcome.code, image: outcome.target?.name, version: outcome.target?.version, sha256: outcome.target?.sha256, from };
   if (outcome.action === 'refused') log.error(`update refused [${outcome.code}] ${outcome.message}`, fields);
   else log.info(`update ${outcome.action}: ${outcome.message}`, fields);
   await dev.report({

@@ -5,7 +5,8 @@ import mqtt from 'mqtt';
 import { readFile, writeFile } from 'node:fs/promises';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { startEmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
-import { agentPaths } from '../../src/agent/agent-state.js';
+import { TpmClient } from '../../src/tpm/client.js';
+import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { runCli, startCli } from './cli-child.js';
 import { serveRepo } from './repo-server.js';
@@ -43,8 +44,8 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     const got: string[] = [];
     server.on('message', (m) => got.push(m.toString()));
     server.bind(sock);
+    const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000' });
     try {
-      const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000' });
       await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
       await waitFor('WATCHDOG=1', () => got.includes('WATCHDOG=1'));
       const status = JSON.parse((await runCli(['status', '--config', board.configPath, '--json'])).out) as { boot: { action: string }; schedules: Record<string, string> };
@@ -56,6 +57,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       expect(got.some((m) => m.startsWith('STOPPING=1'))).to.equal(true);
       expect(got.findIndex((m) => m.startsWith('READY=1'))).to.be.lessThan(got.findIndex((m) => m.startsWith('STOPPING=1')));
     } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
       server.close();
     }
   });
@@ -70,13 +72,13 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     server.bind(sock);
     const fleet = await mqtt.connectAsync(broker.url);
     const paths = agentPaths(board.config.stateDir);
+    const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
     try {
-      const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
       await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
       await fleet.publishAsync('edgeseal/f1/dev-1/cmd', JSON.stringify({ command: 'check-update', id: 't-1' }), { qos: 1 });
       await waitFor('the nudged update to arm a trial', async () => (await readJournal(paths.journal)).state === 'trying');
 
-      const schedules = async (): Promise<Record<string, string>> => (JSON.parse(await readFile(paths.status, 'utf8')) as { schedules: Record<string, string> }).schedules;
+      const schedules = async (): Promise<Readonly<Record<string, string | null>>> => (await readAgentStatus(paths)).schedules ?? {};
       const raw = JSON.parse(await readFile(board.configPath, 'utf8')) as { update: Record<string, unknown>; revocation?: unknown };
       await writeFile(board.configPath, JSON.stringify({ ...raw, revocation: { schedule: '30 4 * * *' } }));
       child.kill('SIGHUP');
@@ -90,6 +92,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       expect(r.code, r.err).to.equal(0);
       expect(r.err).to.contain('config reload refused');
     } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
       await fleet.endAsync(true);
       server.close();
       await broker.close();
@@ -107,6 +110,25 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     try {
       const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
       expect(r.code).to.equal(1);
+      expect(got.filter((m) => m.startsWith('READY=1'))).to.deep.equal([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('agent: fails closed when the boot state changed (policy PCR extended): ANCHOR_UNAVAILABLE, no READY, exit 1', async () => {
+    const board = await setupBoard(swtpm);
+    const tpm = await TpmClient.open({ swtpm: swtpm.address });
+    await tpm.pcrExtend(0, [{ hash: 'sha256', digest: new Uint8Array(32).fill(7) }]).finally(() => tpm.close());
+    const sock = join(board.dir, 'notify.sock');
+    const server = unixDgram.createSocket('unix_dgram');
+    const got: string[] = [];
+    server.on('message', (m) => got.push(m.toString()));
+    server.bind(sock);
+    try {
+      const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
+      expect(r.code).to.equal(1);
+      expect(r.err).to.contain('ANCHOR_UNAVAILABLE');
       expect(got.filter((m) => m.startsWith('READY=1'))).to.deep.equal([]);
     } finally {
       server.close();
