@@ -67,9 +67,12 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
         log.info(`committed slot ${journal.install.toSlot} (${journal.install.target.name} ${journal.install.target.version})`);
         outcome = { action: 'committed', proceed: true, check };
       }
-    } else if (['committed', 'rolled-back', 'abandoned'].includes(journal.state)) {
-      await installer.resume(); // idempotent clean-up of a decision a crash interrupted
+    } else if (['committed', 'rolled-back', 'abandoned', 'trying'].includes(journal.state)) {
+      // idempotent clean-up of a decision a crash interrupted; a trial the bootloader already spent
+      // without a confirmation is rolled back (a trial armed but not yet booted stays armed)
+      const step = await installer.resume();
       await flush();
+      if (journal.state === 'trying' && step.journal.state === 'rolled-back') log.warn(`trial of slot ${journal.install.toSlot} was never confirmed: rolled back to slot ${journal.install.fromSlot}`);
     }
   }
 

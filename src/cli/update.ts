@@ -39,6 +39,7 @@ export const updateCommand: Command = {
     'image kind, gates it (version, TPM security floor, revocation, free space, window), downloads it',
     '(length-capped, resumable), verifies it, stages it into the inactive slot and arms one trial boot.',
     'The next agent start confirms the new slot (commit, then TPM floors raised) or rolls it back.',
+    'At the factory, the first run also fills the metadata cache the boot check trusts (from the TPM-pinned root).',
     '',
     'exit 0  installed (trial armed) or nothing to do (NO_UPDATE)',
     'exit 1  refused, with its code (ROLLBACK, HARDWARE_MISMATCH, KEY_REVOKED, DIGEST_MISMATCH, EXPIRED, …)',

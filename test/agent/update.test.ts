@@ -85,6 +85,17 @@ describe('agent update flow (real swtpm)', function () {
     expect((await board.boot.state()).active).to.equal('A');
   });
 
+  it('rolls back a trial the bootloader spent without the agent ever confirming it', async () => {
+    const board = await setupBoard(swtpm);
+    expect(await update(board)).to.include({ action: 'installed' });
+    expect(await board.boot.simulateBoot()).to.equal('B'); // the trial boot dies before the agent runs
+    const boot = await reboot(board); // the bootloader falls back to A
+    expect(boot).to.include({ action: 'verified', proceed: true });
+    expect((await readJournal(agentPaths(board.config.stateDir).journal)).state).to.equal('rolled-back');
+    expect(await board.boot.state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+    expect((await floors(board)).securityVersion).to.equal(0);
+  });
+
   it('resumes an interrupted download with a Range request', async () => {
     const board = await setupBoard(swtpm);
     const server = await serveRepo(REPO, { dropAfter: 64 * 1024 });
