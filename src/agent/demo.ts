@@ -42,6 +42,12 @@ function updateLines(io: DemoIo, o: UpdateOutcome): void {
   for (const r of o.reasons ?? []) io.line(`      · ${r}`);
 }
 
+// Measured boot (P4): the event log on disk replays to the value the TPM holds in the PCR.
+async function measuredLine(dev: Device): Promise<string> {
+  const events = await dev.trust.verifyEventLog();
+  return `measured: PCR ${dev.trust.measurementLog.pcr} ← ${events.map((e) => `${short(e.digest)} (${e.image.split('/').pop() ?? e.image})`).join(', ')}; the event log replays to the TPM's value`;
+}
+
 async function floorsLine(dev: Device): Promise<string> {
   const f = await dev.trust.readFloors();
   return `TPM floors: securityVersion ${f.securityVersion}, rootVersion ${f.rootVersion}`;
@@ -104,6 +110,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
     io.line('');
     io.line('▸ agent start #1: unseal anchors, walk the root chain from the pinned root, verify every image, measure into PCR 23');
     bootLines(io, await bootSequence(dev, new Date()));
+    io.line(`  ${await measuredLine(dev)}`);
     io.line(`  ${await floorsLine(dev)}`);
 
     io.line('');
@@ -121,6 +128,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
     dev = await open();
     io.line('▸ agent start #2: boot check of the trial slot → commit → THEN raise the TPM floors');
     bootLines(io, await bootSequence(dev, new Date()));
+    io.line(`  ${await measuredLine(dev)}`);
     io.line(`  bootloader: ${JSON.stringify(await boot.state())}`);
     io.line(`  ${await floorsLine(dev)}`);
 
