@@ -169,7 +169,9 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     },
     async reboot(reason) {
       log.warn(`rebooting: ${reason}`, { command: config.update.rebootCommand });
-      await runReboot(config.update.rebootCommand);
+      await runReboot(config.update.rebootCommand).catch((err: unknown) => {
+        throw new EdgesealError('INSTALL_FAILED', `reboot: expected ${JSON.stringify(config.update.rebootCommand)} to succeed, it failed: ${(err as Error).message}`, { cause: err });
+      });
     },
     async close() {
       await telemetry?.stop();
