@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { runBootCheck } from '../../src/agent/boot-check.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runUpdate } from '../../src/agent/update.js';
-import { readJournal } from '../../src/ota/install-journal.js';
+import { readJournal, writeJournal } from '../../src/ota/install-journal.js';
 import { agentPaths } from '../../src/agent/agent-state.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { serveRepo } from './repo-server.js';
@@ -83,6 +83,27 @@ describe('agent update flow (real swtpm)', function () {
     expect((await floors(board)).securityVersion).to.equal(0);
     expect(await reboot(board)).to.include({ action: 'verified', proceed: true });
     expect((await board.boot.state()).active).to.equal('A');
+  });
+
+  it('finishes a commit a crash interrupted before the floors went up, at the next start', async () => {
+    const board = await setupBoard(swtpm);
+    expect(await update(board)).to.include({ action: 'installed' });
+    const journal = agentPaths(board.config.stateDir).journal;
+    const j = await readJournal(journal);
+    await board.boot.simulateBoot();
+    // the state a crash leaves right after the 'committed' transition: B not yet good, floors not raised
+    await writeJournal(journal, { seq: j.seq + 1, state: 'committed', install: { ...j.install!, floorsRaised: false } });
+    await swtpm.restart();
+    const dev = await board.open();
+    try {
+      const boot = await bootSequence(dev, NOW);
+      expect(boot).to.include({ action: 'verified', proceed: true });
+    } finally {
+      await dev.close();
+    }
+    expect((await readJournal(journal)).install?.floorsRaised).to.equal(true);
+    expect(await floors(board)).to.include({ securityVersion: S.v2.securityVersion });
+    expect(await board.boot.state()).to.include({ active: 'B', good: 'B', trySlot: null });
   });
 
   it('rolls back a trial the bootloader spent without the agent ever confirming it', async () => {
