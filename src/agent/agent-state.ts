@@ -46,7 +46,7 @@ export interface ImageStatus {
 }
 
 export interface AgentStatus {
-  readonly boot?: { readonly at: string; readonly ok: boolean; readonly action: string; readonly rootVersion?: number; readonly images: readonly ImageStatus[] };
+  readonly boot?: { readonly at: string; readonly ok: boolean; readonly action: string; readonly code?: ErrorCode; readonly message?: string; readonly rootVersion?: number; readonly images: readonly ImageStatus[] };
   readonly update?: { readonly at: string; readonly action: string; readonly code?: ErrorCode; readonly message: string; readonly target?: string; readonly version?: string };
   readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number };
   readonly schedules?: Readonly<Record<string, string | null>>; // job → next run (ISO), as of the last daemon start
@@ -81,4 +81,10 @@ export async function readAgentStatus(p: AgentPaths): Promise<AgentStatus> {
 // Writes each given part atomically to its own file.
 export async function updateAgentStatus(p: AgentPaths, part: Partial<AgentStatus>): Promise<void> {
   for (const [k, v] of Object.entries(part)) if (v !== undefined) await writeFileAtomic(join(p.status, `${k}.json`), `${JSON.stringify(v, null, 2)}\n`);
+}
+
+// When trust cannot be established nothing can be signed (the report key is sealed): the refusal is
+// at least kept where `edgeseal status` and an operator will find it.
+export async function recordTrustFailure(p: AgentPaths, code: ErrorCode, message: string, now: Date): Promise<void> {
+  await updateAgentStatus(p, { boot: { at: now.toISOString(), ok: false, action: 'untrusted', code, message, images: [] } });
 }

@@ -3,7 +3,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { asEdgesealError } from '../core/errors.js';
 import type { FleetCommand } from '../telemetry/command.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { updateAgentStatus } from './agent-state.js';
+import { agentPaths, recordTrustFailure, updateAgentStatus } from './agent-state.js';
 import { bootSequence } from './boot-sequence.js';
 import { loadConfig } from './config-file.js';
 import { openDevice, type Device } from './device.js';
@@ -69,6 +69,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     // fail closed: no trust, no boot (the report key itself is sealed, so this can only be logged)
     const e = asEdgesealError(err);
     log.error(`cannot establish trust [${e.code}] ${e.message}`, { code: e.code });
+    await recordTrustFailure(agentPaths(config.stateDir), e.code, e.message, clock()).catch(() => undefined);
     notifier.close();
     throw e;
   }

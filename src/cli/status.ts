@@ -42,7 +42,8 @@ export const statusCommand: Command = {
     }
     io.out(`install    ${journal.state}${journal.install ? `: ${journal.install.target.name} ${journal.install.target.version} ${journal.install.fromSlot}→${journal.install.toSlot}${journal.install.outcome ? ` [${journal.install.outcome.code}]` : ''}` : ''}`);
     if (status.boot) {
-      io.out(`last boot  ${status.boot.at}  ${status.boot.action}${status.boot.rootVersion ? `  root v${status.boot.rootVersion}` : ''}`);
+      const why = status.boot.code ? `  [${status.boot.code}] ${status.boot.message ?? ''}` : '';
+      io.out(`last boot  ${status.boot.at}  ${status.boot.action}${status.boot.rootVersion ? `  root v${status.boot.rootVersion}` : ''}${why}`);
       imageLines(status.boot.images).forEach((l) => io.out(l));
     } else io.out('last boot  never checked');
     if (status.update) io.out(`last update ${status.update.at}  ${status.update.action}${status.update.code ? ` [${status.update.code}]` : ''}  ${status.update.message}`);

@@ -130,6 +130,8 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       expect(r.code).to.equal(1);
       expect(r.err).to.contain('ANCHOR_UNAVAILABLE');
       expect(got.filter((m) => m.startsWith('READY=1'))).to.deep.equal([]);
+      const status = await runCli(['status', '--config', board.configPath]);
+      expect(status.out).to.match(/last boot .* untrusted {2}\[ANCHOR_UNAVAILABLE\]/);
     } finally {
       server.close();
     }
