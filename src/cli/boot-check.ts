@@ -1,7 +1,9 @@
+import { agentPaths, recordTrustFailure } from '../agent/agent-state.js';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../agent/config-file.js';
 import { imageStatus, runBootCheck, saveBootStatus } from '../agent/boot-check.js';
 import { openDevice } from '../agent/device.js';
 import { imageLines } from '../agent/format.js';
+import { asEdgesealError } from '../core/errors.js';
 import { createLogger } from '../log/logger.js';
 import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
 
@@ -29,7 +31,11 @@ export const bootCheckCommand: Command = {
     const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' }, json: { type: 'boolean' } });
     const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
     const logger = createLogger({ level: io.isTTY && !values.json ? 'warn' : config.logLevel });
-    const dev = await openDevice({ config, logger, telemetry: 'outbox' });
+    const dev = await openDevice({ config, logger, telemetry: 'outbox' }).catch(async (err: unknown) => {
+      const e = asEdgesealError(err);
+      await recordTrustFailure(agentPaths(config.stateDir), e.code, e.message, new Date()).catch(() => undefined);
+      throw e;
+    });
     try {
       const now = new Date(); // the CLI is an adapter: the wall clock is read here, once
       const result = await runBootCheck(dev, now);
