@@ -36,7 +36,9 @@ export const statusCommand: Command = {
       for (const slot of ['A', 'B'] as const) {
         const rec = slots[slot];
         const marks = [boot?.active === slot ? 'booted' : '', boot?.good === slot ? 'good' : '', boot?.trySlot === slot ? `trial×${boot.tryCount}` : ''].filter(Boolean).join(', ');
-        const held = rec ? `${rec.name} ${rec.version} (sv ${rec.securityVersion}) sha256 ${short(rec.sha256)}` : slot === 'A' ? `${ab.target} (factory)` : '-';
+        const seen = status.boot?.images.find((i) => i.slot === slot && i.verdict === 'verified');
+        const factory = seen ? `${seen.target} ${seen.version ?? ''} sha256 ${short(seen.sha256)}` : ab.target;
+        const held = rec ? `${rec.name} ${rec.version} (sv ${rec.securityVersion}) sha256 ${short(rec.sha256)}` : slot === 'A' ? `${factory} (factory)` : '-';
         io.out(`  slot ${slot}  ${held.padEnd(60)} ${marks ? `[${marks}]` : ''}  ${at[slot]}`);
       }
     }
