@@ -14,7 +14,7 @@ import { imageStatus } from './boot-check.js';
 import { bootSequence, type BootOutcome } from './boot-sequence.js';
 import { tapFleet } from './demo-telemetry.js';
 import { openDevice, type Device } from './device.js';
-import { imageLines, short } from './format.js';
+import { imageLines, short, shortenDigests } from './format.js';
 import { serveDirectory } from './static-server.js';
 import { startSwtpm, type Swtpm } from './swtpm-process.js';
 import { refreshMetadata, runUpdate, type UpdateOutcome } from './update.js';
@@ -37,7 +37,7 @@ function bootLines(io: DemoIo, o: BootOutcome): void {
 }
 
 function updateLines(io: DemoIo, o: UpdateOutcome): void {
-  if (o.action === 'refused') io.line(`  ✘ refused [${o.code ?? '?'}] ${o.message}`);
+  if (o.action === 'refused') io.line(`  ✘ refused [${o.code ?? '?'}] ${shortenDigests(o.message)}`);
   else io.line(`  ${o.action === 'installed' ? '✔' : '·'} ${o.message}`);
   for (const r of o.reasons ?? []) io.line(`      · ${r}`);
 }

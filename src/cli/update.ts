@@ -1,6 +1,6 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
 import { openDevice } from '../agent/device.js';
-import { short } from '../agent/format.js';
+import { short, shortenDigests } from '../agent/format.js';
 import { runUpdate } from '../agent/update.js';
 import { createLogger } from '../log/logger.js';
 import type { DownloadProgress } from '../ota/download.js';
@@ -67,7 +67,7 @@ export const updateCommand: Command = {
         for (const r of o.reasons ?? []) io.out(`    · ${r}`);
         if (o.next === 'reboot' && !values.reboot) io.out('  reboot to start the trial; the agent commits it after a passing boot check');
       } else if (o.action === 'none') io.out(`· nothing to do: ${o.message}`);
-      else io.out(`✘ update refused [${o.code ?? 'INTERNAL'}] ${o.message}`);
+      else io.out(`✘ update refused [${o.code ?? 'INTERNAL'}] ${shortenDigests(o.message)}`);
       if (o.action === 'installed' && o.next === 'reboot' && values.reboot) await dev.reboot(`update ${o.target?.version ?? ''} staged`);
       return o.action === 'refused' ? exitCodeFor(o.code ?? 'INTERNAL') : EXIT.OK;
     } finally {
