@@ -10,7 +10,7 @@ import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { runCli, startCli } from './cli-child.js';
 import { serveRepo } from './repo-server.js';
-import { flipByte, REPO, setupBoard } from './rig.js';
+import { flipByte, REPO, setupBoard, TAMPERED } from './rig.js';
 
 interface ServerSocket {
   bind(path: string): void;
@@ -149,6 +149,18 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     const cfg = await runCli(['config', 'check', '--config', join(REPO, 'metadata', '1.root.json')]);
     expect(cfg.code).to.equal(2);
     expect(cfg.err).to.contain('CONFIG_INVALID').and.contain('deviceId:').and.contain('hardwareId:').and.contain('images:');
+  });
+
+  it('update: exit 1 refused with its code, 3 when the mirror is unreachable; slot A still verifies', async () => {
+    const board = await setupBoard(swtpm);
+    const refused = await runCli(['update', '--config', board.configPath, '--from', TAMPERED]);
+    expect(refused.code).to.equal(1);
+    expect(refused.out).to.contain('[DIGEST_MISMATCH]');
+    const down = await runCli(['update', '--config', board.configPath, '--from', 'http://127.0.0.1:9/repo']);
+    expect(down.code, down.out).to.equal(3);
+    expect(down.out).to.contain('[FETCH_FAILED]');
+    const boot = await runCli(['boot-check', '--config', board.configPath, '--json']);
+    expect((JSON.parse(boot.out) as { ok: boolean }).ok).to.equal(true);
   });
 
   it('update: SIGKILLed mid-download, the next run resumes it; slot A verifies throughout', async () => {
