@@ -41,20 +41,21 @@ export async function targetBytes(repo: string, name: string): Promise<Buffer> {
   return readFile(join(repo, 'targets', ...parts, `${sha}.${base}`));
 }
 
-export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {}, hardwareId: string = S.hardwareId): Promise<Board> {
+// `repo`: the published repository the board is provisioned from (its 1.root.json) and fetches from.
+export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {}, hardwareId: string = S.hardwareId, repo = REPO): Promise<Board> {
   await swtpm.restart(); // a fresh boot: PCRs (and PCR 23 measurements) start from zero
   const dir = await mkdtemp(join(tmpdir(), 'es-agent-'));
   const stateDir = join(dir, 'state');
   const slots = { a: join(dir, 'slot-a.bin'), b: join(dir, 'slot-b.bin') };
   await mkdir(stateDir, { recursive: true });
-  const root = await readFile(join(REPO, 'metadata', '1.root.json'));
+  const root = await readFile(join(repo, 'metadata', '1.root.json'));
   const tpm = await TpmClient.open({ swtpm: swtpm.address });
   try {
     await provision({ tpm, stateDir, rootBytes: root, hardwareId, now: NOW, pcrs: parsePcrSelection('sha256:0,2,4,7'), force: true });
   } finally {
     await tpm.close();
   }
-  await writeFile(slots.a, await targetBytes(REPO, S.v1.target));
+  await writeFile(slots.a, await targetBytes(repo, S.v1.target));
   await writeFile(slots.b, Buffer.alloc(0));
   const boot = await FileBootSelector.create(join(dir, 'boot.json'), 'A');
   const raw = {
@@ -65,7 +66,7 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
     images: [{ target: S.v1.target, kind: 'firmware' }],
     logLevel: 'error',
     ...over,
-    update: { source: REPO, slots, bootSelector: { file: join(dir, 'boot.json') }, rebootCommand: ['true'], jitterSeconds: 0, reserveBytes: 0, ...(over.update as object | undefined) },
+    update: { source: repo, slots, bootSelector: { file: join(dir, 'boot.json') }, rebootCommand: ['true'], jitterSeconds: 0, reserveBytes: 0, ...(over.update as object | undefined) },
   };
   const configPath = join(dir, 'config.json');
   await writeFile(configPath, JSON.stringify(raw, null, 2));
@@ -84,7 +85,7 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
   // the factory step: a metadata cache for the boot check to trust, from the pinned root on
   const dev = await board.open();
   try {
-    await refreshMetadata(dev, REPO);
+    await refreshMetadata(dev, repo);
   } finally {
     await dev.close();
   }
