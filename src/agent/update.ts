@@ -1,6 +1,7 @@
 import { access, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decideUpdate, type GateDecision } from '../core/gate.js';
+import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
 import type { DownloadProgress } from '../ota/download.js';
 import { readJournal, type InstallTarget } from '../ota/install-journal.js';
@@ -91,7 +92,7 @@ async function decide(dev: Device, opts: UpdateOptions, now: Date): Promise<Gate
     floors: { securityVersion: floors.securityVersion },
     revocation: (c) => verifier.revocation(c, now, 'update'),
     freeBytes: await freeBytes(dev.paths.staging),
-    maintenanceWindows: [],
+    maintenanceWindows: parseMaintenanceWindows(dev.config.update.maintenanceWindows),
     policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
     now,
   });

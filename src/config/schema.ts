@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { EdgesealError } from '../core/errors.js';
+import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
 import { Fields } from './fields.js';
 
@@ -33,6 +34,7 @@ export interface AgentConfig {
     readonly maxTries: number;
     readonly rebootCommand: readonly string[]; // argv, run without a shell after arming or falling back
     readonly reserveBytes: number;
+    readonly maintenanceWindows: readonly string[]; // UTC, e.g. "Mon-Fri 02:00-04:00"; empty: any time
   };
   readonly revocation: {
     readonly schedule?: string;
@@ -89,6 +91,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       maxTries: f.int('update.maxTries', { default: 1, min: 1, max: 10 }),
       rebootCommand: f.stringList('update.rebootCommand', ['systemctl', 'reboot']),
       reserveBytes: f.int('update.reserveBytes', { default: 16 * 1024 ** 2, min: 0 }),
+      maintenanceWindows: f.stringList('update.maintenanceWindows', []),
     },
     revocation: {
       schedule: f.optionalString('revocation.schedule'),
@@ -118,6 +121,11 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
   if (config.onFailure === 'fallback' && slotted.length === 0) f.problems.push('onFailure: fallback needs an A/B image (update.slots), found none');
   for (const [path, expr] of [['update.schedule', config.update.schedule], ['revocation.schedule', config.revocation.schedule], ['telemetry.metricsSchedule', config.telemetry.metricsSchedule]] as const) {
     if (expr !== undefined && expr !== '' && !cron.validate(expr)) f.problems.push(`${path}: expected a cron expression like '0 3 * * *', found ${JSON.stringify(expr)}`);
+  }
+  try {
+    parseMaintenanceWindows(config.update.maintenanceWindows);
+  } catch (err) {
+    f.problems.push(`update.maintenanceWindows: ${(err as Error).message}`);
   }
   if (config.update.rebootCommand.length === 0) f.problems.push('update.rebootCommand: expected an argv list with at least the program, found []');
   if (f.problems.length) {

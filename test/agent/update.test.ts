@@ -129,6 +129,18 @@ describe('agent update flow (real swtpm)', function () {
     }
   });
 
+  it('waits for the maintenance window unless the operator says now', async () => {
+    const hour = String((new Date().getUTCHours() + 12) % 24).padStart(2, '0');
+    const board = await setupBoard(swtpm, { update: { maintenanceWindows: [`${hour}:00-${hour}:01`] } });
+    expect(await update(board)).to.include({ action: 'refused', code: 'OUTSIDE_MAINTENANCE_WINDOW' });
+    const dev = await board.open();
+    try {
+      expect(await runUpdate(dev, { ignoreMaintenanceWindow: true })).to.include({ action: 'installed' });
+    } finally {
+      await dev.close();
+    }
+  });
+
   // bootCode: what the boot check of slot A says afterwards (the install never touched it)
   const gates: { name: string; code: string; over?: Record<string, unknown>; hardwareId?: string; from?: string; arrange?: (b: Board) => Promise<void>; bootCode?: string }[] = [
     { name: 'bytes altered on the mirror', code: 'DIGEST_MISMATCH', from: TAMPERED },

@@ -52,11 +52,11 @@ describe('config schema', () => {
         parseConfig({
           ...minimal,
           images: [{ target: 'fw/a.bin', kind: 'firmware' }, { target: 'fw/b.bin', kind: 'os' }],
-          update: { rebootCommand: [], schedule: 'every day' },
+          update: { rebootCommand: [], schedule: 'every day', maintenanceWindows: ['Mon-Fri 2am'] },
         }),
       'CONFIG_INVALID',
     );
-    for (const path of ['images:', 'update.slots/update.bootSelector:', 'update.rebootCommand:', 'update.schedule:']) expect(err.message).to.contain(path);
+    for (const path of ['images:', 'update.slots/update.bootSelector:', 'update.rebootCommand:', 'update.schedule:', 'update.maintenanceWindows:']) expect(err.message).to.contain(path);
     expect(expectCode(() => parseConfig({ ...minimal, onFailure: 'fallback' }), 'CONFIG_INVALID').message).to.contain('onFailure: fallback needs an A/B image');
   });
 });
