@@ -53,7 +53,7 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
   let outcome: BootOutcome | undefined;
 
   if (dev.ab && journal?.install) {
-    const { installer, flush } = createInstaller(dev, undefined);
+    const { installer, flush } = createInstaller(dev);
     const active = await dev.ab.selector.active();
     if (journal.state === 'trying' && active === journal.install.toSlot) {
       // the trial boot of a new slot: its boot check decides commit (then floors) or roll back
