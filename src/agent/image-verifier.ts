@@ -1,6 +1,7 @@
 import type { GateCandidate, RevocationResult } from '../core/gate.js';
 import type { FileDigest } from '../io/file-digest.js';
-import { decideFreshness, checkRevocation, type FreshnessPolicy, type Operation } from '../revocation/policy.js';
+import { enforceRevocation } from '../revocation/enforce.js';
+import type { FreshnessPolicy, Operation } from '../revocation/policy.js';
 import type { RevocationStatus } from '../revocation/store.js';
 import { checkFloor, type Floors } from '../trust/floors.js';
 import { findTarget, listTargets, refusal, verifyImage } from '../tuf/offline/verify-image.js';
@@ -38,16 +39,11 @@ export interface ImageVerifier {
 export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
   const { trusted, hardwareId, floors, freshness } = inputs;
 
-  // Freshness first (an update may be blocked by an outdated list), then the held list is enforced.
+  // One implementation for boot and gate (src/revocation/enforce.ts): freshness for the operation first,
+  // then the held list; no threshold is passed, so any revoked signer refuses (fail closed).
   const revocation = (subject: { name: string; sha256: string; version: string; keyids: readonly string[] }, now: Date, operation: Operation): RevocationResult => {
-    const status = inputs.revocations(now);
-    const decision = decideFreshness(status, operation, freshness);
-    if (!decision.proceed) return { ok: false, code: 'REVOCATION_STALE', message: decision.error.message };
-    if (!status.list) return { ok: true };
-    // no threshold passed: any revoked signer refuses (fail closed)
-    const err = checkRevocation(status.list, { targetName: subject.name, sha256: subject.sha256, version: subject.version, hardwareId, keyids: subject.keyids });
-    if (!err) return { ok: true };
-    return { ok: false, code: err.code, message: err.message };
+    const r = enforceRevocation(inputs.revocations(now), operation, { targetName: subject.name, sha256: subject.sha256, version: subject.version, hardwareId, keyids: subject.keyids }, freshness);
+    return r.ok ? { ok: true } : { ok: false, code: r.code, message: r.message };
   };
 
   return {
