@@ -11,7 +11,7 @@ import { BlockSlotBackend } from '../ota/slot-block.js';
 import { FileSlotBackend } from '../ota/slot-file.js';
 import type { SlotBackend } from '../ota/slot.js';
 import { RevocationCache } from '../revocation/cache.js';
-import { DEFAULT_FRESHNESS_POLICY, type FreshnessPolicy } from '../revocation/policy.js';
+import type { FreshnessPolicy } from '../revocation/policy.js';
 import { createEventSigner } from '../telemetry/envelope.js';
 import type { FleetCommand } from '../telemetry/command.js';
 import type { EventInput } from '../telemetry/event.js';
@@ -127,7 +127,8 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     throw err;
   }
   const paths = agentPaths(config.stateDir);
-  const freshness: FreshnessPolicy = { ...DEFAULT_FRESHNESS_POLICY, graceDays: config.revocation.graceDays, onNever: config.revocation.onNever };
+  const { graceDays, onExpired, onNever } = config.revocation;
+  const freshness: FreshnessPolicy = { graceDays, onExpired, onNever };
   const abConfig = config.images.find((i) => i.path === undefined);
   const { slots: slotPaths, bootSelector } = config.update;
   let revocations: RevocationCache, ab: AbImage | undefined, telemetry: TelemetryService | undefined, local: Awaited<ReturnType<typeof openReporter>> | undefined;

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { EdgesealError } from '../core/errors.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
+import { DEFAULT_FRESHNESS_POLICY, ON_EXPIRED_BOOT, ON_EXPIRED_UPDATE, ON_NEVER, type FreshnessPolicy } from '../revocation/policy.js';
 import { Fields } from './fields.js';
 
 // The agent's configuration (default /etc/edgeseal/config.json). README documents every field.
@@ -36,11 +37,8 @@ export interface AgentConfig {
     readonly reserveBytes: number;
     readonly maintenanceWindows: readonly string[]; // UTC, e.g. "Mon-Fri 02:00-04:00"; empty: any time
   };
-  readonly revocation: {
-    readonly schedule?: string;
-    readonly graceDays: number;
-    readonly onNever: 'require' | 'allow';
-  };
+  // the freshness policy (src/revocation/policy.ts, docs/revocation.md) plus the refresh schedule
+  readonly revocation: FreshnessPolicy & { readonly schedule?: string };
   readonly telemetry: {
     readonly broker?: string; // mqtt(s)://host:port; unset → embedded loopback broker
     readonly prefix: string;
@@ -95,8 +93,12 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
     },
     revocation: {
       schedule: f.optionalString('revocation.schedule'),
-      graceDays: f.int('revocation.graceDays', { default: 7, min: 0, max: 365 }),
-      onNever: f.oneOf('revocation.onNever', ['require', 'allow'] as const, 'allow'),
+      graceDays: f.int('revocation.graceDays', { default: DEFAULT_FRESHNESS_POLICY.graceDays, min: 0, max: 365 }),
+      onExpired: {
+        update: f.oneOf('revocation.onExpired.update', ON_EXPIRED_UPDATE, DEFAULT_FRESHNESS_POLICY.onExpired.update),
+        boot: f.oneOf('revocation.onExpired.boot', ON_EXPIRED_BOOT, DEFAULT_FRESHNESS_POLICY.onExpired.boot),
+      },
+      onNever: f.oneOf('revocation.onNever', ON_NEVER, DEFAULT_FRESHNESS_POLICY.onNever),
     },
     telemetry: {
       broker: f.optionalString('telemetry.broker', { pattern: /^(mqtts?|wss?):\/\/[^\s]+$/, describe: 'a URL like mqtt://host:1883 or mqtts://host:8883' }),

@@ -2,6 +2,7 @@ import type { ErrorCode } from './errors.js';
 import type { ImageKind, TargetCustom } from './target-meta.js';
 import { compareSemVer } from './semver.js';
 import { describeWindow, inMaintenanceWindow, type MaintenanceWindow } from './maintenance-window.js';
+import { MAX_FLOOR_STEP } from '../trust/floors.js';
 
 // The OTA update gate: given verified metadata (listTargets), the device's state and policy, decide
 // whether to install, and which target. Pure: every input is data, time is `now`.
@@ -62,8 +63,13 @@ function versionStep(t: GateCandidate, input: GateInput): Step {
 // The TPM floor is never subject to the downgrade policy: it is what makes a rollback attack fail (P3).
 function floorStep(t: GateCandidate, input: GateInput): Step {
   const floor = input.floors.securityVersion;
-  if (t.custom.securityVersion >= floor) return `securityVersion ${t.custom.securityVersion} ≥ floor ${floor}`;
-  return { code: 'ROLLBACK', message: `expected securityVersion ≥ TPM floor ${floor}, found ${t.custom.securityVersion} in ${t.name}` };
+  const sv = t.custom.securityVersion;
+  if (sv < floor) return { code: 'ROLLBACK', message: `expected securityVersion ≥ TPM floor ${floor}, found ${sv} in ${t.name}` };
+  // the commit raises the floor to sv in one go; past the trust layer's limit it would fail at every start
+  if (sv - floor > MAX_FLOOR_STEP) {
+    return { code: 'FLOOR_VIOLATION', message: `expected securityVersion ≤ floor ${floor} + ${MAX_FLOOR_STEP} (the largest single floor raise), found ${sv} in ${t.name}` };
+  }
+  return `securityVersion ${sv} ≥ floor ${floor}`;
 }
 
 function revocationStep(t: GateCandidate, input: GateInput): Step {

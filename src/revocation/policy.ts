@@ -5,20 +5,27 @@ import type { RevocationList } from './list.js';
 import type { Freshness, RevocationStatus } from './store.js';
 
 // What the device does when its revocation list is not fresh (docs/revocation.md, "Freshness policy").
+export const ON_EXPIRED_UPDATE = ['block', 'allow-with-warning'] as const;
+export const ON_EXPIRED_BOOT = ['continue-with-alarm', 'block'] as const;
+export const ON_NEVER = ['allow', 'require'] as const;
+
 export interface FreshnessPolicy {
   readonly graceDays: number;
   readonly onExpired: {
-    readonly update: 'block' | 'allow-with-warning';
-    readonly boot: 'continue-with-alarm' | 'block';
+    readonly update: (typeof ON_EXPIRED_UPDATE)[number];
+    readonly boot: (typeof ON_EXPIRED_BOOT)[number];
   };
-  readonly onNever: 'require' | 'allow';
+  readonly onNever: (typeof ON_NEVER)[number];
 }
 
-// Safe defaults: freeze updates on an outdated list, never brick a device that booted fine yesterday.
+// The one set of defaults (the config schema takes its defaults from here): freeze updates on an
+// outdated list, never brick a device that booted fine yesterday. onNever is 'allow' so a fleet whose
+// publisher has not published a list yet keeps updating (loudly warned and reported); once a list is
+// published TUF makes its absence detectable, and the agent blocks updates if a published list fails to verify.
 export const DEFAULT_FRESHNESS_POLICY: FreshnessPolicy = {
   graceDays: 7,
   onExpired: { update: 'block', boot: 'continue-with-alarm' },
-  onNever: 'require',
+  onNever: 'allow',
 };
 
 export type Operation = 'boot' | 'update';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { parseConfig } from '../../src/config/schema.js';
+import { DEFAULT_FRESHNESS_POLICY } from '../../src/revocation/policy.js';
 import { expectCode } from '../helpers/expect-code.js';
 
 const minimal = {
@@ -35,6 +36,16 @@ describe('config schema', () => {
       expect(err.message).to.contain(`${path}:`);
     }
     expect(err.message).to.contain('10 invalid field(s)');
+  });
+
+  it('revocation: the freshness policy defaults come from the library, overrides are validated', () => {
+    expect(parseConfig(minimal).revocation).to.deep.equal({ schedule: undefined, ...DEFAULT_FRESHNESS_POLICY });
+    const c = parseConfig({ ...minimal, revocation: { graceDays: 3, onExpired: { update: 'allow-with-warning', boot: 'block' }, onNever: 'require' } });
+    expect(c.revocation).to.include({ graceDays: 3, onNever: 'require' });
+    expect(c.revocation.onExpired).to.deep.equal({ update: 'allow-with-warning', boot: 'block' });
+    const err = expectCode(() => parseConfig({ ...minimal, revocation: { graceDays: -1, onExpired: { update: 'continue', boot: 'brick' }, onNever: 'maybe' } }), 'CONFIG_INVALID');
+    for (const path of ['revocation.graceDays', 'revocation.onExpired.update', 'revocation.onExpired.boot', 'revocation.onNever']) expect(err.message).to.contain(`${path}:`);
+    expect(err.message).to.contain('4 invalid field(s)');
   });
 
   it('rejects what is not an object', () => {

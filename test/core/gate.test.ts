@@ -3,6 +3,7 @@ import { decideUpdate, type GateCandidate, type GateInput } from '../../src/core
 import type { ErrorCode } from '../../src/core/errors.js';
 import { parseMaintenanceWindows } from '../../src/core/maintenance-window.js';
 import type { TargetCustom } from '../../src/core/target-meta.js';
+import { MAX_FLOOR_STEP } from '../../src/trust/floors.js';
 
 function candidate(name: string, custom: Partial<TargetCustom> = {}, length = 1000): GateCandidate {
   return {
@@ -117,6 +118,17 @@ describe('decideUpdate (OTA gate)', () => {
       expect(decideUpdate(below)).to.include({ action: 'refuse', code: 'ROLLBACK' });
       expect(decideUpdate({ ...below, policy: { allowDowngrade: true } })).to.include({ action: 'refuse', code: 'ROLLBACK' });
       expect(installs(decideUpdate(input({ floors: { securityVersion: 1 } }))).name).to.equal('fw-1.1.0.bin');
+    });
+  });
+
+  describe('floor step limit', () => {
+    it('refuses FLOOR_VIOLATION when the securityVersion jumps past the largest single floor raise', () => {
+      const at = (sv: number): GateInput => input({ floors: { securityVersion: 3 }, candidates: [candidate('fw-1.1.0.bin', { version: '1.1.0', securityVersion: sv })] });
+      expect(installs(decideUpdate(at(3 + MAX_FLOOR_STEP))).name).to.equal('fw-1.1.0.bin');
+      const d = decideUpdate(at(4 + MAX_FLOOR_STEP));
+      expect(d).to.include({ action: 'refuse', code: 'FLOOR_VIOLATION' });
+      expect(d.action === 'refuse' && d.message).to.contain(String(MAX_FLOOR_STEP));
+      expect(decideUpdate({ ...at(4 + MAX_FLOOR_STEP), policy: { allowDowngrade: true } })).to.include({ code: 'FLOOR_VIOLATION' });
     });
   });
 

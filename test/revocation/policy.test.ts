@@ -92,11 +92,14 @@ describe('decideFreshness', () => {
     expect(boot.proceed === false && boot.error.code).to.equal('REVOCATION_STALE');
   });
 
-  it('never fetched: require blocks updates but not boot; allow lets updates proceed with a warning', () => {
+  it('never fetched: the default (allow) lets updates proceed with a warning; require blocks updates but not boot', () => {
     const never = statusAt(undefined);
-    const update = decideFreshness(never, 'update');
+    expect(DEFAULT_FRESHNESS_POLICY.onNever).to.equal('allow');
+    expect(decideFreshness(never, 'update')).to.include({ proceed: true, level: 'warn', state: 'never' });
+    expect(decideFreshness(never, 'boot')).to.include({ proceed: true, level: 'warn' });
+    const require: FreshnessPolicy = { ...DEFAULT_FRESHNESS_POLICY, onNever: 'require' };
+    const update = decideFreshness(never, 'update', require);
     expect(update.proceed === false && update.error.code).to.equal('REVOCATION_STALE');
-    expect(decideFreshness(never, 'boot')).to.include({ proceed: true, level: 'alarm' });
-    expect(decideFreshness(never, 'update', { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' })).to.include({ proceed: true, level: 'warn' });
+    expect(decideFreshness(never, 'boot', require)).to.include({ proceed: true, level: 'alarm' });
   });
 });
