@@ -15,6 +15,7 @@ export interface AgentPaths {
   readonly staging: string;
   readonly slots: string;
   readonly status: string; // one file per part (boot, update, floors, …): writers never race on a merge
+  readonly timeFloor: string; // P5: newest time evidence accepted (src/agent/time-floor-store.ts)
 }
 
 export function agentPaths(stateDir: string): AgentPaths {
@@ -26,6 +27,7 @@ export function agentPaths(stateDir: string): AgentPaths {
     staging: join(dir, 'staging'),
     slots: join(dir, 'slots.json'),
     status: join(dir, 'status'),
+    timeFloor: join(dir, 'time-floor.json'),
   };
 }
 
@@ -51,6 +53,8 @@ export interface AgentStatus {
   readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number };
   readonly schedules?: Readonly<Record<string, string | null>>; // job → next run (ISO), as of the last daemon start
   readonly pid?: number;
+  // the boot-time clock check against the time floor (P5)
+  readonly clock?: { readonly at: string; readonly ok: boolean; readonly floor?: string; readonly code?: ErrorCode; readonly message?: string };
 }
 
 async function readJson<T>(path: string, fallback: T): Promise<T> {
@@ -71,7 +75,7 @@ async function readJson<T>(path: string, fallback: T): Promise<T> {
 export const readSlotRecords = (p: AgentPaths): Promise<SlotRecords> => readJson<SlotRecords>(p.slots, {});
 export const writeSlotRecords = (p: AgentPaths, r: SlotRecords): Promise<void> => writeFileAtomic(p.slots, `${JSON.stringify(r, null, 2)}\n`);
 
-const STATUS_PARTS = ['boot', 'update', 'floors', 'schedules', 'pid'] as const;
+const STATUS_PARTS = ['boot', 'update', 'floors', 'schedules', 'pid', 'clock'] as const;
 
 export async function readAgentStatus(p: AgentPaths): Promise<AgentStatus> {
   const parts = await Promise.all(STATUS_PARTS.map(async (k) => [k, await readJson<unknown>(join(p.status, `${k}.json`), undefined)] as const));

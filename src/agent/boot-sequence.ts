@@ -3,6 +3,7 @@ import { readJournal } from '../ota/install-journal.js';
 import { otherSlot } from '../ota/slot.js';
 import { readSlotRecords } from './agent-state.js';
 import { checkImage, runBootCheck, saveBootStatus, type BootCheckResult } from './boot-check.js';
+import { checkBootClock } from './boot-clock.js';
 import type { Device } from './device.js';
 import { createInstaller } from './installer.js';
 import { slotImage, slotTarget } from './installed-images.js';
@@ -49,6 +50,7 @@ async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise
 export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome> {
   const log = dev.logger.child({ component: 'boot' });
   const journal = dev.ab ? await readJournal(dev.paths.journal) : undefined;
+  await checkBootClock(dev, now);
   const check = await runBootCheck(dev, now);
   let outcome: BootOutcome | undefined;
 

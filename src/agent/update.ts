@@ -2,6 +2,7 @@ import { access, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decideUpdate, type GateDecision } from '../core/gate.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
+import { effectiveTime } from '../core/time-floor.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
 import type { DownloadProgress } from '../ota/download.js';
 import { readJournal, type InstallTarget } from '../ota/install-journal.js';
@@ -12,6 +13,7 @@ import { readSlotRecords, updateAgentStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import { createInstaller, downloadSource } from './installer.js';
 import { slotTarget } from './installed-images.js';
+import { raisePersistedTimeFloor, readTimeFloor } from './time-floor-store.js';
 
 // The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
 // verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
@@ -47,6 +49,8 @@ export async function refreshMetadata(dev: Device, from: string): Promise<Device
   if (!(await access(join(dir, 'root.json')).then(() => true, () => false))) await initMetadataDir(dir, dev.trust.initialRoot, true);
   const updater = createDeviceUpdater({ metadataDir: dir, source: sourceAt(from), keepRootHistory: true });
   await updater.refresh();
+  // tuf-js just accepted an unexpired timestamp at this clock: the newest time the device has seen (P5)
+  await raisePersistedTimeFloor(dev.paths, dev.clock(), 'TUF metadata refresh');
   return updater;
 }
 
@@ -57,6 +61,8 @@ export async function refreshRevocations(dev: Device, updater: DeviceUpdater): P
   try {
     const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
     const list = await dev.revocations.accept(bytes, info, dev.clock());
+    // signed evidence of time: the list cannot have been issued after the present
+    await raisePersistedTimeFloor(dev.paths, new Date(list.issued), `revocation list v${list.version} issued`);
     // the list's version is anti-rollback too: the TPM floor makes the cache's own floor survive a disk restore
     if (list.version > (await dev.trust.readFloors()).revocationVersion) await dev.trust.raiseFloor('revocationVersion', list.version);
     log.info(`revocation list version ${list.version} accepted`);
@@ -75,8 +81,11 @@ async function freeBytes(dir: string): Promise<number> {
 }
 
 // Gate over the freshly verified metadata (expiry enforced: freeze protection for updates, P5).
-async function decide(dev: Device, opts: UpdateOptions, now: Date): Promise<GateDecision> {
+// Expiry and revocation freshness are judged at max(clock, time floor), so rolling the clock back
+// cannot resurrect expired metadata; the maintenance window follows the clock.
+async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise<GateDecision> {
   const ab = dev.ab!;
+  const now = effectiveTime(clockNow, await readTimeFloor(dev.paths));
   const verifier = await dev.createImageVerifier(now, 'enforce');
   const active = await ab.selector.active();
   const records = await readSlotRecords(dev.paths);
@@ -94,7 +103,7 @@ async function decide(dev: Device, opts: UpdateOptions, now: Date): Promise<Gate
     freeBytes: await freeBytes(dev.paths.staging),
     maintenanceWindows: parseMaintenanceWindows(dev.config.update.maintenanceWindows),
     policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
-    now,
+    now: clockNow,
   });
 }
 

@@ -24,6 +24,7 @@ export interface AgentConfig {
   readonly images: readonly ImageConfig[];
   readonly onFailure: OnFailure;
   readonly expiryAtBoot: 'enforce' | 'ignore';
+  readonly clockToleranceSeconds: number; // how far behind the time floor the clock may be before CLOCK_BEHIND_FLOOR
   readonly update: {
     readonly source?: string; // URL or directory of a published TUF repository
     readonly schedule?: string; // cron expression
@@ -78,6 +79,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
     images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.optionalString(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),
     onFailure: f.oneOf('onFailure', ['refuse', 'fallback', 'report-only'] as const, 'refuse'),
     expiryAtBoot: f.oneOf('expiryAtBoot', ['enforce', 'ignore'] as const, 'ignore'),
+    clockToleranceSeconds: f.int('clockToleranceSeconds', { default: 300, min: 0, max: 86400 }),
     update: {
       source: f.optionalString('update.source'),
       schedule: f.optionalString('update.schedule'),

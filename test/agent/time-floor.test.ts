@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
+import { bootSequence } from '../../src/agent/boot-sequence.js';
+import { raisePersistedTimeFloor, readTimeFloor } from '../../src/agent/time-floor-store.js';
+import { runUpdate } from '../../src/agent/update.js';
+import { parseEnvelope } from '../../src/telemetry/envelope.js';
+import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { NOW, setupBoard } from './rig.js';
+
+// P5: a clock behind the time floor is reported at boot without stopping it, and updates judge
+// expiry at the floor, so setting the clock back cannot resurrect expired metadata.
+describe('agent time floor (real swtpm)', function () {
+  this.timeout(60_000);
+  let swtpm: Swtpm;
+  before(async () => {
+    swtpm = await startSwtpm();
+  });
+  after(async () => {
+    await swtpm.stop();
+  });
+
+  it('a TUF refresh raises the persisted floor to the clock at which it accepted fresh metadata', async () => {
+    const before = Date.now();
+    const board = await setupBoard(swtpm); // the rig's factory step refreshes the metadata cache
+    const floor = await readTimeFloor(agentPaths(board.config.stateDir));
+    expect(floor?.at.getTime()).to.be.within(before, Date.now());
+    expect(floor?.source).to.equal('TUF metadata refresh');
+  });
+
+  it('boot with the clock behind the floor: verified and ready, CLOCK_BEHIND_FLOOR logged, reported and in the status', async () => {
+    const board = await setupBoard(swtpm);
+    const paths = agentPaths(board.config.stateDir);
+    await raisePersistedTimeFloor(paths, new Date(NOW.getTime() + 86_400_000), 'test');
+    const dev = await board.open();
+    try {
+      const boot = await bootSequence(dev, NOW);
+      expect(boot).to.include({ action: 'verified', proceed: true });
+    } finally {
+      await dev.close();
+    }
+    const status = await readAgentStatus(paths);
+    expect(status.clock).to.include({ ok: false, code: 'CLOCK_BEHIND_FLOOR', at: NOW.toISOString() });
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const anchor = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'anchor-status');
+    expect(anchor).to.have.length(1);
+    expect(anchor[0]).to.include({ verdict: 'error', code: 'CLOCK_BEHIND_FLOOR' });
+  });
+
+  it('boot with the clock ahead of the floor reports nothing', async () => {
+    const board = await setupBoard(swtpm);
+    const dev = await board.open();
+    try {
+      expect((await bootSequence(dev, new Date())).proceed).to.equal(true);
+    } finally {
+      await dev.close();
+    }
+    expect((await readAgentStatus(agentPaths(board.config.stateDir))).clock).to.include({ ok: true });
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    expect(entries.map((e) => parseEnvelope(e.bytes).event.type)).not.to.include('anchor-status');
+  });
+
+  it('an update judges expiry at the floor: with the floor past the metadata expiry it is refused EXPIRED', async () => {
+    const board = await setupBoard(swtpm);
+    // as if the device had seen the year 2200 and its clock was then set back to the present
+    await raisePersistedTimeFloor(agentPaths(board.config.stateDir), new Date('2200-01-01T00:00:00Z'), 'test');
+    const dev = await board.open();
+    try {
+      const o = await runUpdate(dev);
+      expect(o).to.include({ action: 'refused', code: 'EXPIRED' });
+    } finally {
+      await dev.close();
+    }
+    expect(await board.boot.state()).to.include({ trySlot: null });
+  });
+});
