@@ -5,7 +5,6 @@ import { promisify } from 'node:util';
 import type { AgentConfig, ImageConfig } from '../config/schema.js';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { FileBootSelector } from '../ota/boot-selector-file.js';
 import type { BootSelector } from '../ota/boot-selector.js';
 import { BlockSlotBackend } from '../ota/slot-block.js';
 import { FileSlotBackend } from '../ota/slot-file.js';
@@ -26,6 +25,7 @@ import { readMetadataDir } from '../tuf/metadata-files.js';
 import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
 import type { ExpiryPolicy } from '../tuf/offline/types.js';
 import { agentPaths, type AgentPaths } from './agent-state.js';
+import { bootSelectorFrom } from './boot-selector-config.js';
 import { buildImageVerifier, type ImageVerifier } from './image-verifier.js';
 
 const exec = promisify(execFile);
@@ -134,7 +134,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   let revocations: RevocationCache, ab: AbImage | undefined, telemetry: TelemetryService | undefined, local: Awaited<ReturnType<typeof openReporter>> | undefined;
   try {
     revocations = await RevocationCache.open({ stateDir: config.stateDir, graceDays: config.revocation.graceDays, floorVersion: trust.floors.revocationVersion });
-    ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: new FileBootSelector(bootSelector.file) } : undefined;
+    ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: bootSelectorFrom(bootSelector) } : undefined;
     telemetry = opts.telemetry === 'publish' ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
     local = opts.telemetry === 'outbox' ? await openReporter(config, trust, clock) : undefined;
   } catch (err) {

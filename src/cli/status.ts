@@ -1,7 +1,7 @@
 import { agentPaths, readAgentStatus, readSlotRecords } from '../agent/agent-state.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
+import { bootSelectorFrom } from '../agent/boot-selector-config.js';
 import { imageLines, short } from '../agent/format.js';
-import { FileBootSelector } from '../ota/boot-selector-file.js';
 import { readJournal } from '../ota/install-journal.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 
@@ -25,7 +25,7 @@ export const statusCommand: Command = {
     const paths = agentPaths(config.stateDir);
     const [status, slots, journal] = await Promise.all([readAgentStatus(paths), readSlotRecords(paths), readJournal(paths.journal)]);
     const ab = config.images.find((i) => i.path === undefined);
-    const boot = config.update.bootSelector ? await new FileBootSelector(config.update.bootSelector.file).state().catch(() => undefined) : undefined;
+    const boot = config.update.bootSelector ? await bootSelectorFrom(config.update.bootSelector).state().catch(() => undefined) : undefined;
     if (values.json) {
       io.out(JSON.stringify({ deviceId: config.deviceId, stateDir: config.stateDir, bootSelector: boot ?? null, slots, install: journal, ...status }, null, 2));
       return EXIT.OK;

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { EdgesealError } from '../core/errors.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
+import type { CommandBootSelectorConfig } from '../ota/boot-selector-command.js';
 import { DEFAULT_FRESHNESS_POLICY, ON_EXPIRED_BOOT, ON_EXPIRED_UPDATE, ON_NEVER, type FreshnessPolicy } from '../revocation/policy.js';
 import { Fields } from './fields.js';
 
@@ -14,6 +15,9 @@ export interface ImageConfig {
 }
 
 export type OnFailure = 'refuse' | 'fallback' | 'report-only';
+
+// A JSON file the bootloader reads (tests, simple boards), or the bootloader's env tools (GRUB, U-Boot).
+export type BootSelectorConfig = { readonly file: string } | { readonly commands: CommandBootSelectorConfig };
 
 export interface AgentConfig {
   readonly deviceId: string;
@@ -32,7 +36,7 @@ export interface AgentConfig {
     readonly allowDowngrade: boolean;
     readonly maxTargetBytes: number;
     readonly slots?: { readonly a: string; readonly b: string };
-    readonly bootSelector?: { readonly file: string };
+    readonly bootSelector?: BootSelectorConfig;
     readonly maxTries: number;
     readonly rebootCommand: readonly string[]; // argv, run without a shell after arming or falling back
     readonly reserveBytes: number;
@@ -57,6 +61,38 @@ export interface AgentConfig {
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const SWTPM = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 const ABS = /^\//;
+
+const BOOT_VARS = ['active', 'good', 'trySlot', 'tryCount'] as const;
+
+function bootSelector(f: Fields): BootSelectorConfig | undefined {
+  const p = 'update.bootSelector';
+  const abs = { pattern: ABS, describe: 'an absolute path' };
+  if (f.has(`${p}.file`) === f.has(`${p}.commands`)) {
+    f.problems.push(`${p}: expected exactly one of { file } or { commands: { print, set, setStyle } }, found ${f.has(`${p}.file`) ? 'both' : 'neither'}`);
+    return undefined;
+  }
+  if (f.has(`${p}.file`)) return { file: f.string(`${p}.file`, abs) };
+  const c = `${p}.commands`;
+  const name = { pattern: /^[A-Za-z0-9_.-]{1,64}$/, describe: 'a bootloader variable name (letters, digits, _ . -)' };
+  const vars = Object.fromEntries(BOOT_VARS.flatMap((k) => (f.has(`${c}.vars.${k}`) ? [[k, f.string(`${c}.vars.${k}`, name)]] : [])));
+  // argv lists run without a shell; each needs at least the program
+  const argv = (key: string): string[] => {
+    const before = f.problems.length;
+    const list = f.stringList(`${c}.${key}`);
+    if (f.problems.length === before && list.length === 0) f.problems.push(`${c}.${key}: expected an argv list with at least the program, found []`);
+    return list;
+  };
+  return {
+    commands: {
+      print: argv('print'),
+      set: argv('set'),
+      setStyle: f.oneOf(`${c}.setStyle`, ['assign', 'pair'] as const),
+      ...(Object.keys(vars).length ? { vars } : {}),
+      ...(f.has(`${c}.cmdline`) ? { cmdline: { path: f.string(`${c}.cmdline.path`, abs), key: f.string(`${c}.cmdline.key`, name) } } : {}),
+      ...(f.has(`${c}.timeoutMs`) ? { timeoutMs: f.int(`${c}.timeoutMs`, { min: 100, max: 600_000 }) } : {}),
+    },
+  };
+}
 
 // Validates raw JSON into an AgentConfig, reporting every bad field at once as CONFIG_INVALID.
 export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
@@ -87,7 +123,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       allowDowngrade: f.bool('update.allowDowngrade', false),
       maxTargetBytes: f.int('update.maxTargetBytes', { default: 8 * 1024 ** 3, min: 1 }),
       slots: f.has('update.slots') ? { a: f.string('update.slots.a', abs), b: f.string('update.slots.b', abs) } : undefined,
-      bootSelector: f.has('update.bootSelector') ? { file: f.string('update.bootSelector.file', abs) } : undefined,
+      bootSelector: f.has('update.bootSelector') ? bootSelector(f) : undefined,
       maxTries: f.int('update.maxTries', { default: 1, min: 1, max: 10 }),
       rebootCommand: f.stringList('update.rebootCommand', ['systemctl', 'reboot']),
       reserveBytes: f.int('update.reserveBytes', { default: 16 * 1024 ** 2, min: 0 }),

@@ -48,6 +48,20 @@ describe('config schema', () => {
     expect(err.message).to.contain('4 invalid field(s)');
   });
 
+  it('update.bootSelector: a file, or the bootloader env commands with every bad field reported', () => {
+    const ab = { ...minimal, images: [{ target: 'fw/a.bin', kind: 'firmware' }], update: { slots: { a: '/dev/p2', b: '/dev/p3' } } };
+    const grub = { print: ['grub-editenv', '/boot/grub/grubenv', 'list'], set: ['grub-editenv', '/boot/grub/grubenv', 'set'], setStyle: 'assign', vars: { active: 'booted' }, cmdline: { path: '/proc/cmdline', key: 'edgeseal.slot' }, timeoutMs: 5000 };
+    expect(parseConfig({ ...ab, update: { ...ab.update, bootSelector: { commands: grub } } }).update.bootSelector).to.deep.equal({ commands: grub });
+    expect(parseConfig({ ...ab, update: { ...ab.update, bootSelector: { file: '/b.json' } } }).update.bootSelector).to.deep.equal({ file: '/b.json' });
+    const bad = { print: [], set: 'fw_setenv', setStyle: 'shell', vars: { good: 'has space' }, cmdline: { path: 'proc/cmdline' }, timeoutMs: 0 };
+    const err = expectCode(() => parseConfig({ ...ab, clockToleranceSeconds: -1, update: { ...ab.update, bootSelector: { commands: bad } } }), 'CONFIG_INVALID');
+    const c = 'update.bootSelector.commands';
+    for (const path of ['clockToleranceSeconds', `${c}.print`, `${c}.set`, `${c}.setStyle`, `${c}.vars.good`, `${c}.cmdline.path`, `${c}.cmdline.key`, `${c}.timeoutMs`]) expect(err.message).to.contain(`${path}:`);
+    expect(err.message).to.contain('8 invalid field(s)');
+    const both = expectCode(() => parseConfig({ ...ab, update: { ...ab.update, bootSelector: { file: '/b.json', commands: grub } } }), 'CONFIG_INVALID');
+    expect(both.message).to.contain('update.bootSelector: expected exactly one of');
+  });
+
   it('rejects what is not an object', () => {
     expectCode(() => parseConfig([]), 'CONFIG_INVALID');
     expectCode(() => parseConfig(null), 'CONFIG_INVALID');
