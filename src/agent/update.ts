@@ -9,6 +9,8 @@ import { readJournal, type InstallTarget } from '../ota/install-journal.js';
 import type { NextStep } from '../ota/install.js';
 import { fetchViaTuf } from '../revocation/tuf-source.js';
 import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
+import type { RejectedTarget } from '../tuf/offline/types.js';
+import { scanTargets } from '../tuf/offline/verify-image.js';
 import { readSlotRecords, updateAgentStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import { createInstaller, downloadSource } from './installer.js';
@@ -75,6 +77,16 @@ export async function refreshRevocations(dev: Device, updater: DeviceUpdater): P
   }
 }
 
+// Targets no device can use (e.g. published without image custom fields) are left out of the gate's
+// choice, not allowed to stop every update; the operator still hears about each one.
+async function reportRejectedTargets(dev: Device, rejected: readonly RejectedTarget[]): Promise<void> {
+  const log = dev.logger.child({ component: 'update' });
+  for (const r of rejected) {
+    log.warn(`target ${r.name} skipped [${r.code}] ${r.message}`);
+    await dev.report({ type: 'update-check', verdict: 'error', code: r.code, image: { name: r.name }, detail: r.message.slice(0, 512) });
+  }
+}
+
 async function freeBytes(dir: string): Promise<number> {
   const s = await statfs(dir);
   return s.bavail * s.bsize;
@@ -87,6 +99,7 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
   const ab = dev.ab!;
   const now = effectiveTime(clockNow, await readTimeFloor(dev.paths));
   const verifier = await dev.createImageVerifier(now, 'enforce');
+  await reportRejectedTargets(dev, scanTargets(verifier.trusted, now).rejected);
   const active = await ab.selector.active();
   const records = await readSlotRecords(dev.paths);
   const installedName = slotTarget(ab, active, records, await readJournal(dev.paths.journal));

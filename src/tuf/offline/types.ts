@@ -51,6 +51,13 @@ export interface ListedTarget {
   readonly signedBy: { readonly role: string; readonly keyids: readonly string[] };
 }
 
+// A target the metadata lists but no device may use (e.g. invalid custom fields), kept for reporting.
+export interface RejectedTarget {
+  readonly name: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
 export type Verdict =
   | { readonly ok: true; readonly target: ListedTarget; readonly keyids: readonly string[]; readonly rootVersion: number }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };

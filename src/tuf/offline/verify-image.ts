@@ -1,7 +1,7 @@
 import { asEdgesealError, EdgesealError } from '../../core/errors.js';
 import { parseTargetCustom } from '../../core/target-meta.js';
 import { resolveTarget } from './delegations.js';
-import type { ListedTarget, TrustedMetadata, Verdict } from './types.js';
+import type { ListedTarget, RejectedTarget, TrustedMetadata, Verdict } from './types.js';
 
 export interface ImageEvidence {
   readonly targetName: string;
@@ -61,17 +61,27 @@ function isImageTarget(trusted: TrustedMetadata, name: string, now: Date): boole
   return !(typeof custom === 'object' && custom !== null && 'type' in custom);
 }
 
-// Every image target the metadata vouches for (top-level and delegated), as a lookup by name would resolve it.
-export function listTargets(trusted: TrustedMetadata, now: Date = trusted.checkedAt): ListedTarget[] {
+// Every target the metadata vouches for (top-level and delegated), as a lookup by name would resolve it:
+// the images, and the targets whose entry is unusable (e.g. no image custom fields, as a standard TUF
+// tool publishes) — those are set aside with their code so one of them cannot stop every update.
+export function scanTargets(trusted: TrustedMetadata, now: Date = trusted.checkedAt): { images: ListedTarget[]; rejected: RejectedTarget[] } {
   const names = new Set<string>();
   for (const role of trusted.roles.values()) Object.keys(role.md.signed.targets).forEach((n) => names.add(n));
-  return [...names].sort().flatMap((name) => {
+  const images: ListedTarget[] = [];
+  const rejected: RejectedTarget[] = [];
+  for (const name of [...names].sort()) {
     try {
-      if (!isImageTarget(trusted, name, now)) return [];
-      return [findTarget(trusted, name, now)];
+      if (isImageTarget(trusted, name, now)) images.push(findTarget(trusted, name, now));
     } catch (err) {
-      if (err instanceof EdgesealError && err.code !== 'MALFORMED_METADATA') return []; // not vouched for
-      throw err;
+      if (!(err instanceof EdgesealError)) throw err;
+      // other codes: a role that may not list this name did (not vouched for), so it is not a target at all
+      if (err.code === 'MALFORMED_METADATA') rejected.push({ name, code: err.code, message: err.message });
     }
-  });
+  }
+  return { images, rejected };
+}
+
+// The image targets only (scanTargets' images): what the gate chooses from.
+export function listTargets(trusted: TrustedMetadata, now: Date = trusted.checkedAt): ListedTarget[] {
+  return scanTargets(trusted, now).images;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { publishedLayout } from '../../../src/repo/published-layout.js';
 import { loadTrustedMetadata } from '../../../src/tuf/offline/load-trusted.js';
 import type { MetadataFiles, TrustedMetadata, Verdict } from '../../../src/tuf/offline/types.js';
-import { listTargets, verifyImage } from '../../../src/tuf/offline/verify-image.js';
+import { listTargets, scanTargets, verifyImage } from '../../../src/tuf/offline/verify-image.js';
 import { addImage, after, customFor, filesOf, imageOf, newRepo, resign, sha256Hex, T0, testKey } from '../../helpers/tuf-repo.js';
 
 const now = after(0.5);
@@ -88,6 +88,32 @@ describe('tuf/offline verifyImage', () => {
       }, [testKey('targets-0')]);
       const names = listTargets(load({ ...files, targets: withList })).map((t) => t.name);
       expect(names).to.deep.equal(['apps/app.bin', FW]);
+    });
+
+    it('sets aside targets without valid image custom fields instead of failing the whole list', () => {
+      const { files } = delegatedRepo();
+      const plain = { length: app.length, hashes: { sha256: sha256Hex(app) } };
+      const withPlain = resign(files.targets, (s) => {
+        const t = (s as unknown as { targets: Record<string, unknown> }).targets;
+        t['docs/readme.txt'] = plain; // as a standard TUF tool publishes it: no custom at all
+        t['firmware/board-a/bad.bin'] = { ...plain, custom: customFor({ securityVersion: -1 }) };
+      }, [testKey('targets-0')]);
+      const withBadApp = resign(files.delegated.builder, (s) => {
+        (s as unknown as { targets: Record<string, unknown> }).targets['apps/bad.bin'] = { ...plain, custom: { kind: 'app' } };
+      }, [builder]);
+      const trusted = load({ ...files, targets: withPlain, delegated: { builder: withBadApp } });
+      expect(listTargets(trusted).map((t) => t.name)).to.deep.equal(['apps/app.bin', FW]);
+      const { images, rejected } = scanTargets(trusted);
+      expect(images.map((t) => t.name)).to.deep.equal(['apps/app.bin', FW]);
+      expect(rejected.map((r) => [r.name, r.code])).to.deep.equal([
+        ['apps/bad.bin', 'MALFORMED_METADATA'],
+        ['docs/readme.txt', 'MALFORMED_METADATA'],
+        ['firmware/board-a/bad.bin', 'MALFORMED_METADATA'],
+      ]);
+      expect(rejected[2].message).to.contain('custom.securityVersion');
+      // the target actually being verified still fails closed
+      expect(codeOf(verifyImage(trusted, { targetName: 'docs/readme.txt', observed: observed(app), hardwareId: 'board-a', now }))).to.equal('MALFORMED_METADATA');
+      expect(codeOf(verifyImage(trusted, { targetName: FW, observed: observed(fw), hardwareId: 'board-a', now }))).to.equal('VERIFIED');
     });
 
     it('stops at a terminating delegation, and searches on past a non-terminating one', () => {
