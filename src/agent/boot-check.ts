@@ -59,7 +59,10 @@ export function imageStatus(o: ImageOutcome): ImageStatus {
 }
 
 // Logs, measures and reports one outcome: every decision with image, digest, key ids and code.
-async function record(dev: Device, o: ImageOutcome, now: Date): Promise<void> {
+// The PCR extend is awaited (the event log replays in image order); the telemetry append is returned
+// unawaited so the next digest runs while it is signed and fsynced. Its sequence number is taken
+// in call order (the outbox serialises appends), so the order stays deterministic.
+async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ reported: Promise<void> }> {
   const log = dev.logger.child({ component: 'boot-check' });
   const { verdict, digest, image } = o;
   const fields = { image: image.target, location: image.location, sha256: digest?.sha256, latencyMs: Math.round(o.latencyMs) };
@@ -70,13 +73,14 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<void> {
   } else {
     log.error(`refused ${image.target} [${verdict.code}] ${verdict.message}`, { ...fields, code: verdict.code });
   }
-  await dev.report({
+  const reported = dev.report({
     type: 'boot-verification',
     verdict: verdict.ok ? 'ok' : 'refused',
     ...(verdict.ok ? { keyids: [...verdict.keyids], rootVersion: verdict.rootVersion } : { code: verdict.code, detail: verdict.message.slice(0, 512) }),
     image: { name: image.target, ...(verdict.ok ? { version: verdict.target.custom.version } : {}), ...(digest && /^[0-9a-f]{64}$/.test(digest.sha256) ? { sha256: digest.sha256 } : {}) },
     latencyMs: Math.round(o.latencyMs), // canonical JSON signs integers only
   });
+  return { reported };
 }
 
 // Runs the check over `images` (default: what is installed now). Metadata that cannot be trusted
@@ -89,15 +93,20 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   } catch (err) {
     const verdict = refusal(err);
     const outcomes = list.map((image) => ({ image, verdict, latencyMs: 0 }));
-    for (const o of outcomes) await record(dev, o, now);
+    const reports: Promise<void>[] = [];
+    for (const o of outcomes) reports.push((await record(dev, o, now)).reported);
+    await Promise.all(reports);
     return { ok: false, outcomes };
   }
   const outcomes: ImageOutcome[] = [];
+  const reports: Promise<void>[] = [];
   for (const image of list) {
     const o = await checkImage(verifier, image, now);
-    await record(dev, o, now);
+    reports.push((await record(dev, o, now)).reported);
     outcomes.push(o);
   }
+  // every event is durable before the check returns (and so before READY=1)
+  await Promise.all(reports);
   return { ok: outcomes.every((o) => o.verdict.ok), rootVersion: verifier.rootVersion, outcomes };
 }
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentPaths, writeSlotRecords } from '../../src/agent/agent-state.js';
+import { fixedImage, type InstalledImage } from '../../src/agent/installed-images.js';
 import { parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
@@ -107,6 +108,53 @@ describe('agent boot check (real swtpm)', function () {
     expect((await board.boot.state()).good).to.equal('B');
     expect(board.reboots).to.have.length(1);
     expect(await board.boot.simulateBoot()).to.equal('B');
+  });
+
+  // Three copies of the factory image, the middle one tampered: ok, refused, ok.
+  async function threeImages(board: Board): Promise<InstalledImage[]> {
+    const bytes = await targetBytes(REPO, S.v1.target);
+    const paths = [join(board.dir, 'one.bin'), join(board.dir, 'two.bin'), join(board.dir, 'three.bin')];
+    for (const p of paths) await writeFile(p, bytes);
+    await flipByte(paths[1]);
+    return paths.map((path) => fixedImage({ target: S.v1.target, kind: 'firmware', path }));
+  }
+
+  it('starts each event append without waiting for it and has them all durable before it returns', async () => {
+    const board = await setupBoard(swtpm);
+    const images = await threeImages(board);
+    const dev = await board.open();
+    const log: string[] = [];
+    let n = 0;
+    // a slow outbox: each append takes 150 ms
+    const report = async (): Promise<void> => {
+      const i = ++n;
+      log.push(`start ${i}`);
+      await new Promise((r) => setTimeout(r, 150));
+      log.push(`end ${i}`);
+    };
+    const slow = { ...dev, report };
+    try {
+      const r = await runBootCheck(slow, NOW, images);
+      expect(r.outcomes.map((o) => o.verdict.ok)).to.deep.equal([true, false, true]);
+      expect(log.indexOf('start 2'), 'the second image is checked while the first event is written').to.be.lessThan(log.indexOf('end 1'));
+      expect(log.filter((l) => l.startsWith('end')), 'every append finished before the check returned').to.have.length(3);
+    } finally {
+      await dev.close();
+    }
+  });
+
+  it('pipelined events keep their sequence numbers in image order', async () => {
+    const board = await setupBoard(swtpm);
+    const images = await threeImages(board);
+    const dev = await board.open();
+    try {
+      await runBootCheck(dev, NOW, images);
+    } finally {
+      await dev.close();
+    }
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const events = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'boot-verification');
+    expect(events.sort((a, b) => a.seq - b.seq).map((e) => e.verdict)).to.deep.equal(['ok', 'refused', 'ok']);
   });
 
   it('fallback refuses when the other slot does not verify either', async () => {
