@@ -7,6 +7,7 @@ import type { Verdict } from '../tuf/offline/types.js';
 import { readSlotRecords, updateAgentStatus, type ImageStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import type { ImageVerifier } from './image-verifier.js';
+import { announceFreshness } from './revocation-freshness.js';
 import { fixedImage, slotImage, slotTarget, type InstalledImage } from './installed-images.js';
 
 // The boot check (ARCHITECTURE "boot" flow): every installed image streamed through sha256 and judged
@@ -87,6 +88,8 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ report
 // refuses every image with its code: nothing is accepted without a completed verification (P6).
 export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[]): Promise<BootCheckResult> {
   const list = images ?? (await installedImages(dev));
+  // an expired list never stops booting by default, but the alarm is logged and reported here
+  await announceFreshness(dev, 'boot', now);
   let verifier: ImageVerifier;
   try {
     verifier = await dev.createImageVerifier(now, dev.config.expiryAtBoot);

@@ -9,7 +9,8 @@ import { loadConfig } from './config-file.js';
 import { openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
-import { refreshMetadata, refreshRevocations, runUpdate } from './update.js';
+import { refreshRevocations } from './revocation-refresh.js';
+import { refreshMetadata, runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
 // cron jobs → SIGTERM/SIGINT (abandon the step, flush the outbox, STOPPING=1, exit 0), SIGHUP reload.
@@ -46,7 +47,8 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
       name: 'revocation-refresh',
       cron: config.revocation.schedule,
       jitterSeconds: config.update.jitterSeconds,
-      run: async () => refreshRevocations(dev, await refreshMetadata(dev, source)),
+      // the outcome is logged and reported inside; a failure keeps the cached list
+      run: async () => void (await refreshRevocations(dev, () => refreshMetadata(dev, source))),
     });
   }
   return out;

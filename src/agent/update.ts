@@ -7,13 +7,13 @@ import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.j
 import type { DownloadProgress } from '../ota/download.js';
 import { readJournal, type InstallTarget } from '../ota/install-journal.js';
 import type { NextStep } from '../ota/install.js';
-import { fetchViaTuf } from '../revocation/tuf-source.js';
 import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
 import { scanTargets } from '../tuf/offline/verify-image.js';
 import { readSlotRecords, updateAgentStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import { createInstaller, downloadSource } from './installer.js';
+import { refreshRevocations } from './revocation-refresh.js';
 import { slotTarget } from './installed-images.js';
 import { raisePersistedTimeFloor, readTimeFloor } from './time-floor-store.js';
 
@@ -54,27 +54,6 @@ export async function refreshMetadata(dev: Device, from: string): Promise<Device
   // tuf-js just accepted an unexpired timestamp at this clock: the newest time the device has seen (P5)
   await raisePersistedTimeFloor(dev.paths, dev.clock(), 'TUF metadata refresh');
   return updater;
-}
-
-// Revocations ride on the same TUF client; a failed refresh keeps the cached list (freshness decides).
-export async function refreshRevocations(dev: Device, updater: DeviceUpdater): Promise<void> {
-  const log = dev.logger.child({ component: 'revocation' });
-  await mkdir(dev.paths.staging, { recursive: true });
-  try {
-    const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
-    const list = await dev.revocations.accept(bytes, info, dev.clock());
-    // signed evidence of time: the list cannot have been issued after the present
-    await raisePersistedTimeFloor(dev.paths, new Date(list.issued), `revocation list v${list.version} issued`);
-    // the list's version is anti-rollback too: the TPM floor makes the cache's own floor survive a disk restore
-    if (list.version > (await dev.trust.readFloors()).revocationVersion) await dev.trust.raiseFloor('revocationVersion', list.version);
-    log.info(`revocation list version ${list.version} accepted`);
-    await dev.report({ type: 'revocation-refresh', verdict: 'ok', revocation: { version: list.version, ageSeconds: Math.max(0, Math.round((dev.clock().getTime() - Date.parse(list.issued)) / 1000)) } });
-  } catch (err) {
-    const e = asEdgesealError(err, 'FETCH_FAILED');
-    if (e.code === 'UNKNOWN_TARGET') log.info('no revocation list published in this repository');
-    else log.warn(`revocation refresh failed, keeping the cached list [${e.code}] ${e.message}`);
-    if (e.code !== 'UNKNOWN_TARGET') await dev.report({ type: 'revocation-refresh', verdict: 'error', code: e.code, detail: e.message.slice(0, 512) });
-  }
 }
 
 // Targets no device can use (e.g. published without image custom fields) are left out of the gate's
@@ -159,7 +138,9 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
   }
   await mkdir(dev.paths.staging, { recursive: true });
   const updater = await refreshMetadata(dev, from);
-  await refreshRevocations(dev, updater);
+  // freshness blocks (expired beyond grace, onNever=require, a published list that fails to verify) stop here
+  const revocations = await refreshRevocations(dev, () => Promise.resolve(updater));
+  if (!revocations.update.proceed) return { action: 'refused', code: revocations.update.error.code, message: revocations.update.error.message };
   const decision = await decide(dev, opts, dev.clock());
   if (decision.action === 'none') return { action: 'none', code: decision.code, message: decision.message };
   if (decision.action === 'refuse') {

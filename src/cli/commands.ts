@@ -14,6 +14,7 @@ import { tpmStatusCommand } from './tpm-status.js';
 import { repoRevoke } from './repo-revoke.js';
 import { repoRevocations } from './revocations-list.js';
 import { revocationsStatus } from './revocations-status.js';
+import { revocationsRefresh } from './revocations-refresh.js';
 import { agentCommand } from './agent.js';
 import { bootCheckCommand } from './boot-check.js';
 import { updateCommand } from './update.js';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   repoRevoke,
   repoRevocations,
   revocationsStatus,
+  revocationsRefresh,
   agentCommand,
   bootCheckCommand,
   updateCommand,

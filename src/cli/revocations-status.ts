@@ -1,6 +1,8 @@
+import { loadConfig } from '../agent/config-file.js';
+import { EdgesealError } from '../core/errors.js';
 import { RevocationCache } from '../revocation/cache.js';
-import { decideFreshness, DEFAULT_FRESHNESS_POLICY } from '../revocation/policy.js';
-import { EXIT, exitCodeFor, parseCommandArgs, required, type Command } from './command.js';
+import { decideFreshness, DEFAULT_FRESHNESS_POLICY, type FreshnessPolicy } from '../revocation/policy.js';
+import { EXIT, exitCodeFor, parseCommandArgs, type Command } from './command.js';
 import { NOW_OPTION, parseCount, parseNow } from './repo-shared.js';
 import { printEntries } from './revocations-print.js';
 
@@ -10,10 +12,11 @@ export const revocationsStatus: Command = {
   name: NAME,
   summary: "show the device's cached revocation list: version, age, freshness and what it means for boot and updates",
   usage: [
-    `${NAME} --state-dir DIR [--grace-days N] [--now ISO] [--json]`,
+    `${NAME} --config FILE | --state-dir DIR [--grace-days N]  [--now ISO] [--json]`,
     '',
-    "  --state-dir DIR    the agent's state directory (holds revocations/cache.json)",
-    `  --grace-days N     days a list stays usable past its expiry (default ${DEFAULT_FRESHNESS_POLICY.graceDays})`,
+    "  --config FILE      the agent config: its stateDir and its revocation policy (graceDays, onExpired, onNever)",
+    "  --state-dir DIR    the agent's state directory (holds revocations/cache.json), judged by the default policy",
+    `  --grace-days N     with --state-dir: days a list stays usable past its expiry (default ${DEFAULT_FRESHNESS_POLICY.graceDays})`,
     '  --now ISO          judge freshness at this time (default: the current time)',
     '  --json             one JSON object (state, version, highestVersion, ageDays, expires, boot, update, problem)',
     '',
@@ -21,9 +24,18 @@ export const revocationsStatus: Command = {
     'Exit 0 when the list is fresh or within grace, 1 when updates would be blocked, 3 when the cache is damaged.',
   ].join('\n'),
   async run(argv, io) {
-    const { values } = parseCommandArgs(NAME, argv, { ...NOW_OPTION, 'state-dir': { type: 'string' }, 'grace-days': { type: 'string' }, json: { type: 'boolean' } });
-    const stateDir = required(NAME, 'state-dir', values['state-dir']);
-    const policy = { ...DEFAULT_FRESHNESS_POLICY, graceDays: parseCount(NAME, 'grace-days', values['grace-days'], DEFAULT_FRESHNESS_POLICY.graceDays, 0) };
+    const { values } = parseCommandArgs(NAME, argv, { ...NOW_OPTION, config: { type: 'string' }, 'state-dir': { type: 'string' }, 'grace-days': { type: 'string' }, json: { type: 'boolean' } });
+    if ((values.config === undefined) === (values['state-dir'] === undefined) || (values.config !== undefined && values['grace-days'] !== undefined)) {
+      throw new EdgesealError('USAGE', `${NAME}: expected --config FILE, or --state-dir DIR [--grace-days N] (see 'edgeseal ${NAME} --help')`);
+    }
+    let stateDir: string, policy: FreshnessPolicy;
+    if (values.config !== undefined) {
+      const config = await loadConfig(values.config);
+      const { graceDays, onExpired, onNever } = config.revocation;
+      [stateDir, policy] = [config.stateDir, { graceDays, onExpired, onNever }];
+    } else {
+      [stateDir, policy] = [values['state-dir'] ?? '', { ...DEFAULT_FRESHNESS_POLICY, graceDays: parseCount(NAME, 'grace-days', values['grace-days'], DEFAULT_FRESHNESS_POLICY.graceDays, 0) }];
+    }
     const now = parseNow(NAME, values.now);
     const status = (await RevocationCache.open({ stateDir, graceDays: policy.graceDays, readOnly: true })).status(now);
     const boot = decideFreshness(status, 'boot', policy);

@@ -45,10 +45,25 @@ describe('edgeseal revocations status', () => {
     expect(r.out).to.contain('revocation list: stale v3');
   });
 
-  it('never fetched: updates blocked under the default policy', async () => {
+  it('never fetched: updates proceed with a warning under the default policy (onNever=allow)', async () => {
     const r = await run('revocations', 'status', '--state-dir', await mkdtemp(join(tmpdir(), 'es-revstatus-')));
-    expect(r.code).to.equal(EXIT.REFUSED);
-    expect(r.out).to.contain('revocation list: never').and.contain('blocked [REVOCATION_STALE]');
+    expect(r.code).to.equal(EXIT.OK);
+    expect(r.out).to.contain('revocation list: never').and.match(/update: proceeds \(warn\).*onNever=allow/);
+  });
+
+  it('--config judges with the device policy: onNever=require blocks updates, onExpired overrides apply', async () => {
+    const config = async (stateDir: string, revocation: object): Promise<string> => {
+      const path = join(stateDir, 'config.json');
+      await writeFile(path, JSON.stringify({ deviceId: 'dev-1', hardwareId: 'board-a', stateDir, images: [{ target: 'fw/a.bin', path: '/x/a.bin', kind: 'firmware' }], revocation }));
+      return path;
+    };
+    const never = await run('revocations', 'status', '--config', await config(await mkdtemp(join(tmpdir(), 'es-revstatus-')), { onNever: 'require' }));
+    expect(never.code).to.equal(EXIT.REFUSED);
+    expect(never.out).to.contain('blocked [REVOCATION_STALE]');
+    const overridden = await config(await stateDir(), { onExpired: { update: 'allow-with-warning', boot: 'block' } });
+    const r = await run('revocations', 'status', '--config', overridden, '--now', '2026-03-01T00:00:00Z', '--json');
+    expect(r.code).to.equal(EXIT.OK);
+    expect(JSON.parse(r.out)).to.deep.include({ state: 'expired', boot: 'blocked', update: 'warn' });
   });
 
   it('a damaged cache is reported with its code (exit 3) and left in place', async () => {
@@ -61,9 +76,11 @@ describe('edgeseal revocations status', () => {
     expect((await RevocationCache.open({ stateDir: dir, graceDays: 7, readOnly: true })).status(at('2026-01-05T00:00:00Z')).cacheProblem?.code).to.equal('STORAGE_ERROR');
   });
 
-  it('requires --state-dir', async () => {
-    const r = await run('revocations', 'status');
-    expect(r.code).to.equal(EXIT.USAGE);
-    expect(r.err).to.contain('--state-dir is required');
+  it('requires exactly one of --config and --state-dir', async () => {
+    for (const argv of [[], ['--config', '/c.json', '--state-dir', '/s']]) {
+      const r = await run('revocations', 'status', ...argv);
+      expect(r.code).to.equal(EXIT.USAGE);
+      expect(r.err).to.contain('expected --config FILE, or --state-dir DIR');
+    }
   });
 });

@@ -1,0 +1,75 @@
+import { mkdir } from 'node:fs/promises';
+import { asEdgesealError, EdgesealError } from '../core/errors.js';
+import type { CacheStatus } from '../revocation/cache.js';
+import type { FreshnessDecision } from '../revocation/policy.js';
+import { fetchViaTuf } from '../revocation/tuf-source.js';
+import type { DeviceUpdater } from '../tuf/updater.js';
+import type { Device } from './device.js';
+import { announceFreshness, revocationRef } from './revocation-freshness.js';
+import { raisePersistedTimeFloor } from './time-floor-store.js';
+
+// The one revocation refresh the update check, the daemon's cron job and fleet nudge, and
+// `edgeseal revocations refresh` share: fetch through the device's TUF client, accept into the cache
+// (atomic replace), raise the TPM floor on a newer version, log and report. A failure keeps the cached list.
+
+type Fetched =
+  | { readonly ok: true; readonly version: number; readonly changed: boolean; readonly floorRaised: boolean }
+  // published: false when the verified TUF metadata holds no list at all (the publisher has none yet)
+  | { readonly ok: false; readonly error: EdgesealError; readonly published: boolean };
+
+export type RevocationRefreshOutcome = Fetched & {
+  readonly status: CacheStatus; // what the device holds afterwards
+  readonly update: FreshnessDecision; // what that means for updates now
+};
+
+// `openUpdater` refreshes (or hands over already refreshed) TUF metadata; its failures are outcomes too.
+export async function refreshRevocations(dev: Device, openUpdater: () => Promise<DeviceUpdater>): Promise<RevocationRefreshOutcome> {
+  const log = dev.logger.child({ component: 'revocation' });
+  const before = dev.revocations.status(dev.clock()).version;
+  let result: Fetched;
+  try {
+    const updater = await openUpdater();
+    await mkdir(dev.paths.staging, { recursive: true });
+    const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
+    const list = await dev.revocations.accept(bytes, info, dev.clock());
+    // signed evidence of time: the list cannot have been issued after the present (P5)
+    await raisePersistedTimeFloor(dev.paths, new Date(list.issued), `revocation list v${list.version} issued`);
+    // the list's version is anti-rollback too: the TPM floor makes the cache's own floor survive a disk restore
+    const floor = (await dev.trust.readFloors()).revocationVersion;
+    if (list.version > floor) await dev.trust.raiseFloor('revocationVersion', list.version);
+    result = { ok: true, version: list.version, changed: list.version !== before, floorRaised: list.version > floor };
+  } catch (err) {
+    const error = asEdgesealError(err, 'FETCH_FAILED');
+    result = { ok: false, error, published: error.code !== 'UNKNOWN_TARGET' };
+  }
+  const now = dev.clock();
+  const status = dev.revocations.status(now);
+  await record(dev, result, status);
+  let update = await announceFreshness(dev, 'update', now);
+  // onNever=allow covers a repository that publishes no list; one that publishes a list the device
+  // cannot verify (forged, replayed, swapped) must not let the first update through unchecked.
+  if (!result.ok && result.published && status.state === 'never' && update.proceed) {
+    const error = new EdgesealError('REVOCATION_STALE', `update blocked: expected the published revocation list to verify before the first update, found [${result.error.code}] ${result.error.message}`);
+    log.error(error.message, { code: error.code });
+    update = { proceed: false, level: 'alarm', state: 'never', error };
+  }
+  return { ...result, status, update };
+}
+
+async function record(dev: Device, result: Fetched, status: CacheStatus): Promise<void> {
+  const log = dev.logger.child({ component: 'revocation' });
+  const revocation = revocationRef(status);
+  if (result.ok) {
+    log.info(`revocation list version ${result.version} ${result.changed ? 'accepted' : 'unchanged'}${result.floorRaised ? `; TPM floor raised to ${result.version}` : ''}`);
+    await dev.report({ type: 'revocation-refresh', verdict: 'ok', ...(revocation ? { revocation } : {}) });
+    return;
+  }
+  const { error } = result;
+  const held = status.version === undefined ? 'no list held' : `keeping cached list version ${status.version}`;
+  if (!result.published) {
+    log.warn(`NO REVOCATION LIST: the repository publishes none, so nothing installed or offered is checked against revocations (revocation.onNever=${dev.freshness.onNever})`);
+  } else {
+    log.warn(`revocation refresh failed, ${held} [${error.code}] ${error.message}`, { code: error.code });
+  }
+  await dev.report({ type: 'revocation-refresh', verdict: 'error', code: error.code, ...(revocation ? { revocation } : {}), detail: `${held}: ${error.message}`.slice(0, 512) });
+}
