@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { bootSequence } from '../../src/agent/boot-sequence.js';
+import { EXIT, type CliIo } from '../../src/cli/command.js';
+import { dispatch } from '../../src/cli/dispatch.js';
+import { revocationsRefresh } from '../../src/cli/revocations-refresh.js';
+import { parseEnvelope } from '../../src/telemetry/envelope.js';
+import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { serveRepo, type RepoServer } from './repo-server.js';
+import { RevocationPublisher, sha } from './revocation-publisher.js';
+import { S, setupBoard, type Board } from './rig.js';
+
+async function edgeseal(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
+  const code = await dispatch(argv, io, [revocationsRefresh]);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+// A copy of the published repository whose list file no longer matches what TUF signed.
+async function swappedCopy(from: string, to: string): Promise<void> {
+  await cp(from, to, { recursive: true });
+  const dir = join(to, 'targets', 'revocations');
+  for (const f of await readdir(dir)) {
+    const bytes = await readFile(join(dir, f));
+    bytes[bytes.length >> 1] ^= 0x01;
+    await writeFile(join(dir, f), bytes);
+  }
+}
+
+// `edgeseal revocations refresh` on a provisioned board (swtpm) against a loopback HTTP mirror, through the
+// same tuf-js updater the agent uses; then the board restarts offline and still enforces the cached list.
+describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', function () {
+  this.timeout(60_000);
+  let swtpm: Swtpm;
+  let dir: string;
+  let server: RepoServer | undefined;
+  before(async () => {
+    swtpm = await startSwtpm();
+    dir = await mkdtemp(join(tmpdir(), 'es-agent-revrefresh-'));
+  });
+  after(async () => {
+    await server?.close();
+    await swtpm.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const floors = async (board: Board): Promise<{ revocationVersion: number }> => {
+    const dev = await board.open();
+    return dev.trust.readFloors().finally(() => dev.close());
+  };
+  const json = (out: string): { ok: boolean; code?: string; held: { version: number | null; state: string }; update: { proceed: boolean } } => JSON.parse(out) as never;
+
+  it('accepts (exit 0, TPM floor raised), refuses replayed, swapped and expired lists (exit 1), reports the network (exit 3); offline after a restart the cached list is enforced', async () => {
+    const pub = new RevocationPublisher(join(dir, 'repo'));
+    await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio', reference: 'INC-5' });
+    server = await serveRepo(pub.dir);
+    const board = await setupBoard(swtpm, { update: { source: server.url } }, 'board-a', pub.dir);
+    const config = ['revocations', 'refresh', '--config', board.configPath];
+
+    const first = await edgeseal(...config);
+    expect(first.code, first.err).to.equal(EXIT.OK);
+    expect(first.out).to.contain('revocation list v1 accepted, TPM floor raised to 1').and.contain('fresh').and.contain('images revoked (1)').and.contain('INC-5');
+    expect(await floors(board)).to.include({ revocationVersion: 1 });
+    expect((await edgeseal(...config)).out).to.contain('revocation list v1 unchanged');
+
+    const old = join(dir, 'old-stick');
+    await cp(pub.dir, old, { recursive: true });
+    await pub.publish({ kind: 'min-version', target: `${dirname(S.v1.target)}/*`, version: S.v2.version, reason: 'CVE-2026-0005' });
+    const second = await edgeseal(...config, '--json');
+    expect(second.code, second.err).to.equal(EXIT.OK);
+    expect(json(second.out)).to.deep.include({ ok: true, version: 2, changed: true, floorRaised: true });
+    expect(await floors(board)).to.include({ revocationVersion: 2 });
+
+    // an older, validly signed repository on a stick: TUF's own rollback rule refuses it
+    const replay = await edgeseal(...config, '--from', old, '--json');
+    expect(replay.code).to.equal(EXIT.REFUSED);
+    expect(json(replay.out)).to.deep.include({ ok: false, code: 'ROLLBACK' });
+    expect(json(replay.out).held).to.include({ version: 2, state: 'fresh' });
+
+    const swapped = join(dir, 'swapped');
+    await swappedCopy(pub.dir, swapped);
+    const forged = await edgeseal(...config, '--from', swapped);
+    expect(forged.code).to.equal(EXIT.REFUSED);
+    expect(forged.out).to.contain('refused [DIGEST_MISMATCH]').and.contain('keeping list v2 fresh');
+
+    // a list that expired before it reached the device is never accepted, whatever its version
+    await pub.publish({ kind: 'digest', sha256: 'a'.repeat(64) }, { issued: new Date(Date.now() - 40 * 86_400_000), validDays: 1 });
+    const expired = await edgeseal(...config, '--json');
+    expect(expired.code).to.equal(EXIT.REFUSED);
+    expect(json(expired.out)).to.deep.include({ ok: false, code: 'EXPIRED' });
+    expect(await floors(board)).to.include({ revocationVersion: 2 });
+
+    await server.close();
+    server = undefined;
+    const offline = await edgeseal(...config);
+    expect(offline.code).to.equal(EXIT.ENVIRONMENT);
+    expect(offline.out).to.contain('[FETCH_FAILED]').and.contain('keeping list v2');
+
+    // restarted with no network: the cached list (v2, minimum version 1.1.0) refuses the factory image 1.0.0
+    await swtpm.restart();
+    const dev = await board.open();
+    try {
+      const boot = await bootSequence(dev, new Date());
+      expect(boot).to.include({ action: 'refused', proceed: false, code: 'BELOW_MINIMUM_VERSION' });
+      expect(boot.message).to.contain('CVE-2026-0005');
+      const [v2] = (await dev.createImageVerifier(new Date(), 'enforce')).candidates(new Date()).filter((c) => c.name === S.v2.target);
+      expect((await dev.createImageVerifier(new Date(), 'enforce')).revocation(v2, new Date(), 'update')).to.include({ ok: false, code: 'IMAGE_REVOKED' });
+    } finally {
+      await dev.close();
+    }
+
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const refreshes = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'revocation-refresh');
+    expect(refreshes.map((e) => e.code ?? e.verdict)).to.include.members(['ok', 'ROLLBACK', 'DIGEST_MISMATCH', 'EXPIRED', 'FETCH_FAILED']);
+    expect(refreshes.find((e) => e.verdict === 'ok')?.revocation).to.include({ version: 1 });
+  });
+
+  it('says why with a usage error when there is nowhere to refresh from', async () => {
+    const pub = new RevocationPublisher(join(dir, 'repo-usage'));
+    await pub.publish();
+    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const raw = JSON.parse(await readFile(board.configPath, 'utf8')) as { update: Record<string, unknown> };
+    delete raw.update.source;
+    await writeFile(board.configPath, JSON.stringify(raw));
+    const r = await edgeseal('revocations', 'refresh', '--config', board.configPath);
+    expect(r.code).to.equal(EXIT.USAGE);
+    expect(r.err).to.contain('expected --from DIR|URL or update.source');
+  });
+});
