@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { bootSequence } from '../../src/agent/boot-sequence.js';
+import type { Device } from '../../src/agent/device.js';
+import { runUpdate } from '../../src/agent/update.js';
+import type { AgentConfig } from '../../src/config/schema.js';
+import { parseEnvelope } from '../../src/telemetry/envelope.js';
+import type { TelemetryEvent } from '../../src/telemetry/event.js';
+import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { RevocationPublisher, sha } from './revocation-publisher.js';
+import { REPO, setupBoard, type Board } from './rig.js';
+
+const DAY = 86_400_000;
+
+// The device's logs, as JSON lines, for asserting what an operator would see.
+function captureLogs(): { logger: winston.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(chunk.toString()), done()) });
+  return { logger: winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] }), lines };
+}
+
+async function revocationEvents(board: Board): Promise<TelemetryEvent[]> {
+  const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+  return entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'revocation-refresh');
+}
+
+// Issue 5 at the agent: the clock moved past the list's expiry and grace (boot continues with an alarm,
+// updates are blocked, each overridable), a repository with no list (onNever=allow, said loudly), and a
+// published list that fails to verify before the first update.
+describe('agent revocation freshness (real swtpm, injected clock)', function () {
+  this.timeout(60_000);
+  let swtpm: Swtpm;
+  let dir: string;
+  before(async () => {
+    swtpm = await startSwtpm();
+    dir = await mkdtemp(join(tmpdir(), 'es-agent-revfresh-'));
+  });
+  after(async () => {
+    await swtpm.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function withDevice<T>(board: Board, opts: { clock?: Date; config?: AgentConfig; logger?: winston.Logger }, fn: (dev: Device) => Promise<T>): Promise<T> {
+    const dev = await board.open({ ...(opts.clock ? { clock: () => opts.clock! } : {}), ...(opts.config ? { config: opts.config } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+    try {
+      return await fn(dev);
+    } finally {
+      await dev.close();
+    }
+  }
+
+  it('past expiry and grace: boot continues with an alarm, updates are blocked; overridable in the config, the expired list still enforced', async () => {
+    const pub = new RevocationPublisher(join(dir, 'expiry'));
+    // issued yesterday, valid 3 days: fresh now, past its 7-day grace 10 days from now
+    await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio' }, { issued: new Date(Date.now() - DAY), validDays: 3 });
+    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+    const later = new Date(Date.now() + 10 * DAY);
+
+    const logs = captureLogs();
+    const boot = await withDevice(board, { clock: later, logger: logs.logger }, (dev) => bootSequence(dev, later));
+    expect(boot).to.include({ action: 'verified', proceed: true });
+    expect(logs.lines.join('')).to.contain('ALARM revocation list expired').and.contain('continue-with-alarm');
+    const alarm = (await revocationEvents(board)).find((e) => e.detail?.startsWith('boot:'));
+    expect(alarm).to.include({ verdict: 'error', code: 'REVOCATION_STALE' });
+    expect(alarm?.revocation).to.include({ version: 1 });
+
+    const blocked = await withDevice(board, { clock: later }, (dev) => runUpdate(dev));
+    expect(blocked).to.include({ action: 'refused', code: 'REVOCATION_STALE' });
+    expect(blocked.message).to.contain('beyond the 7-day grace period');
+
+    const overridden: AgentConfig = { ...board.config, revocation: { ...board.config.revocation, onExpired: { update: 'allow-with-warning', boot: 'block' } } };
+    const strictBoot = await withDevice(board, { clock: later, config: overridden }, (dev) => bootSequence(dev, later));
+    expect(strictBoot).to.include({ action: 'refused', proceed: false, code: 'REVOCATION_STALE' });
+    // updates may go on past grace, but the expired list is still enforced: v2 stays revoked
+    expect(await withDevice(board, { clock: later, config: overridden }, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+    // within grace (5 days on) both proceed; the held list is enforced with a warning
+    const stale = new Date(Date.now() + 5 * DAY);
+    expect(await withDevice(board, { clock: stale }, (dev) => bootSequence(dev, stale))).to.include({ action: 'verified', proceed: true });
+  });
+
+  it('no list published (default onNever=allow): the update proceeds, with a loud warning and reported events', async () => {
+    const board = await setupBoard(swtpm, {}, 'board-a', REPO);
+    const logs = captureLogs();
+    expect(await withDevice(board, { logger: logs.logger }, (dev) => runUpdate(dev))).to.include({ action: 'installed' });
+    expect(logs.lines.join('')).to.contain('NO REVOCATION LIST').and.contain('onNever=allow');
+    const events = await revocationEvents(board);
+    expect(events.find((e) => e.code === 'UNKNOWN_TARGET')).to.include({ verdict: 'error' });
+    expect(events.find((e) => e.detail?.startsWith('update:'))).to.include({ verdict: 'info' });
+  });
+
+  it('a published list that fails to verify blocks the first update even under onNever=allow; once it verifies, it is enforced', async () => {
+    const pub = new RevocationPublisher(join(dir, 'unverifiable'));
+    await pub.publish({ kind: 'digest', sha256: sha(pub.v2) });
+    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const listDir = join(pub.dir, 'targets', 'revocations');
+    const [file] = await readdir(listDir);
+    const good = await readFile(join(listDir, file));
+    await writeFile(join(listDir, file), Buffer.concat([good.subarray(0, -2), Buffer.from(' \n')]));
+    const blocked = await withDevice(board, {}, (dev) => runUpdate(dev));
+    expect(blocked).to.include({ action: 'refused', code: 'REVOCATION_STALE' });
+    expect(blocked.message).to.contain('DIGEST_MISMATCH');
+    await writeFile(join(listDir, file), good);
+    expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+  });
+});
