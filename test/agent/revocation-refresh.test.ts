@@ -120,6 +120,30 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
     expect(refreshes.find((e) => e.verdict === 'ok')?.revocation).to.include({ version: 1 });
   });
 
+  it('a damaged cache is detected at start, reported at the boot check, and refetched by the next refresh', async () => {
+    const pub = new RevocationPublisher(join(dir, 'repo-damaged'));
+    await pub.publish({ kind: 'digest', sha256: sha(pub.v2) });
+    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const config = ['revocations', 'refresh', '--config', board.configPath];
+    expect((await edgeseal(...config)).code).to.equal(EXIT.OK);
+    const cache = join(board.config.stateDir, 'revocations', 'cache.json');
+    await writeFile(cache, '{"format":"edgeseal-revocation-cache","formatVersion":1,"highestVersion":1,"list":{"length":3}}');
+    const dev = await board.open();
+    try {
+      expect(dev.revocations.status(new Date())).to.include({ state: 'never', highestVersion: 1 });
+      expect(await bootSequence(dev, new Date())).to.include({ action: 'verified' });
+    } finally {
+      await dev.close();
+    }
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const damaged = entries.map((e) => parseEnvelope(e.bytes).event).find((e) => e.type === 'revocation-refresh' && e.code === 'STORAGE_ERROR');
+    expect(damaged?.detail).to.contain('is damaged');
+    const again = await edgeseal(...config, '--json');
+    expect(again.code, again.err).to.equal(EXIT.OK);
+    expect(json(again.out)).to.deep.include({ ok: true, version: 1 });
+    expect(json(again.out).held).to.include({ version: 1, state: 'fresh' });
+  });
+
   it('says why with a usage error when there is nowhere to refresh from', async () => {
     const pub = new RevocationPublisher(join(dir, 'repo-usage'));
     await pub.publish();
