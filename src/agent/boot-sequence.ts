@@ -1,8 +1,9 @@
 import type { ErrorCode } from '../core/errors.js';
 import { readJournal } from '../ota/install-journal.js';
+import type { VerifiedImage } from '../ota/install.js';
 import { otherSlot } from '../ota/slot.js';
 import { readSlotRecords } from './agent-state.js';
-import { checkImage, runBootCheck, saveBootStatus, type BootCheckResult } from './boot-check.js';
+import { checkImage, runBootCheck, saveBootStatus, type BootCheckResult, type ImageOutcome } from './boot-check.js';
 import { checkBootClock } from './boot-clock.js';
 import type { Device } from './device.js';
 import { createInstaller } from './installer.js';
@@ -24,6 +25,13 @@ export interface BootOutcome {
 function firstRefusal(check: BootCheckResult): { code: ErrorCode; message: string } | undefined {
   for (const o of check.outcomes) if (!o.verdict.ok) return { code: o.verdict.code, message: `${o.image.target} at ${o.image.location}: ${o.verdict.message}` };
   return undefined;
+}
+
+// What the boot check verified in the A/B slot against signed metadata: the install's only source of
+// floor values (never the journal on disk).
+function verifiedSlot(o: ImageOutcome | undefined): VerifiedImage | undefined {
+  if (!o?.image.slot || !o.verdict.ok || !o.digest) return undefined;
+  return { slot: o.image.slot, name: o.verdict.target.name, sha256: o.digest.sha256, securityVersion: o.verdict.target.custom.securityVersion };
 }
 
 // Fallback only helps when the A/B image is what failed and the other slot verifies now.
@@ -60,7 +68,8 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
     if (journal.state === 'trying' && active === journal.install.toSlot) {
       // the trial boot of a new slot: its boot check decides commit (then floors) or roll back
       const o = check.outcomes.find((x) => x.image.slot !== undefined)!;
-      const step = await installer.confirmBoot(o.verdict.ok ? { ok: true } : { ok: false, code: o.verdict.code, message: o.verdict.message });
+      // a passing verdict always comes with the digest it judged (checkImage)
+      const step = await installer.confirmBoot(o.verdict.ok ? { ok: true, verified: verifiedSlot(o)! } : { ok: false, code: o.verdict.code, message: o.verdict.message });
       await flush();
       if (step.journal.state === 'rolled-back') {
         await dev.reboot(`trial of slot ${journal.install.toSlot} failed its boot check; rolling back to slot ${journal.install.fromSlot}`);
@@ -72,7 +81,7 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
     } else if (['committed', 'rolled-back', 'abandoned', 'trying'].includes(journal.state)) {
       // idempotent clean-up of a decision a crash interrupted; a trial the bootloader already spent
       // without a confirmation is rolled back (a trial armed but not yet booted stays armed)
-      const step = await installer.resume();
+      const step = await installer.resume(verifiedSlot(check.outcomes.find((x) => x.image.slot !== undefined)));
       await flush();
       if (journal.state === 'trying' && step.journal.state === 'rolled-back') log.warn(`trial of slot ${journal.install.toSlot} was never confirmed: rolled back to slot ${journal.install.fromSlot}`);
     }

@@ -1,7 +1,7 @@
 import type { DownloadSource } from '../ota/download-source.js';
 import type { DownloadRequest } from '../ota/download.js';
-import type { InstallJournal, InstallTarget } from '../ota/install-journal.js';
-import { Installer } from '../ota/install.js';
+import type { InstallJournal } from '../ota/install-journal.js';
+import { Installer, type VerifiedImage } from '../ota/install.js';
 import type { EventInput } from '../telemetry/event.js';
 import { readSlotRecords, writeSlotRecords } from './agent-state.js';
 import type { Device } from './device.js';
@@ -24,6 +24,7 @@ function transitionEvent(j: InstallJournal): EventInput | undefined {
     case 'trying':
       return { type: 'install', verdict: 'ok', image, detail: `staged into slot ${j.install.toSlot}; trial boot armed` };
     case 'committed':
+      if (outcome) return { type: 'commit', verdict: 'error', code: outcome.code, image, detail: outcome.message.slice(0, 512) };
       return j.install.floorsRaised ? { type: 'commit', verdict: 'ok', image, detail: `slot ${j.install.toSlot} committed; TPM floors raised` } : undefined;
     case 'rolled-back':
       return { type: 'rollback', verdict: 'refused', code: outcome?.code ?? 'INSTALL_FAILED', image, detail: (outcome?.message ?? '').slice(0, 512) };
@@ -34,15 +35,16 @@ function transitionEvent(j: InstallJournal): EventInput | undefined {
   }
 }
 
-// Floors go up only after the commit (the state machine calls this then): the security version of
-// the committed image and the root version the device now trusts. Idempotent, never lowers.
-async function raiseFloors(dev: Device, target: InstallTarget): Promise<void> {
+// Floors go up only after the commit (the state machine calls this then): the signed security version
+// of the image the boot check verified in the committed slot, and the root version the device now
+// trusts. Idempotent, never lowers.
+async function raiseFloors(dev: Device, verified: VerifiedImage): Promise<void> {
   const floors = await dev.trust.readFloors();
-  if (target.securityVersion > floors.securityVersion) await dev.trust.raiseFloor('securityVersion', target.securityVersion);
+  if (verified.securityVersion > floors.securityVersion) await dev.trust.raiseFloor('securityVersion', verified.securityVersion);
   const { rootVersion } = await dev.createImageVerifier(dev.clock(), 'ignore');
   if (rootVersion > floors.rootVersion) await dev.trust.raiseFloor('rootVersion', rootVersion);
   const after = await dev.trust.readFloors();
-  dev.logger.child({ component: 'install' }).info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: target.name });
+  dev.logger.child({ component: 'install' }).info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: verified.name });
 }
 
 export interface DeviceInstaller {
@@ -64,9 +66,9 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
     selector: ab.selector,
     tries: dev.config.update.maxTries,
     download: { ...download, attempts: 3, retryDelayMs: 500 },
-    raiseFloors: async (t) => {
+    raiseFloors: async (verified) => {
       await Promise.all(pending.splice(0));
-      await raiseFloors(dev, t);
+      await raiseFloors(dev, verified);
     },
     onTransition: (j) => {
       const rec = j.install;

@@ -5,7 +5,7 @@ import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { effectiveTime } from '../core/time-floor.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
 import type { DownloadProgress } from '../ota/download.js';
-import { readJournal, type InstallTarget } from '../ota/install-journal.js';
+import { floorsPending, readJournal, type InstallTarget } from '../ota/install-journal.js';
 import type { NextStep } from '../ota/install.js';
 import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
@@ -127,7 +127,7 @@ export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<
 async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<UpdateOutcome> {
   const { installer, flush } = createInstaller(dev, downloadSource(from), { onProgress: opts.onProgress, signal: opts.signal });
   const journal = await installer.current();
-  if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || (journal.state === 'committed' && !journal.install?.floorsRaised)) {
+  if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || floorsPending(journal)) {
     // an interrupted install: continue it (resumable download) before looking for anything newer
     const step = await installer.resume();
     await flush();

@@ -20,6 +20,7 @@ export interface InstallRecord {
   readonly fromSlot: SlotId; // the verified slot the device ran when the install began
   readonly toSlot: SlotId; // the slot being written
   readonly floorsRaised: boolean;
+  // rolled-back / abandoned: why; committed: why the floors were not raised (FLOOR_VIOLATION)
   readonly outcome?: { readonly code: ErrorCode; readonly message: string };
 }
 
@@ -83,6 +84,11 @@ export async function readJournal(path: string): Promise<InstallJournal> {
   const state = j.state as InstallState;
   if (state === 'idle') return { seq: j.seq as number, state, install: null };
   return { seq: j.seq as number, state, install: parseRecord(path, j.install) };
+}
+
+// A commit whose floor step has not settled (floors neither raised nor refused): resume() finishes it.
+export function floorsPending(j: InstallJournal): boolean {
+  return j.state === 'committed' && j.install !== null && !j.install.floorsRaised && j.install.outcome === undefined;
 }
 
 export function writeJournal(path: string, journal: InstallJournal): Promise<void> {

@@ -3,8 +3,8 @@ import { EdgesealError, isEdgesealError, type ErrorCode } from '../core/errors.j
 import type { BootSelector } from './boot-selector.js';
 import type { DownloadSource } from './download-source.js';
 import { fetchToPart, verifyPart, type DownloadRequest } from './download.js';
-import { readJournal, writeJournal, type InstallJournal, type InstallRecord, type InstallState, type InstallTarget } from './install-journal.js';
-import { otherSlot, type SlotBackend } from './slot.js';
+import { floorsPending, readJournal, writeJournal, type InstallJournal, type InstallRecord, type InstallState, type InstallTarget } from './install-journal.js';
+import { otherSlot, type SlotBackend, type SlotId } from './slot.js';
 import { partPath } from './target-path.js';
 
 // The crash-safe install state machine:
@@ -15,7 +15,16 @@ import { partPath } from './target-path.js';
 // crash. The bootloader's fallback slot is only ever the slot the install started from or, after a
 // passing boot check, the staged and re-verified new slot; TPM floors go up only after that commit.
 
-export type BootCheckResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+// What a passing boot check established for a slot: its digest and the signed target it matched. The
+// only source of floor values — the journal is an unauthenticated file on the disk (P3).
+export interface VerifiedImage {
+  readonly slot: SlotId;
+  readonly name: string;
+  readonly sha256: string;
+  readonly securityVersion: number; // from the signed target's custom fields
+}
+
+export type BootCheckResult = { readonly ok: true; readonly verified: VerifiedImage } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 // What the caller (the agent) must do next: nothing, reboot into the slot the bootloader will pick,
 // or run the boot check of the trial slot it is running and pass the result to confirmBoot().
@@ -32,8 +41,8 @@ export interface InstallerDeps {
   readonly source: DownloadSource;
   readonly slots: SlotBackend;
   readonly selector: BootSelector;
-  // raises the TPM floors to the committed image (trust layer's raiseFloor); must be idempotent
-  readonly raiseFloors: (target: InstallTarget) => Promise<void>;
+  // raises the TPM floors to the committed, verified image (trust layer's raiseFloor); must be idempotent
+  readonly raiseFloors: (verified: VerifiedImage) => Promise<void>;
   readonly tries?: number; // trial boots armed for the new slot (default 1)
   readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'attempts' | 'retryDelayMs'>;
   readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
@@ -57,7 +66,7 @@ export class Installer {
   // Starts installing `target` into the inactive slot; runs until the trial boot is armed.
   async install(target: InstallTarget): Promise<InstallStep> {
     const j = await this.current();
-    if (IN_FLIGHT.has(j.state) || (j.state === 'committed' && !j.install?.floorsRaised)) {
+    if (IN_FLIGHT.has(j.state) || floorsPending(j)) {
       throw new EdgesealError('INSTALL_FAILED', `expected no install in progress, found ${j.install?.target.name ?? '?'} in state ${j.state} (resume it first)`);
     }
     const s = await this.deps.selector.state();
@@ -70,10 +79,11 @@ export class Installer {
   }
 
   // After a start or a crash: continues an install in flight, or finishes a decided one's clean-up.
-  async resume(): Promise<InstallStep> {
+  // `verified`: the boot check of the running slot, without which a commit's floors wait for one.
+  async resume(verified?: VerifiedImage): Promise<InstallStep> {
     const j = await this.current();
     if (j.state === 'idle') return { journal: j, next: 'none' };
-    if (j.state === 'committed') return this.finishCommit();
+    if (j.state === 'committed') return this.finishCommit(verified);
     if (j.state === 'rolled-back') return this.finishRollback();
     if (j.state === 'abandoned') return this.finishAbandon();
     return this.advance();
@@ -91,7 +101,7 @@ export class Installer {
     }
     if (!result.ok) return this.rollBack(result.code, `boot check of slot ${rec.toSlot} failed: ${result.message}`);
     await this.transition('committed', { ...rec, floorsRaised: false });
-    return this.finishCommit();
+    return this.finishCommit(result.verified);
   }
 
   // Gives up an install before its trial boot (operator cancel, shutdown policy).
@@ -163,14 +173,20 @@ export class Installer {
   }
 
   // Commit: the new slot becomes the fallback first, and only then do the TPM floors go up (P3), so a
-  // crash in between leaves floors that the old slot still satisfies.
-  private async finishCommit(): Promise<InstallStep> {
+  // crash in between leaves floors that the old slot still satisfies. The floors come from what the
+  // boot check of the committed slot verified, never from the journal; a journal that disagrees with
+  // it was altered, so nothing is raised and the refusal is recorded (and reported by the caller).
+  private async finishCommit(verified: VerifiedImage | undefined): Promise<InstallStep> {
     const rec = await this.record('committed');
     const s = await this.deps.selector.state();
     if (s.good !== rec.toSlot || s.trySlot !== null) await this.deps.selector.markGood(rec.toSlot);
-    if (!rec.floorsRaised) {
-      await this.deps.raiseFloors(rec.target);
-      await this.transition('committed', { ...rec, floorsRaised: true });
+    if (floorsPending(this.journal as InstallJournal) && verified?.slot === rec.toSlot) {
+      const disagreement = journalDisagreement(rec.target, verified);
+      if (disagreement) await this.transition('committed', { ...rec, outcome: { code: 'FLOOR_VIOLATION', message: disagreement } });
+      else {
+        await this.deps.raiseFloors(verified);
+        await this.transition('committed', { ...rec, floorsRaised: true });
+      }
     }
     return { journal: this.journal as InstallJournal, next: s.active === rec.toSlot ? 'none' : 'reboot' };
   }
@@ -202,6 +218,12 @@ export class Installer {
     this.journal = next;
     this.deps.onTransition?.(next);
   }
+}
+
+// Why the journal's target is not the image the boot check verified, or undefined when it is.
+function journalDisagreement(t: InstallTarget, v: VerifiedImage): string | undefined {
+  if (t.name === v.name && t.sha256.toLowerCase() === v.sha256.toLowerCase() && t.securityVersion === v.securityVersion) return undefined;
+  return `floors not raised: expected the install journal to record the verified ${v.name} (sha256 ${v.sha256}, securityVersion ${v.securityVersion}) in slot ${v.slot}, found ${t.name} (sha256 ${t.sha256}, securityVersion ${t.securityVersion})`;
 }
 
 async function exists(path: string): Promise<boolean> {

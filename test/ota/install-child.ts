@@ -5,9 +5,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootSelector } from '../../src/ota/boot-selector.js';
+import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import type { BootCheckResult, InstallStep } from '../../src/ota/install.js';
 import type { SlotBackend } from '../../src/ota/slot.js';
-import { buildInstaller, paths, V2_TARGET } from './install-rig.js';
+import { buildInstaller, paths, V1_TARGET, V2_TARGET, V2_VERIFIED } from './install-rig.js';
 
 interface Args {
   dir: string;
@@ -76,7 +77,10 @@ const installer = buildInstaller(
   }),
 );
 
-const check: BootCheckResult = args.bootOk ? { ok: true } : { ok: false, code: 'SIGNATURE_THRESHOLD', message: 'simulated failing boot check' };
-let step: InstallStep = args.phase === 'install' ? await installer.install(V2_TARGET) : await installer.resume();
+const check: BootCheckResult = args.bootOk ? { ok: true, verified: V2_VERIFIED } : { ok: false, code: 'SIGNATURE_THRESHOLD', message: 'simulated failing boot check' };
+// an agent start runs the boot check of the slot it booted first: B holds v2 once staged, A keeps v1
+const running = await new FileBootSelector(p.boot).active();
+const startCheck = running === 'B' ? V2_VERIFIED : { slot: running, name: V1_TARGET.name, sha256: V1_TARGET.sha256, securityVersion: V1_TARGET.securityVersion };
+let step: InstallStep = args.phase === 'install' ? await installer.install(V2_TARGET) : await installer.resume(startCheck);
 if (step.next === 'boot-check') step = await installer.confirmBoot(check);
 process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import type { BootSelector } from '../../src/ota/boot-selector.js';
 import type { InstallTarget } from '../../src/ota/install-journal.js';
-import { Installer, type InstallerDeps } from '../../src/ota/install.js';
+import { Installer, type InstallerDeps, type VerifiedImage } from '../../src/ota/install.js';
 import { BlockSlotBackend } from '../../src/ota/slot-block.js';
 import type { SlotBackend } from '../../src/ota/slot.js';
 import { publishedTargetPath } from '../../src/ota/target-path.js';
@@ -24,6 +24,8 @@ export const V1 = bytesFor('v1', 700_000);
 export const V2 = bytesFor('v2', 1_300_000);
 export const V1_TARGET: InstallTarget = { name: 'fw/board-a/fw.bin', length: V1.length, sha256: sha(V1), version: '1.0.0', securityVersion: 1 };
 export const V2_TARGET: InstallTarget = { name: 'fw/board-a/fw.bin', length: V2.length, sha256: sha(V2), version: '2.0.0', securityVersion: 2 };
+// what a passing boot check of slot B holding v2 establishes (digest, signed securityVersion)
+export const V2_VERIFIED: VerifiedImage = { slot: 'B', name: V2_TARGET.name, sha256: V2_TARGET.sha256, securityVersion: V2_TARGET.securityVersion };
 
 export interface RigPaths {
   readonly dir: string;
@@ -77,9 +79,9 @@ export function buildInstaller(p: RigPaths, extra: Partial<InstallerDeps> = {}, 
   const parts = wrap({
     slots: new BlockSlotBackend(p.devices),
     selector: new FileBootSelector(p.boot),
-    raiseFloors: async (t) => {
+    raiseFloors: async (verified) => {
       // the TPM NV counter only goes up
-      const floor = Math.max(await readFloor(p), t.securityVersion);
+      const floor = Math.max(await readFloor(p), verified.securityVersion);
       await writeFile(p.floors, JSON.stringify({ securityVersion: floor }));
     },
   });

@@ -7,7 +7,7 @@ import { BlockSlotBackend } from '../../src/ota/slot-block.js';
 import type { InstallJournal } from '../../src/ota/install-journal.js';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
-import { buildInstaller, readFloor, setupDevice, V1_TARGET, V2, V2_TARGET, type RigPaths } from './install-rig.js';
+import { buildInstaller, readFloor, setupDevice, V1_TARGET, V2, V2_TARGET, V2_VERIFIED, type RigPaths } from './install-rig.js';
 
 async function device(published?: Uint8Array): Promise<RigPaths> {
   return setupDevice(await mkdtemp(join(tmpdir(), 'es-install-')), published);
@@ -48,7 +48,7 @@ describe('Installer (install state machine)', () => {
     expect(await new FileBootSelector(p.boot).simulateBoot()).to.equal('B');
     expect((await installer.resume()).next).to.equal('boot-check');
     expect(await readFloor(p)).to.equal(1);
-    const step = await installer.confirmBoot({ ok: true });
+    const step = await installer.confirmBoot({ ok: true, verified: V2_VERIFIED });
     expect(step).to.deep.include({ next: 'none' });
     expect(step.journal).to.deep.include({ state: 'committed' });
     expect(step.journal.install?.floorsRaised).to.be.true;
@@ -56,6 +56,38 @@ describe('Installer (install state machine)', () => {
     expect(await readFloor(p)).to.equal(2);
     expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'B', good: 'B', trySlot: null, tryCount: 0 });
     expect((await installer.resume()).next).to.equal('none');
+  });
+
+  it('raises floors only from the verified image: a journal that disagrees with it raises nothing and says why', async () => {
+    const p = await device();
+    const installer = buildInstaller(p);
+    await installer.install(V2_TARGET);
+    // an attacker with disk write edits the unauthenticated journal before the trial boot
+    const j = await readJournal(p.journal);
+    await writeFile(p.journal, JSON.stringify({ ...j, install: { ...j.install!, target: { ...V2_TARGET, securityVersion: 4097 } } }));
+    await new FileBootSelector(p.boot).simulateBoot();
+    const step = await installer.confirmBoot({ ok: true, verified: V2_VERIFIED });
+    expect(step.journal).to.deep.include({ state: 'committed' });
+    expect(step.journal.install).to.deep.include({ floorsRaised: false });
+    expect(step.journal.install?.outcome?.code).to.equal('FLOOR_VIOLATION');
+    expect(step.journal.install?.outcome?.message).to.contain('securityVersion 2').and.contain('securityVersion 4097');
+    expect(await readFloor(p)).to.equal(1);
+    expect(await new FileBootSelector(p.boot).state()).to.deep.include({ active: 'B', good: 'B' });
+    // settled: a later start does not retry it, and the next install may begin
+    expect((await installer.resume(V2_VERIFIED)).journal.seq).to.equal(step.journal.seq);
+    expect(await readFloor(p)).to.equal(1);
+    expect((await installer.install({ ...V2_TARGET, version: '3.0.0' })).journal.install).to.deep.include({ fromSlot: 'B', toSlot: 'A' });
+  });
+
+  it('leaves an interrupted commit\'s floors for a boot check of the committed slot, never the journal', async () => {
+    const p = await device();
+    await writeFile(p.journal, JSON.stringify({ seq: 7, state: 'committed', install: { target: V2_TARGET, fromSlot: 'A', toSlot: 'B', floorsRaised: false } }));
+    const installer = buildInstaller(p);
+    expect((await installer.resume()).journal.install?.floorsRaised).to.equal(false);
+    expect((await installer.resume({ ...V2_VERIFIED, slot: 'A' })).journal.install?.floorsRaised).to.equal(false);
+    expect(await readFloor(p)).to.equal(1);
+    expect((await installer.resume(V2_VERIFIED)).journal.install?.floorsRaised).to.equal(true);
+    expect(await readFloor(p)).to.equal(2);
   });
 
   it('rolls back when the boot check of the trial slot fails, and keeps the floors', async () => {
@@ -134,9 +166,9 @@ describe('Installer (install state machine)', () => {
   it('refuses confirmBoot without a trial, and install() while running an unconfirmed trial', async () => {
     const p = await device();
     const installer = buildInstaller(p);
-    await expectCodeAsync(() => installer.confirmBoot({ ok: true }), 'INSTALL_FAILED');
+    await expectCodeAsync(() => installer.confirmBoot({ ok: true, verified: V2_VERIFIED }), 'INSTALL_FAILED');
     await installer.install(V2_TARGET);
-    await expectCodeAsync(() => installer.confirmBoot({ ok: true }), 'INSTALL_FAILED'); // still on A
+    await expectCodeAsync(() => installer.confirmBoot({ ok: true, verified: V2_VERIFIED }), 'INSTALL_FAILED'); // still on A
     await new FileBootSelector(p.boot).markGood('A');
     await writeFile(p.journal, JSON.stringify({ seq: 9, state: 'idle', install: null }));
     await new FileBootSelector(p.boot).setTryOnce('B');
@@ -150,7 +182,7 @@ describe('Installer (install state machine)', () => {
     const boot = new FileBootSelector(p.boot);
     await installer.install(V2_TARGET);
     await boot.simulateBoot();
-    await installer.confirmBoot({ ok: true });
+    await installer.confirmBoot({ ok: true, verified: V2_VERIFIED });
     const v3 = { ...V2_TARGET, version: '3.0.0' };
     const step = await installer.install(v3);
     expect(step.journal.install).to.deep.include({ fromSlot: 'B', toSlot: 'A' });
