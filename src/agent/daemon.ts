@@ -70,6 +70,12 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   } catch (err) {
     // fail closed: no trust, no boot (the report key itself is sealed, so this can only be logged)
     const e = asEdgesealError(err);
+    if (e.code === 'OUTBOX_LOCKED') {
+      // another edgeseal process still owns the device state: not a trust failure, systemd retries
+      log.error(`cannot start [${e.code}] ${e.message}`, { code: e.code });
+      notifier.close();
+      throw e;
+    }
     log.error(`cannot establish trust [${e.code}] ${e.message}`, { code: e.code });
     await recordTrustFailure(agentPaths(config.stateDir), e.code, e.message, clock()).catch(() => undefined);
     notifier.close();

@@ -15,6 +15,7 @@ import { createEventSigner } from '../telemetry/envelope.js';
 import type { FleetCommand } from '../telemetry/command.js';
 import type { EventInput } from '../telemetry/event.js';
 import { DiskOutboxStore } from '../telemetry/outbox/disk-store.js';
+import { acquireOutboxLock } from '../telemetry/outbox/lock.js';
 import { Outbox } from '../telemetry/outbox/outbox.js';
 import { TelemetryReporter } from '../telemetry/reporter.js';
 import { startTelemetry, type TelemetryService } from '../telemetry/service.js';
@@ -44,6 +45,8 @@ export interface DeviceOptions {
   readonly reboot?: (argv: readonly string[]) => Promise<void>;
   // a fleet nudge arrived on the cmd topic (already parsed and reported by the telemetry reporter)
   readonly onCommand?: (cmd: FleetCommand) => void;
+  // how long to wait for another process's outbox lock (default: 60 s for the daemon, 5 s one-shot)
+  readonly outboxLockWaitMs?: number;
 }
 
 export interface AbImage {
@@ -115,7 +118,14 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   const { config, logger } = opts;
   const clock = opts.clock ?? (() => new Date());
   const log = logger.child({ component: 'device' });
-  const tpm = await TpmClient.open(tpmConfig(config));
+  // one writer per outbox (it hands out sequence numbers), taken before the TPM so that a one-shot
+  // command next to the running agent fails fast with OUTBOX_LOCKED (docs/telemetry.md)
+  const waitMs = opts.outboxLockWaitMs ?? (opts.telemetry === 'publish' ? 60_000 : 5_000);
+  const lock = opts.telemetry === 'off' ? undefined : await acquireOutboxLock(join(config.stateDir, 'outbox'), { waitMs });
+  const tpm = await TpmClient.open(tpmConfig(config)).catch(async (err: unknown) => {
+    await lock?.release();
+    throw err;
+  });
   let trust: Trust;
   try {
     trust = await establishTrust({ tpm, stateDir: config.stateDir, measurementPcr: config.tpm.measurePcr });
@@ -124,6 +134,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     }
   } catch (err) {
     await tpm.close();
+    await lock?.release();
     throw err;
   }
   const paths = agentPaths(config.stateDir);
@@ -139,6 +150,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     local = opts.telemetry === 'outbox' ? await openReporter(config, trust, clock) : undefined;
   } catch (err) {
     await tpm.close(); // the one-client swtpm (and the device) must be free for the next attempt
+    await lock?.release();
     throw err;
   }
   const reporter = telemetry?.reporter ?? local?.reporter;
@@ -177,6 +189,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     async close() {
       await telemetry?.stop();
       await local?.outbox.flush();
+      await lock?.release();
       await tpm.close();
     },
   };

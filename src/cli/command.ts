@@ -27,6 +27,7 @@ export const EXIT = {
 const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TPM_UNREACHABLE',
   'STORAGE_ERROR',
+  'OUTBOX_LOCKED', // another process (the running agent) owns the telemetry outbox
   'FETCH_FAILED',
   'BROKER_UNREACHABLE',
   'BROKER_REJECTED',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { agentPaths, writeSlotRecords } from '../../src/agent/agent-state.js';
 import { fixedImage, type InstalledImage } from '../../src/agent/installed-images.js';
 import { parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
+import type { EventInput } from '../../src/telemetry/event.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { flipByte, NOW, REPO, S, setupBoard, targetBytes, type Board } from './rig.js';
@@ -124,19 +125,23 @@ describe('agent boot check (real swtpm)', function () {
     const images = await threeImages(board);
     const dev = await board.open();
     const log: string[] = [];
-    let n = 0;
-    // a slow outbox: each append takes 150 ms
-    const report = async (): Promise<void> => {
-      const i = ++n;
+    let started = 0;
+    let allStarted: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (allStarted = r));
+    // an outbox that completes no append until all three have started (or 3 s have passed, when the
+    // check awaits each append inline); no timing race decides the outcome
+    const report = async (event: EventInput): Promise<void> => {
+      if (event.type !== 'boot-verification') return dev.report(event);
+      const i = ++started;
       log.push(`start ${i}`);
-      await new Promise((r) => setTimeout(r, 150));
+      if (started === images.length) allStarted();
+      await Promise.race([gate, new Promise((r) => setTimeout(r, 3000))]);
       log.push(`end ${i}`);
     };
-    const slow = { ...dev, report };
     try {
-      const r = await runBootCheck(slow, NOW, images);
+      const r = await runBootCheck({ ...dev, report }, NOW, images);
       expect(r.outcomes.map((o) => o.verdict.ok)).to.deep.equal([true, false, true]);
-      expect(log.indexOf('start 2'), 'the second image is checked while the first event is written').to.be.lessThan(log.indexOf('end 1'));
+      expect(log.slice(0, 3), 'every image is checked while the earlier events are still being written').to.deep.equal(['start 1', 'start 2', 'start 3']);
       expect(log.filter((l) => l.startsWith('end')), 'every append finished before the check returned').to.have.length(3);
     } finally {
       await dev.close();
