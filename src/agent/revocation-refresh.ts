@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
 import type { CacheStatus } from '../revocation/cache.js';
-import type { FreshnessDecision } from '../revocation/policy.js';
+import { decideFreshness, type FreshnessDecision } from '../revocation/policy.js';
 import { fetchViaTuf } from '../revocation/tuf-source.js';
 import type { DeviceUpdater } from '../tuf/updater.js';
 import type { Device } from './device.js';
@@ -45,7 +45,8 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
   const now = dev.clock();
   const status = dev.revocations.status(now);
   await record(dev, result, status);
-  let update = await announceFreshness(dev, 'update', now);
+  // "none published" was just said (record); anything else is announced for the update it gates
+  let update = !result.ok && !result.published ? decideFreshness(status, 'update', dev.freshness) : await announceFreshness(dev, 'update', now);
   // onNever=allow covers a repository that publishes no list; one that publishes a list the device
   // cannot verify (forged, replayed, swapped) must not let the first update through unchecked.
   if (!result.ok && result.published && status.state === 'never' && update.proceed) {
@@ -66,10 +67,13 @@ async function record(dev: Device, result: Fetched, status: CacheStatus): Promis
   }
   const { error } = result;
   const held = status.version === undefined ? 'no list held' : `keeping cached list version ${status.version}`;
+  let detail = `${held}: ${error.message}`;
   if (!result.published) {
-    log.warn(`NO REVOCATION LIST: the repository publishes none, so nothing installed or offered is checked against revocations (revocation.onNever=${dev.freshness.onNever})`);
+    const updates = status.version !== undefined ? `the cached list version ${status.version} stays enforced` : dev.freshness.onNever === 'allow' ? 'updates proceed unchecked' : 'updates are blocked';
+    detail = `NO REVOCATION LIST published in the repository: ${updates} (revocation.onNever=${dev.freshness.onNever})`;
+    log.warn(detail);
   } else {
     log.warn(`revocation refresh failed, ${held} [${error.code}] ${error.message}`, { code: error.code });
   }
-  await dev.report({ type: 'revocation-refresh', verdict: 'error', code: error.code, ...(revocation ? { revocation } : {}), detail: `${held}: ${error.message}`.slice(0, 512) });
+  await dev.report({ type: 'revocation-refresh', verdict: 'error', code: error.code, ...(revocation ? { revocation } : {}), detail: detail.slice(0, 512) });
 }
