@@ -4,6 +4,7 @@ import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { raisePersistedTimeFloor, readTimeFloor } from '../../src/agent/time-floor-store.js';
 import { runUpdate } from '../../src/agent/update.js';
+import { statusCommand } from '../../src/cli/status.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
@@ -42,6 +43,9 @@ describe('agent time floor (real swtpm)', function () {
     }
     const status = await readAgentStatus(paths);
     expect(status.clock).to.include({ ok: false, code: 'CLOCK_BEHIND_FLOOR', at: NOW.toISOString() });
+    const lines: string[] = [];
+    await statusCommand.run(['--config', board.configPath], { out: (l) => lines.push(l), err: (l) => lines.push(l), isTTY: false });
+    expect(lines.find((l) => l.startsWith('clock'))).to.contain('[CLOCK_BEHIND_FLOOR]');
     const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
     const anchor = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'anchor-status');
     expect(anchor).to.have.length(1);
