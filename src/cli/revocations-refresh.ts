@@ -23,7 +23,7 @@ function held(o: RevocationRefreshOutcome): string {
 
 function print(io: CliIo, o: RevocationRefreshOutcome): void {
   if (o.ok) io.out(`✔ revocation list v${o.version} ${o.changed ? 'accepted' : 'unchanged'}${o.floorRaised ? `, TPM floor raised to ${o.version}` : ''}: ${held(o)}`);
-  else io.out(`✘ revocation refresh ${o.published ? 'refused' : 'found no list'} [${o.error.code}] ${o.error.message}; ${o.status.version === undefined ? 'no list held' : `keeping ${held(o)}`}`);
+  else io.out(`✘ revocation refresh ${!o.published ? 'found no list' : exitFor(o.error.code) === EXIT.ENVIRONMENT ? 'failed' : 'refused'} [${o.error.code}] ${o.error.message}; ${o.status.version === undefined ? 'no list held' : `keeping ${held(o)}`}`);
   io.out(`updates: ${o.update.proceed ? `proceed (${o.update.level}): ${o.update.message}` : `blocked [${o.update.error.code}]: ${o.update.error.message}`}`);
   if (o.status.list) printEntries(io, o.status.list);
 }

@@ -99,7 +99,7 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
     server = undefined;
     const offline = await edgeseal(...config);
     expect(offline.code).to.equal(EXIT.ENVIRONMENT);
-    expect(offline.out).to.contain('[FETCH_FAILED]').and.contain('keeping list v2');
+    expect(offline.out).to.contain('refresh failed [FETCH_FAILED]').and.contain('keeping list v2');
 
     // restarted with no network: the cached list (v2, minimum version 1.1.0) refuses the factory image 1.0.0
     await swtpm.restart();
