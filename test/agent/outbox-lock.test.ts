@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
+import { readJournal } from '../../src/ota/install-journal.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { runCli, startCli } from './cli-child.js';
 import { setupBoard } from './rig.js';
 
 // A one-shot command next to the running agent: the agent holds the outbox (it hands out the
@@ -27,5 +30,26 @@ describe('agent outbox single writer (real swtpm)', function () {
     }
     const next = await board.open({ outboxLockWaitMs: 0 });
     await next.close();
+  });
+
+  it('edgeseal update next to the running agent: exit 3 with OUTBOX_LOCKED, the agent untouched', async () => {
+    const board = await setupBoard(swtpm);
+    const paths = agentPaths(board.config.stateDir);
+    const { child, done } = startCli(['agent', '--config', board.configPath]);
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await readAgentStatus(paths)).pid !== child.pid) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error('the agent did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const r = await runCli(['update', '--config', board.configPath]);
+      expect(r.code, r.err).to.equal(3);
+      expect(r.err).to.contain('[OUTBOX_LOCKED]').and.contain(`pid ${child.pid}`);
+      expect((await readJournal(paths.journal)).state).to.equal('idle');
+      child.kill('SIGTERM');
+      expect((await done).code).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
