@@ -13,7 +13,7 @@ describe('edgeseal demo (the newcomer first run)', function () {
     for (const expected of [
       '✔ boot verified',
       'staged into slot B; trial boot armed',
-      'TPM floors: securityVersion 0, rootVersion 0  (unchanged',
+      'TPM floors: securityVersion 0, rootVersion 1  (unchanged', // the root floor follows the refresh (root v1)
       '✔ boot committed',
       'TPM floors: securityVersion 2, rootVersion 1',
       '✘ refused [DIGEST_MISMATCH]',
