@@ -11,7 +11,8 @@ export interface InstalledImage {
 }
 
 // Verifies an installed image file against trusted metadata: the signed length caps the read (a
-// file longer than signed is refused without hashing all of it), then the pure verifyImage decides.
+// file longer than signed is refused without hashing all of it; a block device is hashed over exactly
+// the signed length, as its partition is larger than the image), then the pure verifyImage decides.
 export async function verifyInstalledImage(trusted: TrustedMetadata, img: InstalledImage): Promise<{ verdict: Verdict; observed?: FileDigest }> {
   let expectedLength: number;
   try {

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestFile } from '../../src/io/file-digest.js';
-import { expectCodeAsync } from '../helpers/expect-code.js';
+import { digestFile, readPlan } from '../../src/io/file-digest.js';
+import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 
 describe('io digestFile', () => {
   let dir: string;
@@ -26,6 +26,16 @@ describe('io digestFile', () => {
     await writeFile(path, Buffer.alloc(1000));
     expect((await digestFile(path, { maxLength: 1000 })).length).to.equal(1000);
     await expectCodeAsync(() => digestFile(path, { maxLength: 999 }), 'OVERSIZED');
+  });
+
+  it('plans the read: a regular file to its end within maxLength, a block device over exactly maxLength', () => {
+    expect(readPlan({ blockDevice: false, size: 1000 }, 1000, 'f')).to.deep.equal({ atMost: 1000 });
+    expectCode(() => readPlan({ blockDevice: false, size: 1001 }, 1000, 'f'), 'OVERSIZED');
+    expect(readPlan({ blockDevice: false, size: 5 }, undefined, 'f')).to.deep.equal({});
+    // a partition is larger than its image (and stat reports size 0 for it): its size never refuses
+    expect(readPlan({ blockDevice: true, size: 0 }, 1000, '/dev/x')).to.deep.equal({ exactly: 1000 });
+    expect(readPlan({ blockDevice: true, size: 4096 }, 1000, '/dev/x')).to.deep.equal({ exactly: 1000 });
+    expect(readPlan({ blockDevice: true, size: 0 }, undefined, '/dev/x')).to.deep.equal({});
   });
 
   it('keeps memory flat on a large sparse file', async function () {
