@@ -10,6 +10,7 @@ import { openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import { refreshRevocations } from './revocation-refresh.js';
+import { REFRESH_BACKOFF } from '../revocation/refresh.js';
 import { refreshMetadata, runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
@@ -47,8 +48,12 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
       name: 'revocation-refresh',
       cron: config.revocation.schedule,
       jitterSeconds: config.update.jitterSeconds,
-      // the outcome is logged and reported inside; a failure keeps the cached list
-      run: async () => void (await refreshRevocations(dev, () => refreshMetadata(dev, source))),
+      backoff: REFRESH_BACKOFF,
+      // the outcome is logged and reported inside; a failure keeps the cached list and retries with backoff
+      run: async () => {
+        const outcome = await refreshRevocations(dev, () => refreshMetadata(dev, source));
+        return outcome.ok || !outcome.published ? undefined : 'retry';
+      },
     });
   }
   return out;

@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { EdgesealError } from '../core/errors.js';
+import { backoffDelay, type BackoffPolicy } from '../telemetry/backoff.js';
 
 // The agent's periodic jobs (node-cron) with jitter so a fleet does not stampede its mirror, run one
 // at a time, and stoppable: stop() cancels pending starts, aborts the running job and waits for it.
@@ -8,7 +9,10 @@ export interface Job {
   readonly name: string;
   readonly cron: string;
   readonly jitterSeconds: number;
-  run(signal: AbortSignal): Promise<void>;
+  // With a backoff, a run that answers 'retry' (or throws) runs again after a growing, jittered delay
+  // instead of waiting for its next cron tick; a success resets the delay.
+  readonly backoff?: BackoffPolicy;
+  run(signal: AbortSignal): Promise<void | 'retry'>;
 }
 
 export interface SchedulerDeps {
@@ -28,6 +32,7 @@ export class Scheduler {
   readonly #tasks = new Map<string, ScheduledTask>();
   readonly #pending = new Set<unknown>();
   readonly #abort = new AbortController();
+  readonly #failures = new Map<string, number>();
   #chain: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -45,21 +50,34 @@ export class Scheduler {
   runNow(job: Job): Promise<void> {
     const run = this.#chain.then(async () => {
       if (this.#stopped) return;
+      let result: void | 'retry' = 'retry';
       try {
-        await job.run(this.#abort.signal);
+        result = await job.run(this.#abort.signal);
       } catch (err) {
         this.#deps.onError(job.name, err);
       }
+      if (job.backoff) this.#afterRun(job, job.backoff, result === 'retry');
     });
     this.#chain = run;
     return run;
   }
 
   #tick(job: Job): void {
+    this.#later(job, Math.floor(this.#deps.random() * job.jitterSeconds * 1000));
+  }
+
+  #afterRun(job: Job, policy: BackoffPolicy, failed: boolean): void {
+    if (!failed) return void this.#failures.delete(job.name);
+    const failures = this.#failures.get(job.name) ?? 0;
+    this.#failures.set(job.name, failures + 1);
+    if (!this.#stopped) this.#later(job, backoffDelay(failures, policy, this.#deps.random));
+  }
+
+  #later(job: Job, ms: number): void {
     const handle = this.#deps.setTimeout(() => {
       this.#pending.delete(handle);
       void this.runNow(job);
-    }, Math.floor(this.#deps.random() * job.jitterSeconds * 1000));
+    }, ms);
     this.#pending.add(handle);
   }
 

@@ -43,6 +43,32 @@ describe('agent scheduler', function () {
     release();
   });
 
+  it('retries a failed job with growing jittered delays, and resets after a success', async () => {
+    const delays: number[] = [];
+    const s = new Scheduler({
+      random: () => 0.5,
+      setTimeout: (_fn, ms) => delays.push(ms), // armed retries recorded, never fired
+      clearTimeout: () => undefined,
+      onError: () => undefined,
+    });
+    const answers: ('retry' | 'throw' | 'ok')[] = ['retry', 'throw', 'ok', 'retry'];
+    const job = {
+      name: 'revocation-refresh',
+      cron: '0 0 * * *',
+      jitterSeconds: 0,
+      backoff: { baseMs: 1000, maxMs: 1500 },
+      run: (): Promise<void | 'retry'> => {
+        const a = answers.shift();
+        return a === 'throw' ? Promise.reject(new Error('mirror down')) : Promise.resolve(a === 'retry' ? 'retry' : undefined);
+      },
+    };
+    for (let i = 0; i < 4; i++) await s.runNow(job);
+    // window 1000 → 500 + 0.5×500; then 2000 capped at 1500 → 750 + 0.5×750; success arms nothing and
+    // resets, so the next failure starts from the base delay again
+    expect(delays).to.deep.equal([750, 1125, 750]);
+    await s.stop();
+  });
+
   it('refuses a schedule that is not a cron expression', () => {
     const s = new Scheduler({ random: Math.random, setTimeout: () => undefined, clearTimeout: () => undefined, onError: () => undefined });
     expectCode(() => s.add({ name: 'update', cron: 'hourly', jitterSeconds: 0, run: () => Promise.resolve() }), 'CONFIG_INVALID');
