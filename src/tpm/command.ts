@@ -66,6 +66,17 @@ export function marshalCommand(spec: CommandSpec): Uint8Array {
     .finish();
 }
 
+// A success response that was malformed after its handle area: the TPM did create these handles, so
+// a caller that knows their kind can flush them (runCreating) instead of leaking them.
+export class MalformedAfterHandles extends EdgesealError {
+  constructor(
+    readonly handles: readonly number[],
+    cause: EdgesealError,
+  ) {
+    super(cause.code, cause.message, { cause });
+  }
+}
+
 // Checks the header and splits a response into handles and parameters; throws TpmResponseError on rc ≠ 0.
 export function parseResponse(spec: CommandSpec, rsp: Uint8Array): CommandResult {
   const what = `TPM2_${spec.cc} response`;
@@ -87,15 +98,20 @@ export function parseResponse(spec: CommandSpec, rsp: Uint8Array): CommandResult
   const handles: number[] = [];
   for (let i = 0; i < (spec.responseHandles ?? 0); i++) handles.push(r.u32(`handle[${i}]`));
   if (!nAuths) return { handles, params: new TpmReader(r.bytes(r.remaining, 'parameters'), what) };
-  const params = r.bytes(r.u32('parameterSize'), 'parameters');
-  // one response session per command session: nonceTPM, sessionAttributes, hmac
-  for (let i = 0; i < nAuths; i++) {
-    r.tpm2b(`session[${i}].nonce`);
-    r.u8(`session[${i}].attributes`);
-    r.tpm2b(`session[${i}].hmac`);
+  try {
+    const params = r.bytes(r.u32('parameterSize'), 'parameters');
+    // one response session per command session: nonceTPM, sessionAttributes, hmac
+    for (let i = 0; i < nAuths; i++) {
+      r.tpm2b(`session[${i}].nonce`);
+      r.u8(`session[${i}].attributes`);
+      r.tpm2b(`session[${i}].hmac`);
+    }
+    r.end();
+    return { handles, params: new TpmReader(params, what) };
+  } catch (err) {
+    if (handles.length && err instanceof EdgesealError) throw new MalformedAfterHandles(handles, err);
+    throw err;
   }
-  r.end();
-  return { handles, params: new TpmReader(params, what) };
 }
 
 // Marshals, sends and parses one command, resending it (bounded) while the TPM says retry/yielded/testing.

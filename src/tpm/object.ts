@@ -1,7 +1,8 @@
 import { EdgesealError } from '../core/errors.js';
-import { EMPTY_PASSWORD, createdHandle, type Auth, type CommandRunner } from './command.js';
+import { EMPTY_PASSWORD, type Auth, type CommandRunner } from './command.js';
 import { TPM_ALG, TPM_ECC_NIST_P256, TPM_HT, TPM_RH, TPMA_OBJECT } from './constants.js';
 import { TpmReader, TpmWriter } from './marshal.js';
+import { runCreating } from './policy.js';
 
 // A loaded transient object: its handle (flush it when done) and TPM Name (nameAlg || H(public)).
 export interface LoadedObject {
@@ -76,14 +77,13 @@ export async function createStoragePrimary(tpm: CommandRunner, hierarchy: number
     .tpm2b(new Uint8Array(0)) // outsideInfo
     .u32(0) // creationPCR: none
     .finish();
-  const res = await tpm.run({ cc: 'CreatePrimary', handles: [hierarchy], auths: [auth], params, responseHandles: 1 });
-  const handle = createdHandle(res, TPM_HT.TRANSIENT, 'objectHandle');
-  const r = res.params;
-  r.tpm2b('outPublic');
-  skipCreationInfo(r);
-  const name = r.tpm2b('name');
-  r.end();
-  return { handle, name };
+  return runCreating(tpm, { cc: 'CreatePrimary', handles: [hierarchy], auths: [auth], params, responseHandles: 1 }, TPM_HT.TRANSIENT, 'objectHandle', (r, handle) => {
+    r.tpm2b('outPublic');
+    skipCreationInfo(r);
+    const name = r.tpm2b('name');
+    r.end();
+    return { handle, name };
+  });
 }
 
 // TPM2_Create (Part 3 §12.1) of a sealed data object under a loaded storage parent.
@@ -108,11 +108,11 @@ export async function createSealed(tpm: CommandRunner, parent: number, data: Uin
 // TPM2_Load (Part 3 §12.2): loads a sealed object under its parent; flush the returned handle.
 export async function load(tpm: CommandRunner, parent: number, obj: SealedObject): Promise<LoadedObject> {
   const params = new TpmWriter().tpm2b(obj.private).tpm2b(obj.public).finish();
-  const res = await tpm.run({ cc: 'Load', handles: [parent], auths: [EMPTY_PASSWORD], params, responseHandles: 1 });
-  const handle = createdHandle(res, TPM_HT.TRANSIENT, 'objectHandle');
-  const name = res.params.tpm2b('name');
-  res.params.end();
-  return { handle, name };
+  return runCreating(tpm, { cc: 'Load', handles: [parent], auths: [EMPTY_PASSWORD], params, responseHandles: 1 }, TPM_HT.TRANSIENT, 'objectHandle', (r, handle) => {
+    const name = r.tpm2b('name');
+    r.end();
+    return { handle, name };
+  });
 }
 
 // TPM2_Unseal (Part 3 §12.7)

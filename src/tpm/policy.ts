@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
-import { createdHandle, type CommandRunner } from './command.js';
+import { createdHandle, MalformedAfterHandles, type CommandRunner, type CommandSpec } from './command.js';
 import { HASH_SIZE, TPM_ALG, TPM_CC, TPM_HT, TPM_RH, TPM_SE } from './constants.js';
-import { TpmWriter } from './marshal.js';
+import { TpmWriter, type TpmReader } from './marshal.js';
 import { marshalPcrSelections, type PcrSelection } from './pcr.js';
 
 export type SessionType = 'policy' | 'trial';
@@ -18,11 +18,12 @@ export async function startAuthSession(tpm: CommandRunner, type: SessionType): P
     .u16(TPM_ALG.NULL) // symmetric: no parameter encryption
     .u16(TPM_ALG.SHA256) // authHash
     .finish();
-  const res = await tpm.run({ cc: 'StartAuthSession', handles: [TPM_RH.NULL, TPM_RH.NULL], params, responseHandles: 1 });
-  const session = createdHandle(res, TPM_HT.POLICY_SESSION, 'sessionHandle');
-  res.params.tpm2b('nonceTPM');
-  res.params.end();
-  return session;
+  const spec: CommandSpec = { cc: 'StartAuthSession', handles: [TPM_RH.NULL, TPM_RH.NULL], params, responseHandles: 1 };
+  return runCreating(tpm, spec, TPM_HT.POLICY_SESSION, 'sessionHandle', (r, session) => {
+    r.tpm2b('nonceTPM');
+    r.end();
+    return session;
+  });
 }
 
 // TPM2_PolicyPCR (Part 3 §23.7) with an empty pcrDigest: the TPM uses the PCRs' current values.
@@ -44,6 +45,31 @@ export async function policyGetDigest(tpm: CommandRunner, session: number): Prom
 export async function flushContext(tpm: CommandRunner, handle: number): Promise<void> {
   const { params: r } = await tpm.run({ cc: 'FlushContext', params: new TpmWriter().u32(handle).finish() });
   r.end();
+}
+
+// Runs a command that creates one handle of kind `type` (TPM_HT) and parses the rest of its response.
+// If that rest is malformed the handle is flushed before the error goes up: nobody else knows it, and
+// it would hold one of the TPM's few session/object slots until the next TPM reset. A handle of the
+// wrong kind, or one the command was given (e.g. Load's parent), is never flushed: it is not new.
+export async function runCreating<T>(tpm: CommandRunner, spec: CommandSpec, type: number, what: string, parse: (params: TpmReader, handle: number) => T): Promise<T> {
+  const flushCreated = async (handle: number | undefined): Promise<void> => {
+    if (handle === undefined || handle >>> 24 !== type || spec.handles?.includes(handle)) return;
+    await flushContext(tpm, handle).catch(() => undefined); // the parse error is the one to report
+  };
+  let res;
+  try {
+    res = await tpm.run(spec);
+  } catch (err) {
+    if (err instanceof MalformedAfterHandles) await flushCreated(err.handles[0]);
+    throw err;
+  }
+  const handle = createdHandle(res, type, what);
+  try {
+    return parse(res.params, handle);
+  } catch (err) {
+    await flushCreated(handle);
+    throw err;
+  }
 }
 
 // Runs fn, then flushes the handle whatever happened (swtpm has no resource manager to do it for us).

@@ -91,6 +91,18 @@ async function outcome(c: TpmClient, op: (c: TpmClient) => Promise<unknown>): Pr
   }
 }
 
+const FLUSH_OK = Uint8Array.of(0x80, 0x01, 0, 0, 0, 10, 0, 0, 0, 0);
+const u32At = (b: Uint8Array, off: number): number => new DataView(b.buffer, b.byteOffset).getUint32(off);
+
+// Replays one faulty response to the op's command, answers anything after it as a successful
+// FlushContext, and returns the handles the client flushed.
+async function flushesAfter(faulty: Uint8Array, op: (c: TpmClient) => Promise<unknown>): Promise<number[]> {
+  const sent: Uint8Array[] = [];
+  const t: TpmTransport = { description: 'replay', send: (cmd) => Promise.resolve(sent.push(cmd) === 1 ? faulty : FLUSH_OK), close: () => Promise.resolve() };
+  expect(await outcome(new TpmClient(t, { sleep: () => Promise.resolve() }), op)).to.equal('TPM_MALFORMED_RESPONSE');
+  return sent.slice(1).filter((c) => u32At(c, 6) === 0x165).map((c) => u32At(c, 10));
+}
+
 describe('tpm hostile responses (recorded from swtpm, replayed with faults)', function () {
   const recorded = new Map<string, Uint8Array[]>();
   let swtpm: Swtpm;
@@ -142,6 +154,25 @@ describe('tpm hostile responses (recorded from swtpm, replayed with faults)', fu
         for (const check of checks) await check();
       }
       expect(failures, failures.slice(0, 5).join('\n')).to.deep.equal([]);
+    });
+  }
+
+  // P4: a response malformed after its handle area must not leak the handle the TPM created
+  for (const { name, op } of OPS.filter((o) => o.createsHandle)) {
+    it(`${name}: a response malformed after the created handle flushes that handle, and only that one`, async function () {
+      const [r] = recorded.get(name) ?? [];
+      const created = u32At(r, 10);
+      const leaks: string[] = [];
+      const expectFlushes = async (fault: string, bytes: Uint8Array, expected: number[]): Promise<void> => {
+        const flushed = await flushesAfter(bytes, op);
+        if (JSON.stringify(flushed) !== JSON.stringify(expected)) leaks.push(`${fault}: flushed [${flushed.map((h) => h.toString(16)).join(', ')}]`);
+      };
+      await expectFlushes('+1 trailing byte', withSize(Uint8Array.from([...r, 0])), [created]);
+      for (let len = 14; len < r.length; len++) await expectFlushes(`truncated to ${len}`, withSize(r.subarray(0, len)), [created]);
+      // no complete handle, or one of another kind: nothing is known to have been created
+      for (let len = 10; len < 14; len++) await expectFlushes(`truncated to ${len}`, withSize(r.subarray(0, len)), []);
+      await expectFlushes('created handle of the wrong type', Uint8Array.from(r).fill(0x01, 10, 11), []);
+      expect(leaks, leaks.slice(0, 5).join('\n')).to.deep.equal([]);
     });
   }
 });
