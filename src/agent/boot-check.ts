@@ -30,7 +30,7 @@ export interface BootCheckResult {
 export async function checkImage(verifier: ImageVerifier, image: InstalledImage, now: Date): Promise<ImageOutcome> {
   const t0 = performance.now();
   const done = (verdict: Verdict, digest?: FileDigest): ImageOutcome => ({ image, verdict, ...(digest ? { digest } : {}), latencyMs: performance.now() - t0 });
-  const expected = verifier.expected(image.target, now);
+  const expected = verifier.expected(image.target, image.kind, now);
   if (!expected.ok) return done(expected);
   let digest: FileDigest;
   try {
@@ -41,7 +41,7 @@ export async function checkImage(verifier: ImageVerifier, image: InstalledImage,
     }
     return done(refusal(err));
   }
-  return done(verifier.verify({ targetName: image.target, securityFloor: image.slot !== undefined }, digest, now), digest);
+  return done(verifier.verify({ targetName: image.target, kind: image.kind, securityFloor: image.slot !== undefined }, digest, now), digest);
 }
 
 // The images to check right now: fixed ones and the A/B image in the booted slot.

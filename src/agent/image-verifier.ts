@@ -1,4 +1,5 @@
 import type { GateCandidate, RevocationResult } from '../core/gate.js';
+import type { ImageKind } from '../core/target-meta.js';
 import type { FileDigest } from '../io/file-digest.js';
 import { enforceRevocation } from '../revocation/enforce.js';
 import type { FreshnessPolicy, Operation } from '../revocation/policy.js';
@@ -12,6 +13,7 @@ import type { ListedTarget, TrustedMetadata, Verdict } from '../tuf/offline/type
 
 export interface ImageMeta {
   readonly targetName: string;
+  readonly kind: ImageKind; // the configured kind of the image in this place
   // the A/B image's securityVersion is held to the TPM floor; fixed images are not (one floor, one image)
   readonly securityFloor: boolean;
 }
@@ -29,11 +31,18 @@ export type Refusal = Extract<Verdict, { ok: false }>;
 export interface ImageVerifier {
   readonly trusted: TrustedMetadata;
   readonly rootVersion: number;
-  // signed length of a target (caps the streamed digest), or a refusal when nothing vouches for it
-  expected(targetName: string, now: Date): { ok: true; target: ListedTarget } | Refusal;
+  // signed length of a target of `kind` (caps the streamed digest), or a refusal when nothing vouches for it
+  expected(targetName: string, kind: ImageKind, now: Date): { ok: true; target: ListedTarget } | Refusal;
   verify(meta: ImageMeta, digest: FileDigest, now: Date): Verdict;
   candidates(now: Date): GateCandidate[];
   revocation(candidate: GateCandidate, now: Date, operation: Operation): RevocationResult;
+}
+
+// Which target a slot holds is read from disk (slots.json, the install journal), not signed: a validly
+// signed target of another kind (an app bundle in the firmware slot) must never pass as this image.
+function kindRefusal(target: ListedTarget, kind: ImageKind): Refusal | undefined {
+  if (target.custom.kind === kind) return undefined;
+  return { ok: false, code: 'KIND_MISMATCH', message: `${target.name}: expected a ${kind} target (the configured image kind), found custom.kind ${target.custom.kind}` };
 }
 
 export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
@@ -49,17 +58,21 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
   return {
     trusted,
     rootVersion: trusted.root.signed.version,
-    expected(targetName, now) {
+    expected(targetName, kind, now) {
+      let target: ListedTarget;
       try {
-        return { ok: true, target: findTarget(trusted, targetName, now) };
+        target = findTarget(trusted, targetName, now);
       } catch (err) {
         return refusal(err);
       }
+      return kindRefusal(target, kind) ?? { ok: true, target };
     },
     verify(meta, digest, now) {
-      // TUF: length, sha256, hardware id (verifyImage) → revocation → TPM security floor (P3)
+      // TUF: length, sha256, hardware id (verifyImage) → image kind → revocation → TPM security floor (P3)
       const v = verifyImage(trusted, { targetName: meta.targetName, observed: digest, hardwareId, now });
       if (!v.ok) return v;
+      const wrongKind = kindRefusal(v.target, meta.kind);
+      if (wrongKind) return wrongKind;
       const c = v.target.custom;
       const r = revocation({ name: v.target.name, sha256: digest.sha256, version: c.version, keyids: v.keyids }, now, 'boot');
       if (!r.ok) return { ok: false, code: r.code, message: r.message };

@@ -86,7 +86,9 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
   const records = await readSlotRecords(dev.paths);
   const installedName = slotTarget(ab, active, records, await readJournal(dev.paths.journal));
   const record = records[active];
-  const listed = verifier.expected(installedName, now);
+  const listed = verifier.expected(installedName, ab.image.kind, now);
+  // the slot's target name is disk state: one of another kind is never the baseline an update is judged against
+  if (!listed.ok && listed.code === 'KIND_MISMATCH') return { action: 'refuse', code: listed.code, message: `installed slot ${active}: ${listed.message}` };
   const installed = record?.name === installedName ? record : listed.ok ? listed.target.custom : null;
   const floors = await dev.trust.readFloors();
   return decideUpdate({

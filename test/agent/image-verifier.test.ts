@@ -36,7 +36,7 @@ describe('agent image verifier (pure)', () => {
   });
 
   it('verifies, then enforces a held list at boot: revoked digest, revoked signer, minimum version', async () => {
-    const meta = { targetName: S.v1.target, securityFloor: true };
+    const meta = { targetName: S.v1.target, kind: 'firmware' as const, securityFloor: true };
     const targetsKey = (JSON.parse(await readFile(join(REPO, 'metadata', '1.root.json'), 'utf8')) as { signed: { roles: { targets: { keyids: string[] } } } }).signed.roles.targets.keyids[0];
     expect(code(build(status('never')).verify(meta, v1, NOW))).to.equal('VERIFIED');
     expect(code(build(status('fresh', list({ digests: [{ sha256: v1.sha256 }] }))).verify(meta, v1, NOW))).to.equal('IMAGE_REVOKED');
@@ -46,7 +46,7 @@ describe('agent image verifier (pure)', () => {
 
   it('an expired list keeps booting (still enforced) but blocks updates; a never-fetched list blocks updates only when required', () => {
     const expired = build(status('expired', list({})));
-    expect(code(expired.verify({ targetName: S.v1.target, securityFloor: true }, v1, NOW))).to.equal('VERIFIED');
+    expect(code(expired.verify({ targetName: S.v1.target, kind: 'firmware' as const, securityFloor: true }, v1, NOW))).to.equal('VERIFIED');
     const [candidate] = expired.candidates(NOW).filter((c) => c.name === S.v2.target);
     expect(expired.revocation(candidate, NOW, 'update')).to.include({ ok: false, code: 'REVOCATION_STALE' });
     expect(build(status('never'), 0, 'require').revocation(candidate, NOW, 'update')).to.include({ ok: false, code: 'REVOCATION_STALE' });
@@ -55,8 +55,8 @@ describe('agent image verifier (pure)', () => {
 
   it('holds only the A/B image to the TPM security floor', () => {
     const v = build(status('never'), 2);
-    expect(code(v.verify({ targetName: S.v1.target, securityFloor: true }, v1, NOW))).to.equal('ROLLBACK');
-    expect(code(v.verify({ targetName: S.v1.target, securityFloor: false }, v1, NOW))).to.equal('VERIFIED');
+    expect(code(v.verify({ targetName: S.v1.target, kind: 'firmware' as const, securityFloor: true }, v1, NOW))).to.equal('ROLLBACK');
+    expect(code(v.verify({ targetName: S.v1.target, kind: 'firmware' as const, securityFloor: false }, v1, NOW))).to.equal('VERIFIED');
   });
 
   it('lists gate candidates with their sha256 and signer, and refuses names nothing vouches for', () => {
@@ -65,6 +65,6 @@ describe('agent image verifier (pure)', () => {
       [S.v1.target, S.v1.version],
       [S.v2.target, S.v2.version],
     ]);
-    expect(v.expected('fw/board-z/none.bin', NOW)).to.include({ ok: false, code: 'UNKNOWN_TARGET' });
+    expect(v.expected('fw/board-z/none.bin', 'firmware', NOW)).to.include({ ok: false, code: 'UNKNOWN_TARGET' });
   });
 });
