@@ -35,14 +35,13 @@ function transitionEvent(j: InstallJournal): EventInput | undefined {
   }
 }
 
-// Floors go up only after the commit (the state machine calls this then): the signed security version
-// of the image the boot check verified in the committed slot, and the root version the device now
-// trusts. Idempotent, never lowers.
+// The security-version floor goes up only after the commit (the state machine calls this then), to the
+// signed version of the image the boot check verified in the committed slot. Idempotent, never lowers.
+// The root-version floor is not raised here: bootSequence raised it to the chain that same boot check
+// verified (root-floor.ts) before any commit could run.
 async function raiseFloors(dev: Device, verified: VerifiedImage): Promise<void> {
-  const floors = await dev.trust.readFloors();
-  if (verified.securityVersion > floors.securityVersion) await dev.trust.raiseFloor('securityVersion', verified.securityVersion);
-  const { rootVersion } = await dev.createImageVerifier(dev.clock(), 'ignore');
-  if (rootVersion > floors.rootVersion) await dev.trust.raiseFloor('rootVersion', rootVersion);
+  const { securityVersion } = await dev.trust.readFloors();
+  if (verified.securityVersion > securityVersion) await dev.trust.raiseFloor('securityVersion', verified.securityVersion);
   const after = await dev.trust.readFloors();
   dev.logger.child({ component: 'install' }).info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: verified.name });
 }
