@@ -1,7 +1,7 @@
 import { EdgesealError, isEdgesealError } from '../core/errors.js';
 import { loadWorkdir, saveWorkdir, storeBlob } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, parseCount } from './repo-shared.js';
+import { DIR_OPTION, onePositional, parseCount } from './repo-shared.js';
 
 const NAME = 'repo add-target';
 
@@ -36,8 +36,7 @@ export const repoAddTarget: Command = {
       },
       true,
     );
-    if (positionals.length !== 1) throw new EdgesealError('USAGE', `${NAME}: expected exactly one FILE, found ${positionals.length} (see 'edgeseal ${NAME} --help')`);
-    const file = positionals[0];
+    const file = onePositional(NAME, positionals, 'FILE');
     const dir = required(NAME, 'dir', values.dir);
     const name = required(NAME, 'name', values.name);
     const custom = {

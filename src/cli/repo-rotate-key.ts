@@ -3,7 +3,7 @@ import { generateKey, type Ed25519Key } from '../crypto/ed25519.js';
 import { readKeyFile } from '../crypto/key-store.js';
 import { loadWorkdir, saveWorkdir, storeKey } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, DIR_USAGE, PASSPHRASE_USAGE, parseCount, passphrase, shortId } from './repo-shared.js';
+import { DIR_OPTION, DIR_USAGE, onePositional, PASSPHRASE_USAGE, parseCount, passphrase, shortId } from './repo-shared.js';
 
 const NAME = 'repo rotate-key';
 
@@ -39,8 +39,7 @@ export const repoRotateKey: Command = {
       },
       true,
     );
-    if (positionals.length !== 1) throw new EdgesealError('USAGE', `${NAME}: expected exactly one ROLE, found ${positionals.length} (see 'edgeseal ${NAME} --help')`);
-    const role = positionals[0];
+    const role = onePositional(NAME, positionals, 'ROLE');
     const dir = required(NAME, 'dir', values.dir);
     const pass = passphrase(values.encrypt === true);
     const repo = await loadWorkdir(dir, { keys: false });

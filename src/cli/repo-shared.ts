@@ -19,6 +19,12 @@ export function parseNow(command: string, value: string | undefined): Date {
   return at;
 }
 
+// The one positional argument a command takes (`what` names it in the usage line, e.g. FILE, ROLE).
+export function onePositional(command: string, positionals: readonly string[], what: string): string {
+  if (positionals.length !== 1) throw new EdgesealError('USAGE', `${command}: expected exactly one ${what}, found ${positionals.length} (see 'edgeseal ${command} --help')`);
+  return positionals[0];
+}
+
 export function parseCount(command: string, name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
