@@ -88,12 +88,11 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ report
 // refuses every image with its code: nothing is accepted without a completed verification (P6).
 export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[]): Promise<BootCheckResult> {
   const list = images ?? (await installedImages(dev));
-  // an expired list never stops booting by default, but the alarm is logged and reported here
-  await announceFreshness(dev, 'boot', now);
   let verifier: ImageVerifier;
   try {
     verifier = await dev.createImageVerifier(now, dev.config.expiryAtBoot);
   } catch (err) {
+    await announceFreshness(dev, 'boot', now);
     const verdict = refusal(err);
     const outcomes = list.map((image) => ({ image, verdict, latencyMs: 0 }));
     const reports: Promise<void>[] = [];
@@ -101,6 +100,8 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
     await Promise.all(reports);
     return { ok: false, outcomes };
   }
+  // an expired or unauthenticated revocation list never stops booting by default, but the alarm is logged and reported here
+  await announceFreshness(dev, 'boot', now, verifier.revocationProblem(now));
   const outcomes: ImageOutcome[] = [];
   const reports: Promise<void>[] = [];
   for (const image of list) {

@@ -1,7 +1,10 @@
 import type { GateCandidate, RevocationResult } from '../core/gate.js';
 import type { ImageKind } from '../core/target-meta.js';
 import type { FileDigest } from '../io/file-digest.js';
+import type { EdgesealError } from '../core/errors.js';
+import { heldListProblem } from '../revocation/authenticate.js';
 import { enforceRevocation } from '../revocation/enforce.js';
+import { revocationTargetInfo } from '../revocation/tuf-source.js';
 import type { FreshnessPolicy, Operation } from '../revocation/policy.js';
 import type { RevocationStatus } from '../revocation/store.js';
 import { checkFloor, type Floors } from '../trust/floors.js';
@@ -36,6 +39,8 @@ export interface ImageVerifier {
   verify(meta: ImageMeta, digest: FileDigest, now: Date): Verdict;
   candidates(now: Date): GateCandidate[];
   revocation(candidate: GateCandidate, now: Date, operation: Operation): RevocationResult;
+  // the held revocation list checked against this verifier's metadata (from the TPM-pinned root); undefined: authenticated
+  revocationProblem(now: Date): EdgesealError | undefined;
 }
 
 // Which target a slot holds is read from disk (slots.json, the install journal), not signed: a validly
@@ -49,9 +54,12 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
   const { trusted, hardwareId, floors, freshness } = inputs;
 
   // One implementation for boot and gate (src/revocation/enforce.ts): freshness for the operation first,
-  // then the held list; no threshold is passed, so any revoked signer refuses (fail closed).
+  // then the held list; no threshold is passed, so any revoked signer refuses (fail closed). A held list the
+  // pinned-root metadata does not name is still enforced (it can only refuse more) but is never 'fresh'.
   const revocation = (subject: { name: string; sha256: string; version: string; keyids: readonly string[] }, now: Date, operation: Operation): RevocationResult => {
-    const r = enforceRevocation(inputs.revocations(now), operation, { targetName: subject.name, sha256: subject.sha256, version: subject.version, hardwareId, keyids: subject.keyids }, freshness);
+    const status = inputs.revocations(now);
+    const subj = { targetName: subject.name, sha256: subject.sha256, version: subject.version, hardwareId, keyids: subject.keyids };
+    const r = enforceRevocation(status, operation, subj, freshness, heldListProblem(status, () => revocationTargetInfo(trusted, now)));
     return r.ok ? { ok: true } : { ok: false, code: r.code, message: r.message };
   };
 
@@ -92,6 +100,9 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
     },
     revocation(candidate, now, operation) {
       return revocation({ name: candidate.name, sha256: candidate.sha256, version: candidate.custom.version, keyids: candidate.signedBy?.keyids ?? [] }, now, operation);
+    },
+    revocationProblem(now) {
+      return heldListProblem(inputs.revocations(now), () => revocationTargetInfo(trusted, now));
     },
   };
 }

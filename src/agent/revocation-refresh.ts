@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
+import { heldListProblem } from '../revocation/authenticate.js';
 import type { CacheStatus } from '../revocation/cache.js';
 import { decideFreshness, type FreshnessDecision } from '../revocation/policy.js';
-import { fetchViaTuf } from '../revocation/tuf-source.js';
+import { fetchViaTuf, revocationTargetInfo } from '../revocation/tuf-source.js';
 import type { DeviceUpdater } from '../tuf/updater.js';
 import type { Device } from './device.js';
 import { announceFreshness, revocationRef } from './revocation-freshness.js';
@@ -45,8 +46,9 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
   const now = dev.clock();
   const status = dev.revocations.status(now);
   await record(dev, result, status);
+  const unauthenticated = await heldListCheck(dev, status, now);
   // "none published" was just said (record); anything else is announced for the update it gates
-  let update = !result.ok && !result.published ? decideFreshness(status, 'update', dev.freshness) : await announceFreshness(dev, 'update', now);
+  let update = !result.ok && !result.published ? decideFreshness(status, 'update', dev.freshness, unauthenticated) : await announceFreshness(dev, 'update', now, unauthenticated);
   // onNever=allow covers a repository that publishes no list; one that publishes a list the device
   // cannot verify (forged, replayed, swapped) must not let the first update through unchecked.
   if (!result.ok && result.published && status.state === 'never' && update.proceed) {
@@ -55,6 +57,19 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
     update = { proceed: false, level: 'alarm', state: 'never', error };
   }
   return { ...result, status, update };
+}
+
+// The held list (or its absence after one was accepted) against the metadata verified from the TPM-pinned
+// root, whatever the refresh did: a cache the device cannot authenticate never gates an update as fresh.
+async function heldListCheck(dev: Device, status: CacheStatus, now: Date): Promise<EdgesealError | undefined> {
+  // signatures, not expiry, authenticate the list: expiry is judged by the freshness policy and the gate
+  const named = await dev.createImageVerifier(now, 'ignore').then(
+    (v) => () => revocationTargetInfo(v.trusted, now),
+    (err: unknown) => () => {
+      throw err;
+    },
+  );
+  return heldListProblem(status, named);
 }
 
 async function record(dev: Device, result: Fetched, status: CacheStatus): Promise<void> {

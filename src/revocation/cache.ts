@@ -96,9 +96,9 @@ export class RevocationCache {
   }
 
   // Accepts a TUF-verified list (RevocationStore.update rules) and persists it before returning.
-  async accept(bytes: Uint8Array, info: VerifiedTargetInfo, now: Date): Promise<RevocationList> {
+  async accept(bytes: Uint8Array, info: VerifiedTargetInfo, now: Date, opts: { supersede?: boolean } = {}): Promise<RevocationList> {
     if (this.#readOnly) throw new EdgesealError('INTERNAL', `revocation cache ${this.#path} was opened read-only`);
-    const list = this.#store.update(bytes, info, now);
+    const list = this.#store.update(bytes, info, now, opts);
     await this.#persist();
     this.#problem = undefined;
     return list;

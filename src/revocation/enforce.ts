@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../core/errors.js';
+import type { EdgesealError, ErrorCode } from '../core/errors.js';
 import type { GateCandidate, RevocationResult } from '../core/gate.js';
 import { checkRevocation, decideFreshness, DEFAULT_FRESHNESS_POLICY, type FreshnessPolicy, type Operation, type RevocationSubject } from './policy.js';
 import type { RevocationStatus } from './store.js';
@@ -7,11 +7,12 @@ import type { RevocationStatus } from './store.js';
 // held list — enforced whenever one is held, even an expired one, because old revocations stay true.
 export type Enforcement =
   | { readonly ok: true; readonly level: 'ok' | 'warn' | 'alarm'; readonly message: string }
-  | { readonly ok: false; readonly code: ErrorCode; readonly message: string }; // KEY_REVOKED, IMAGE_REVOKED, BELOW_MINIMUM_VERSION, REVOCATION_STALE
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string }; // KEY_REVOKED, IMAGE_REVOKED, BELOW_MINIMUM_VERSION, REVOCATION_STALE, REVOCATION_UNAUTHENTICATED
 
-export function enforceRevocation(status: RevocationStatus, operation: Operation, subject: RevocationSubject, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY): Enforcement {
-  const fresh = decideFreshness(status, operation, policy);
-  if (!fresh.proceed) return { ok: false, code: 'REVOCATION_STALE', message: fresh.error.message };
+// `unauthenticated`: the held list failed its check against the pinned-root metadata (src/revocation/authenticate.ts).
+export function enforceRevocation(status: RevocationStatus, operation: Operation, subject: RevocationSubject, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY, unauthenticated?: EdgesealError): Enforcement {
+  const fresh = decideFreshness(status, operation, policy, unauthenticated);
+  if (!fresh.proceed) return { ok: false, code: fresh.error.code, message: fresh.error.message };
   const refused = status.list ? checkRevocation(status.list, subject) : undefined;
   if (refused) return { ok: false, code: refused.code, message: refused.message };
   return { ok: true, level: fresh.level, message: fresh.message };

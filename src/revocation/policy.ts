@@ -36,8 +36,18 @@ export type FreshnessDecision =
   | { readonly proceed: true; readonly level: 'ok' | 'warn' | 'alarm'; readonly state: Freshness; readonly message: string }
   | { readonly proceed: false; readonly level: 'alarm'; readonly state: Freshness; readonly error: EdgesealError };
 
-export function decideFreshness(status: RevocationStatus, operation: Operation, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY): FreshnessDecision {
+// `unauthenticated` (src/revocation/authenticate.ts): the held list, or its absence after one was accepted,
+// is not what the metadata verified from the pinned root names.
+export function decideFreshness(status: RevocationStatus, operation: Operation, policy: FreshnessPolicy = DEFAULT_FRESHNESS_POLICY, unauthenticated?: EdgesealError): FreshnessDecision {
   const { state } = status;
+  // a list nothing vouches for cannot be relied on: updates are blocked; boot follows onExpired.boot, the
+  // policy for a list that is no longer usable (never silent: an alarm either way)
+  if (unauthenticated) {
+    if (operation === 'update' || policy.onExpired.boot === 'block') {
+      return { proceed: false, level: 'alarm', state, error: new EdgesealError(unauthenticated.code, `${operation} blocked: ${unauthenticated.message}`, { cause: unauthenticated }) };
+    }
+    return { proceed: true, level: 'alarm', state, message: `boot continues (policy onExpired.boot=${policy.onExpired.boot}): ${unauthenticated.message}` };
+  }
   const held = `revocation list version ${status.version ?? '-'}`;
   if (state === 'fresh') return { proceed: true, level: 'ok', state, message: `${held} is fresh until ${status.expires ?? '-'}` };
   if (state === 'stale') {

@@ -17,6 +17,7 @@ export interface RevocationStatus {
   readonly ageDays: number | undefined; // since the list was issued; negative means the clock is behind
   readonly expires: string | undefined;
   readonly list: RevocationList | undefined;
+  readonly sha256?: string; // of the held list's bytes, to authenticate against TUF metadata (absent: none held)
 }
 
 // What the cache adapter persists and hands back at start.
@@ -78,7 +79,9 @@ export class RevocationStore {
   }
 
   // Accepts a newly fetched list or throws; on any throw the previously held list stays in force.
-  update(bytes: Uint8Array, info: VerifiedTargetInfo, now: Date): RevocationList {
+  // `supersede`: the caller checked `info` against metadata verified from the pinned root, which names one
+  // list per version, so a different held document under the same version is the one not vouched for.
+  update(bytes: Uint8Array, info: VerifiedTargetInfo, now: Date, opts: { supersede?: boolean } = {}): RevocationList {
     if (bytes.length !== info.length) {
       throw new EdgesealError('LENGTH_MISMATCH', `revocation list: expected ${info.length} bytes (TUF target info), found ${bytes.length}`);
     }
@@ -94,7 +97,7 @@ export class RevocationStore {
     if (list.version === this.#highest && this.#accepted) {
       if (this.#accepted.info.sha256 === found) return list;
       // Two different documents under one version: one of them is not what the publisher meant.
-      throw new EdgesealError('ROLLBACK', `revocation list: version ${list.version} is already held with sha256 ${this.#accepted.info.sha256}, found different content ${found}`);
+      if (!opts.supersede) throw new EdgesealError('ROLLBACK', `revocation list: version ${list.version} is already held with sha256 ${this.#accepted.info.sha256}, found different content ${found}`);
     }
     if (now.getTime() >= parseIsoUtc(list.expires)) {
       throw new EdgesealError('EXPIRED', `revocation list version ${list.version}: expected expiry after ${now.toISOString()}, found ${list.expires}`);
@@ -112,7 +115,7 @@ export class RevocationStore {
     const t = now.getTime();
     const expires = parseIsoUtc(list.expires);
     const state: Freshness = t < expires ? 'fresh' : t < expires + this.#opts.graceDays * DAY_MS ? 'stale' : 'expired';
-    return { state, version: list.version, highestVersion: this.#highest, ageDays: (t - parseIsoUtc(list.issued)) / DAY_MS, expires: list.expires, list };
+    return { state, version: list.version, highestVersion: this.#highest, ageDays: (t - parseIsoUtc(list.issued)) / DAY_MS, expires: list.expires, list, sha256: this.#accepted?.info.sha256 };
   }
 
   state(): RevocationStoreState {

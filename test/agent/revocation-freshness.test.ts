@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +8,8 @@ import { bootSequence } from '../../src/agent/boot-sequence.js';
 import type { Device } from '../../src/agent/device.js';
 import { runUpdate } from '../../src/agent/update.js';
 import type { AgentConfig } from '../../src/config/schema.js';
+import { CACHE_FILE } from '../../src/revocation/cache.js';
+import { REVOCATION_LIST_TYPE, serializeRevocationList } from '../../src/revocation/list.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import type { TelemetryEvent } from '../../src/telemetry/event.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
@@ -109,5 +111,44 @@ describe('agent revocation freshness (real swtpm, injected clock)', function () 
     expect(blocked.message).to.contain('DIGEST_MISMATCH');
     await writeFile(join(listDir, file), good);
     expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+  });
+
+  // H1: the cache records its own sha256, so whoever can write it can forge it. What the metadata verified
+  // from the TPM-pinned root names is the only authority; the TPM floor says a list was accepted before.
+  it('a deleted, corrupted or forged cache is never taken as fresh: boot alarm (reported), boot blocked under onExpired.boot=block, updates blocked', async () => {
+    const pub = new RevocationPublisher(join(dir, 'tamper'));
+    await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio' });
+    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+    expect(await withDevice(board, {}, (dev) => dev.trust.readFloors())).to.include({ revocationVersion: 1 });
+    const cache = join(board.config.stateDir, CACHE_FILE);
+    // the attacker's list: the TPM floor's version, nothing revoked, valid until 2099, with its own sha256
+    const forged = serializeRevocationList({ _type: REVOCATION_LIST_TYPE, version: 1, issued: new Date(Date.now() - DAY).toISOString().replace(/\.\d+Z$/, 'Z'), expires: '2099-01-01T00:00:00Z', keys: [], digests: [], minimumVersions: [] });
+    const tamper: Record<string, () => Promise<void>> = {
+      deleted: () => rm(cache),
+      corrupted: () => writeFile(cache, '{"format":"edgeseal-revocation-cache","formatVersion":1,"highestVersion":1,"list":{"length":3}}'),
+      forged: () => writeFile(cache, JSON.stringify({ format: 'edgeseal-revocation-cache', formatVersion: 1, highestVersion: 1, list: { length: forged.length, sha256: sha(forged), base64: Buffer.from(forged).toString('base64') } })),
+    };
+    const strict: AgentConfig = { ...board.config, revocation: { ...board.config.revocation, onExpired: { update: 'block', boot: 'block' } } };
+    const listDir = join(pub.dir, 'targets', 'revocations');
+    for (const [how, act] of Object.entries(tamper)) {
+      await act();
+      const logs = captureLogs();
+      const boot = await withDevice(board, { logger: logs.logger }, (dev) => bootSequence(dev, new Date()));
+      expect(boot, how).to.include({ action: 'verified', proceed: true });
+      expect(logs.lines.join(''), how).to.contain('ALARM revocation list').and.contain('TPM-pinned root');
+      const alarm = (await revocationEvents(board)).filter((e) => e.detail?.startsWith('boot:')).pop();
+      expect(alarm, how).to.include({ verdict: 'error', code: 'REVOCATION_UNAUTHENTICATED' });
+      expect(await withDevice(board, { config: strict }, (dev) => bootSequence(dev, new Date())), how).to.include({ action: 'refused', code: 'REVOCATION_UNAUTHENTICATED' });
+      // the mirror's list cannot be fetched (withheld): the update is blocked, not judged by the cache
+      await rename(listDir, `${listDir}.withheld`);
+      try {
+        const update = await withDevice(board, {}, (dev) => runUpdate(dev));
+        expect(update, how).to.include({ action: 'refused', code: 'REVOCATION_UNAUTHENTICATED' });
+      } finally {
+        await rename(`${listDir}.withheld`, listDir);
+      }
+      expect(await withDevice(board, {}, (dev) => dev.trust.readFloors()), how).to.include({ revocationVersion: 1 });
+    }
   });
 });

@@ -108,8 +108,12 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
       const boot = await bootSequence(dev, new Date());
       expect(boot).to.include({ action: 'refused', proceed: false, code: 'BELOW_MINIMUM_VERSION' });
       expect(boot.message).to.contain('CVE-2026-0005');
-      const [v2] = (await dev.createImageVerifier(new Date(), 'enforce')).candidates(new Date()).filter((c) => c.name === S.v2.target);
-      expect((await dev.createImageVerifier(new Date(), 'enforce')).revocation(v2, new Date(), 'update')).to.include({ ok: false, code: 'IMAGE_REVOKED' });
+      // the verified metadata now names the expired v3, not the cached v2: still enforced, but no longer
+      // authenticated, so updates stay blocked until a list the metadata names is held
+      const verifier = await dev.createImageVerifier(new Date(), 'enforce');
+      const [v2] = verifier.candidates(new Date()).filter((c) => c.name === S.v2.target);
+      expect(verifier.revocation(v2, new Date(), 'update')).to.include({ ok: false, code: 'REVOCATION_UNAUTHENTICATED' });
+      expect(verifier.revocationProblem(new Date())?.message).to.contain(`found cached list v2 with sha256 ${dev.revocations.status(new Date()).sha256 ?? '-'}`);
     } finally {
       await dev.close();
     }
