@@ -9,21 +9,13 @@ import { fixedImage, type InstalledImage } from '../../src/agent/installed-image
 import { parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
 import type { EventInput } from '../../src/telemetry/event.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
-import { flipByte, NOW, REPO, S, setupBoard, targetBytes, type Board } from './rig.js';
+import { flipByte, NOW, REPO, S, targetBytes, useBoardRig, type Board } from './rig.js';
 
 describe('agent boot check (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
+  const rig = useBoardRig(this);
 
   it('verifies the factory image, measures it into PCR 23 and reports a signed verdict', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const dev = await board.open();
     try {
       const r = await runBootCheck(dev, NOW);
@@ -62,7 +54,7 @@ describe('agent boot check (real swtpm)', function () {
   ];
   for (const t of refusals) {
     it(`refuses ${t.name} with ${t.code} (onFailure refuse: no READY)`, async () => {
-      const board = await setupBoard(swtpm, {}, t.hardwareId);
+      const board = await rig.board({}, t.hardwareId);
       await t.arrange(board);
       const dev = await board.open();
       try {
@@ -78,7 +70,7 @@ describe('agent boot check (real swtpm)', function () {
   }
 
   it('report-only reports the refusal but lets the agent go on', async () => {
-    const board = await setupBoard(swtpm, { onFailure: 'report-only' });
+    const board = await rig.board({ onFailure: 'report-only' });
     await flipByte(board.slots.a);
     const dev = await board.open();
     try {
@@ -93,7 +85,7 @@ describe('agent boot check (real swtpm)', function () {
   });
 
   it('fallback switches the bootloader to the other slot when it verifies, and reboots', async () => {
-    const board = await setupBoard(swtpm, { onFailure: 'fallback' });
+    const board = await rig.board({ onFailure: 'fallback' });
     const v2 = await targetBytes(REPO, S.v2.target);
     await writeFile(board.slots.b, v2);
     const sha256 = createHash('sha256').update(v2).digest('hex');
@@ -121,7 +113,7 @@ describe('agent boot check (real swtpm)', function () {
   }
 
   it('starts each event append without waiting for it and has them all durable before it returns', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const images = await threeImages(board);
     const dev = await board.open();
     const log: string[] = [];
@@ -149,7 +141,7 @@ describe('agent boot check (real swtpm)', function () {
   });
 
   it('pipelined events keep their sequence numbers in image order', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const images = await threeImages(board);
     const dev = await board.open();
     try {
@@ -163,7 +155,7 @@ describe('agent boot check (real swtpm)', function () {
   });
 
   it('fallback refuses when the other slot does not verify either', async () => {
-    const board = await setupBoard(swtpm, { onFailure: 'fallback' });
+    const board = await rig.board({ onFailure: 'fallback' });
     await flipByte(board.slots.a);
     const dev = await board.open();
     try {

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { CommandBootSelector } from '../../src/ota/boot-selector-command.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
-import { S, setupBoard } from './rig.js';
+import { S, useBoardRig } from './rig.js';
 
 // The bootloader's env tools named in the config: here two small shell scripts over a key=value file
 // that record every argv they get, standing in for grub-editenv list / set.
@@ -24,17 +23,10 @@ done
 `;
 
 describe('agent boot selector from config (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
+  const rig = useBoardRig(this);
 
   it('builds the command selector from update.bootSelector.commands and drives the bootloader env through it', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const tools = board.dir;
     for (const [name, text] of [['print.sh', PRINT], ['set.sh', SET]] as const) {
       await writeFile(join(tools, name), text);

@@ -1,45 +1,25 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { agentPaths } from '../../src/agent/agent-state.js';
-import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { readJournal, writeJournal } from '../../src/ota/install-journal.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
-import { NOW, S, setupBoard, type Board } from './rig.js';
+import { S, useBoardRig, withDevice } from './rig.js';
 
 // H5: the install journal (agent/install.json) is an unauthenticated file. The TPM floors raised at a
 // commit come from the signed target the trial slot's boot check verified, never from the journal.
 describe('agent commit: floors from the verified image, not the journal (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
-
-  async function withDevice<T>(board: Board, fn: (dev: Awaited<ReturnType<Board['open']>>) => Promise<T>): Promise<T> {
-    const dev = await board.open();
-    try {
-      return await fn(dev);
-    } finally {
-      await dev.close();
-    }
-  }
+  const rig = useBoardRig(this);
 
   it('a journal edited to a higher securityVersion raises nothing; the refusal is kept and reported', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'installed' });
     const journal = agentPaths(board.config.stateDir).journal;
     const j = await readJournal(journal);
     await writeJournal(journal, { ...j, install: { ...j.install!, target: { ...j.install!.target, securityVersion: 40 } } });
 
-    await board.boot.simulateBoot();
-    await swtpm.restart();
-    const boot = await withDevice(board, (dev) => bootSequence(dev, NOW));
+    const boot = await rig.reboot(board);
     expect(boot).to.include({ action: 'committed', proceed: true });
     expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.include({ securityVersion: 0 });
     const after = await readJournal(journal);

@@ -7,10 +7,9 @@ import { readJournal } from '../../src/ota/install-journal.js';
 import { startEmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { runCli, startCli } from './cli-child.js';
 import { serveRepo } from './repo-server.js';
-import { flipByte, REPO, setupBoard, TAMPERED } from './rig.js';
+import { flipByte, REPO, TAMPERED, useBoardRig } from './rig.js';
 
 interface ServerSocket {
   bind(path: string): void;
@@ -18,6 +17,16 @@ interface ServerSocket {
   close(): void;
 }
 const unixDgram = createRequire(import.meta.url)('unix-dgram') as { createSocket(type: 'unix_dgram'): ServerSocket };
+
+// A NOTIFY_SOCKET in `dir` collecting every datagram the agent sends to systemd.
+function listenNotify(dir: string): { sock: string; got: string[]; stop: () => void } {
+  const sock = join(dir, 'notify.sock');
+  const server = unixDgram.createSocket('unix_dgram');
+  const got: string[] = [];
+  server.on('message', (m) => got.push(m.toString()));
+  server.bind(sock);
+  return { sock, got, stop: () => server.close() };
+}
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,22 +37,11 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 }
 
 describe('edgeseal agent / boot-check / update as processes (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
+  const rig = useBoardRig(this);
 
   it('agent: READY=1 after the boot check, WATCHDOG=1, then SIGTERM → STOPPING=1 and exit 0', async () => {
-    const board = await setupBoard(swtpm, { update: { schedule: '0 3 * * *' } });
-    const sock = join(board.dir, 'notify.sock');
-    const server = unixDgram.createSocket('unix_dgram');
-    const got: string[] = [];
-    server.on('message', (m) => got.push(m.toString()));
-    server.bind(sock);
+    const board = await rig.board({ update: { schedule: '0 3 * * *' } });
+    const { sock, got, stop } = listenNotify(board.dir);
     const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000' });
     try {
       await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
@@ -58,18 +56,14 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       expect(got.findIndex((m) => m.startsWith('READY=1'))).to.be.lessThan(got.findIndex((m) => m.startsWith('STOPPING=1')));
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      server.close();
+      stop();
     }
   });
 
   it('agent: a fleet check-update nudge runs the update job; SIGHUP reloads the schedules, a bad config is refused', async () => {
     const broker = await startEmbeddedBroker();
-    const board = await setupBoard(swtpm, { update: { schedule: '0 3 * * *' }, telemetry: { broker: broker.url }, fleet: 'f1' });
-    const sock = join(board.dir, 'notify.sock');
-    const server = unixDgram.createSocket('unix_dgram');
-    const got: string[] = [];
-    server.on('message', (m) => got.push(m.toString()));
-    server.bind(sock);
+    const board = await rig.board({ update: { schedule: '0 3 * * *' }, telemetry: { broker: broker.url }, fleet: 'f1' });
+    const { sock, got, stop } = listenNotify(board.dir);
     const fleet = await mqtt.connectAsync(broker.url);
     const paths = agentPaths(board.config.stateDir);
     const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
@@ -94,37 +88,29 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await fleet.endAsync(true);
-      server.close();
+      stop();
       await broker.close();
     }
   });
 
   it('agent: a refused boot never sends READY=1 and exits 1', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     await flipByte(board.slots.a);
-    const sock = join(board.dir, 'notify.sock');
-    const server = unixDgram.createSocket('unix_dgram');
-    const got: string[] = [];
-    server.on('message', (m) => got.push(m.toString()));
-    server.bind(sock);
+    const { sock, got, stop } = listenNotify(board.dir);
     try {
       const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
       expect(r.code).to.equal(1);
       expect(got.filter((m) => m.startsWith('READY=1'))).to.deep.equal([]);
     } finally {
-      server.close();
+      stop();
     }
   });
 
   it('agent: fails closed when the boot state changed (policy PCR extended): ANCHOR_UNAVAILABLE, no READY, exit 1', async () => {
-    const board = await setupBoard(swtpm);
-    const tpm = await TpmClient.open({ swtpm: swtpm.address });
+    const board = await rig.board();
+    const tpm = await TpmClient.open({ swtpm: rig.swtpm.address });
     await tpm.pcrExtend(0, [{ hash: 'sha256', digest: new Uint8Array(32).fill(7) }]).finally(() => tpm.close());
-    const sock = join(board.dir, 'notify.sock');
-    const server = unixDgram.createSocket('unix_dgram');
-    const got: string[] = [];
-    server.on('message', (m) => got.push(m.toString()));
-    server.bind(sock);
+    const { sock, got, stop } = listenNotify(board.dir);
     try {
       const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
       expect(r.code).to.equal(1);
@@ -133,12 +119,12 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       const status = await runCli(['status', '--config', board.configPath]);
       expect(status.out).to.match(/last boot .* untrusted {2}\[ANCHOR_UNAVAILABLE\]/);
     } finally {
-      server.close();
+      stop();
     }
   });
 
   it('boot-check: exit 0 when verified, 1 with the code when refused; config check: exit 2 listing every bad field', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const ok = await runCli(['boot-check', '--config', board.configPath]);
     expect(ok.code, ok.err).to.equal(0);
     expect(ok.out).to.contain('✔');
@@ -152,7 +138,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
   });
 
   it('update: exit 1 refused with its code, 3 when the mirror is unreachable; slot A still verifies', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const refused = await runCli(['update', '--config', board.configPath, '--from', TAMPERED]);
     expect(refused.code).to.equal(1);
     expect(refused.out).to.contain('[DIGEST_MISMATCH]');
@@ -164,7 +150,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
   });
 
   it('update: SIGKILLed mid-download, the next run resumes it; slot A verifies throughout', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const server = await serveRepo(REPO, { stallAfter: 48 * 1024 });
     try {
       const journal = agentPaths(board.config.stateDir).journal;

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSlotRecords } from '../../src/agent/agent-state.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
@@ -8,10 +7,9 @@ import { buildImageVerifier } from '../../src/agent/image-verifier.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { DEFAULT_FRESHNESS_POLICY } from '../../src/revocation/policy.js';
 import { loadTrustedMetadata } from '../../src/tuf/offline/load-trusted.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { addImage, customFor, imageOf, newRepo, publishedFiles, sha256Hex, T0 } from '../helpers/tuf-repo.js';
 import { LiveRepo } from './live-repo.js';
-import { setupBoard } from './rig.js';
+import { useBoardRig } from './rig.js';
 
 // Which target a slot holds is read from slots.json (disk state, unsigned): a validly signed target
 // of another kind for the same board must not pass as the configured image (M1).
@@ -45,25 +43,15 @@ describe('agent image verifier: the target kind must be the configured image kin
 });
 
 describe('agent boot check and update gate: an app target placed in the firmware slot (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  let dir: string;
-  before(async () => {
-    swtpm = await startSwtpm();
-    dir = await mkdtemp(join(tmpdir(), 'es-agent-kind-'));
-  });
-  after(async () => {
-    await swtpm.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const rig = useBoardRig(this, { scratch: 'es-agent-kind-' });
 
   it('the boot check refuses the slot with KIND_MISMATCH, and no update is judged against it', async () => {
-    const pub = new LiveRepo(join(dir, 'repo'));
+    const pub = new LiveRepo(join(rig.dir, 'repo'));
     const appBytes = imageOf('kind-live-app', 4096);
     pub.addRaw(APP, appBytes, { hardwareIds: ['board-a'], version: '9.0.0', securityVersion: 1, kind: 'app' });
     pub.addV2();
     await pub.publish();
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     // an attacker with disk write: the app's (genuine, signed) bytes in slot A and slots.json naming it
     await writeFile(board.slots.a, appBytes);
     const dev = await board.open();

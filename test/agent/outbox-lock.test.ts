@@ -2,24 +2,16 @@ import { expect } from 'chai';
 import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { runCli, startCli } from './cli-child.js';
-import { setupBoard } from './rig.js';
+import { useBoardRig } from './rig.js';
 
 // A one-shot command next to the running agent: the agent holds the outbox (it hands out the
 // sequence numbers), so the command stops with OUTBOX_LOCKED before it touches the TPM.
 describe('agent outbox single writer (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
+  const rig = useBoardRig(this);
 
   it('a second device opened on the same state dir is refused OUTBOX_LOCKED until the first closes', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const agent = await board.open();
     try {
       const err = await expectCodeAsync(() => board.open({ outboxLockWaitMs: 0 }), 'OUTBOX_LOCKED');
@@ -33,7 +25,7 @@ describe('agent outbox single writer (real swtpm)', function () {
   });
 
   it('edgeseal update next to the running agent: exit 3 with OUTBOX_LOCKED, the agent untouched', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const paths = agentPaths(board.config.stateDir);
     const { child, done } = startCli(['agent', '--config', board.configPath]);
     try {

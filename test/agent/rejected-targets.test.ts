@@ -1,34 +1,21 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runUpdate } from '../../src/agent/update.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { imageOf } from '../helpers/tuf-repo.js';
 import { LiveRepo } from './live-repo.js';
-import { S, setupBoard } from './rig.js';
+import { S, useBoardRig } from './rig.js';
 
 // A target the device cannot use (no image custom fields, e.g. pushed by a standard TUF tool) must not
 // stop every device from updating: it is skipped and reported, and the real release still installs.
 describe('agent update with unusable targets in the repository (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  let dir: string;
-  before(async () => {
-    swtpm = await startSwtpm();
-    dir = await mkdtemp(join(tmpdir(), 'es-agent-rejected-'));
-  });
-  after(async () => {
-    await swtpm.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const rig = useBoardRig(this, { scratch: 'es-agent-rejected-' });
 
   it('installs the release and reports each skipped target with MALFORMED_METADATA', async () => {
-    const pub = new LiveRepo(join(dir, 'repo'));
+    const pub = new LiveRepo(join(rig.dir, 'repo'));
     await pub.publish();
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     pub.addV2();
     pub.addRaw('docs/README.txt', imageOf('readme', 100));
     pub.addRaw('fw/board-a/broken.bin', imageOf('broken', 100), { hardwareIds: ['board-a'], version: 'latest', securityVersion: 9, kind: 'firmware' });

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UPDATE_SCENARIO as S } from '../../firmware-fixtures/update-scenario.js';
 import { FIXTURES_OUT, readMetadataDir } from '../../firmware-fixtures/manifest.js';
+import { bootSequence, type BootOutcome } from '../../src/agent/boot-sequence.js';
 import type { Device, DeviceOptions } from '../../src/agent/device.js';
 import { openDevice } from '../../src/agent/device.js';
 import { refreshMetadata } from '../../src/agent/update.js';
@@ -12,7 +13,7 @@ import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { provision } from '../../src/trust/provision.js';
 import { parsePcrSelection } from '../../src/trust/pcr-selection.js';
-import type { Swtpm } from '../helpers/swtpm.js';
+import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 
 // A simulated board for agent tests: swtpm provisioned with the update scenario's root, slot files
 // A (factory v1.0.0) and B, a file boot selector, and the metadata cache refreshed from the fixture repo.
@@ -90,6 +91,60 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
     await dev.close();
   }
   return board;
+}
+
+// Opens the board's device for `fn` and closes it after, whatever `fn` does.
+export async function withDevice<T>(board: Board, fn: (dev: Device) => Promise<T>): Promise<T> {
+  const dev = await board.open();
+  try {
+    return await fn(dev);
+  } finally {
+    await dev.close();
+  }
+}
+
+export interface BoardRigOptions {
+  readonly scratch?: string; // mkdtemp prefix of a scratch dir for the suite (rig.dir), removed after it
+}
+
+export interface BoardRig {
+  readonly swtpm: Swtpm;
+  readonly dir: string; // the scratch dir; only with options.scratch
+  // a fresh board on the suite's swtpm (setupBoard's arguments)
+  board(over?: Record<string, unknown>, hardwareId?: string, repo?: string): Promise<Board>;
+  // the bootloader picks the armed slot, the TPM resets its PCRs, the agent starts again
+  reboot(board: Board): Promise<BootOutcome>;
+}
+
+// The setup every swtpm-backed agent suite shares, called in its describe: the timeout a provisioned
+// boot needs, and one swtpm for the suite (started before its tests, stopped after them).
+export function useBoardRig(suite: Mocha.Suite, opts: BoardRigOptions = {}): BoardRig {
+  suite.timeout(60_000);
+  let swtpm: Swtpm;
+  let dir: string | undefined;
+  before(async () => {
+    swtpm = await startSwtpm();
+    if (opts.scratch) dir = await mkdtemp(join(tmpdir(), opts.scratch));
+  });
+  after(async () => {
+    await swtpm.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get swtpm() {
+      return swtpm;
+    },
+    get dir() {
+      if (!dir) throw new Error('useBoardRig: rig.dir needs the scratch option');
+      return dir;
+    },
+    board: (over, hardwareId, repo) => setupBoard(swtpm, over, hardwareId, repo),
+    async reboot(board) {
+      await board.boot.simulateBoot();
+      await swtpm.restart();
+      return withDevice(board, (dev) => bootSequence(dev, NOW));
+    },
+  };
 }
 
 export async function flipByte(path: string): Promise<void> {

@@ -1,44 +1,23 @@
 import { expect } from 'chai';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runBootCheck } from '../../src/agent/boot-check.js';
 import { runUpdate } from '../../src/agent/update.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { LiveRepo } from './live-repo.js';
-import { setupBoard, type Board } from './rig.js';
+import { useBoardRig, withDevice, type Board } from './rig.js';
 
 // H3: the TPM root-version floor rises as soon as a rotated root is accepted through the verified
 // chain from the pinned root — in the update flow without any new image, and at boot — so an older,
 // validly signed chain restored on disk is refused as ROLLBACK.
 describe('agent root rotation raises the TPM root floor at once (real swtpm, tuf-js)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  let dir: string;
-  before(async () => {
-    swtpm = await startSwtpm();
-    dir = await mkdtemp(join(tmpdir(), 'es-agent-root-'));
-  });
-  after(async () => {
-    await swtpm.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function withDevice<T>(board: Board, fn: (dev: Awaited<ReturnType<Board['open']>>) => Promise<T>): Promise<T> {
-    const dev = await board.open();
-    try {
-      return await fn(dev);
-    } finally {
-      await dev.close();
-    }
-  }
+  const rig = useBoardRig(this, { scratch: 'es-agent-root-' });
 
   // a published repository on root v1, a board provisioned from it, then root rotated to v3
   async function rotatedBoard(name: string): Promise<{ pub: LiveRepo; board: Board; metadataDir: string }> {
-    const pub = new LiveRepo(join(dir, name));
+    const pub = new LiveRepo(join(rig.dir, name));
     await pub.publish();
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     pub.rotateRoot('root-2');
     pub.rotateRoot('root-3');
     await pub.publish();
@@ -47,7 +26,7 @@ describe('agent root rotation raises the TPM root floor at once (real swtpm, tuf
 
   it('update flow with no new image: floor 3; the v1 metadata restored on disk is refused with ROLLBACK', async () => {
     const { board, metadataDir } = await rotatedBoard('update');
-    const v1Cache = join(dir, 'update-v1-cache');
+    const v1Cache = join(rig.dir, 'update-v1-cache');
     await cp(metadataDir, v1Cache, { recursive: true });
     expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.include({ rootVersion: 1 });
 

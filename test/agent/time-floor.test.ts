@@ -7,31 +7,23 @@ import { runUpdate } from '../../src/agent/update.js';
 import { statusCommand } from '../../src/cli/status.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
-import { NOW, setupBoard } from './rig.js';
+import { NOW, useBoardRig } from './rig.js';
 
 // P5: a clock behind the time floor is reported at boot without stopping it, and updates judge
 // expiry at the floor, so setting the clock back cannot resurrect expired metadata.
 describe('agent time floor (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
+  const rig = useBoardRig(this);
 
   it('a TUF refresh raises the persisted floor to the clock at which it accepted fresh metadata', async () => {
     const before = Date.now();
-    const board = await setupBoard(swtpm); // the rig's factory step refreshes the metadata cache
+    const board = await rig.board(); // the rig's factory step refreshes the metadata cache
     const floor = await readTimeFloor(agentPaths(board.config.stateDir));
     expect(floor?.at.getTime()).to.be.within(before, Date.now());
     expect(floor?.source).to.equal('TUF metadata refresh');
   });
 
   it('boot with the clock behind the floor: verified and ready, CLOCK_BEHIND_FLOOR logged, reported and in the status', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const paths = agentPaths(board.config.stateDir);
     await raisePersistedTimeFloor(paths, new Date(NOW.getTime() + 86_400_000), 'test');
     const dev = await board.open();
@@ -53,7 +45,7 @@ describe('agent time floor (real swtpm)', function () {
   });
 
   it('boot with the clock ahead of the floor reports nothing', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const dev = await board.open();
     try {
       expect((await bootSequence(dev, new Date())).proceed).to.equal(true);
@@ -66,7 +58,7 @@ describe('agent time floor (real swtpm)', function () {
   });
 
   it('an update judges expiry at the floor: with the floor past the metadata expiry it is refused EXPIRED', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     // as if the device had seen the year 2200 and its clock was then set back to the present
     await raisePersistedTimeFloor(agentPaths(board.config.stateDir), new Date('2200-01-01T00:00:00Z'), 'test');
     const dev = await board.open();

@@ -4,48 +4,18 @@ import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { readJournal, writeJournal } from '../../src/ota/install-journal.js';
 import { agentPaths } from '../../src/agent/agent-state.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { serveRepo } from './repo-server.js';
-import { flipByte, NOW, REPO, S, setupBoard, TAMPERED, type Board } from './rig.js';
+import { flipByte, NOW, REPO, S, TAMPERED, useBoardRig, withDevice, type Board } from './rig.js';
 
 describe('agent update flow (real swtpm)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  before(async () => {
-    swtpm = await startSwtpm();
-  });
-  after(async () => {
-    await swtpm.stop();
-  });
+  const rig = useBoardRig(this);
 
-  async function update(board: Board, from?: string): ReturnType<typeof runUpdate> {
-    const dev = await board.open();
-    try {
-      return await runUpdate(dev, from ? { from } : {});
-    } finally {
-      await dev.close();
-    }
-  }
+  const update = (board: Board, from?: string): ReturnType<typeof runUpdate> => withDevice(board, (dev) => runUpdate(dev, from ? { from } : {}));
 
-  // The bootloader picks the armed slot, the TPM resets its PCRs, the agent starts again.
-  async function reboot(board: Board): ReturnType<typeof bootSequence> {
-    await board.boot.simulateBoot();
-    await swtpm.restart();
-    const dev = await board.open();
-    try {
-      return await bootSequence(dev, NOW);
-    } finally {
-      await dev.close();
-    }
-  }
-
-  async function floors(board: Board): Promise<{ securityVersion: number; rootVersion: number }> {
-    const dev = await board.open();
-    return dev.trust.readFloors().finally(() => dev.close());
-  }
+  const floors = (board: Board): Promise<{ securityVersion: number; rootVersion: number }> => withDevice(board, (dev) => dev.trust.readFloors());
 
   it('A → B over HTTP: gate, download, stage, trial boot, commit; TPM floors rise only after the commit', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const server = await serveRepo(REPO);
     try {
       const o = await update(board, server.url);
@@ -54,7 +24,7 @@ describe('agent update flow (real swtpm)', function () {
       expect(await board.boot.state()).to.deep.equal({ active: 'A', good: 'A', trySlot: 'B', tryCount: 1 });
       expect((await floors(board)).securityVersion, 'floor before the trial boot').to.equal(0);
 
-      const boot = await reboot(board);
+      const boot = await rig.reboot(board);
       expect(boot.action).to.equal('committed');
       expect(boot.check.outcomes[0].image).to.include({ slot: 'B', target: S.v2.target });
       expect(await board.boot.state()).to.deep.equal({ active: 'B', good: 'B', trySlot: null, tryCount: 0 });
@@ -73,27 +43,27 @@ describe('agent update flow (real swtpm)', function () {
   });
 
   it('rolls back to A when the new slot fails its boot check on the trial boot; floors stay', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     expect(await update(board)).to.include({ action: 'installed' });
     await flipByte(board.slots.b);
-    const boot = await reboot(board);
+    const boot = await rig.reboot(board);
     expect(boot).to.include({ action: 'rolled-back', proceed: false, code: 'DIGEST_MISMATCH' });
     expect(board.reboots).to.have.length(1);
     expect(await board.boot.state()).to.include({ good: 'A', trySlot: null });
     expect((await floors(board)).securityVersion).to.equal(0);
-    expect(await reboot(board)).to.include({ action: 'verified', proceed: true });
+    expect(await rig.reboot(board)).to.include({ action: 'verified', proceed: true });
     expect((await board.boot.state()).active).to.equal('A');
   });
 
   it('finishes a commit a crash interrupted before the floors went up, at the next start', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     expect(await update(board)).to.include({ action: 'installed' });
     const journal = agentPaths(board.config.stateDir).journal;
     const j = await readJournal(journal);
     await board.boot.simulateBoot();
     // the state a crash leaves right after the 'committed' transition: B not yet good, floors not raised
     await writeJournal(journal, { seq: j.seq + 1, state: 'committed', install: { ...j.install!, floorsRaised: false } });
-    await swtpm.restart();
+    await rig.swtpm.restart();
     const dev = await board.open();
     try {
       const boot = await bootSequence(dev, NOW);
@@ -107,10 +77,10 @@ describe('agent update flow (real swtpm)', function () {
   });
 
   it('rolls back a trial the bootloader spent without the agent ever confirming it', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     expect(await update(board)).to.include({ action: 'installed' });
     expect(await board.boot.simulateBoot()).to.equal('B'); // the trial boot dies before the agent runs
-    const boot = await reboot(board); // the bootloader falls back to A
+    const boot = await rig.reboot(board); // the bootloader falls back to A
     expect(boot).to.include({ action: 'verified', proceed: true });
     expect((await readJournal(agentPaths(board.config.stateDir).journal)).state).to.equal('rolled-back');
     expect(await board.boot.state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
@@ -118,7 +88,7 @@ describe('agent update flow (real swtpm)', function () {
   });
 
   it('resumes an interrupted download with a Range request', async () => {
-    const board = await setupBoard(swtpm);
+    const board = await rig.board();
     const server = await serveRepo(REPO, { dropAfter: 64 * 1024 });
     try {
       expect(await update(board, server.url)).to.include({ action: 'installed' });
@@ -131,7 +101,7 @@ describe('agent update flow (real swtpm)', function () {
 
   it('waits for the maintenance window unless the operator says now', async () => {
     const hour = String((new Date().getUTCHours() + 12) % 24).padStart(2, '0');
-    const board = await setupBoard(swtpm, { update: { maintenanceWindows: [`${hour}:00-${hour}:01`] } });
+    const board = await rig.board({ update: { maintenanceWindows: [`${hour}:00-${hour}:01`] } });
     expect(await update(board)).to.include({ action: 'refused', code: 'OUTSIDE_MAINTENANCE_WINDOW' });
     const dev = await board.open();
     try {
@@ -159,7 +129,7 @@ describe('agent update flow (real swtpm)', function () {
   ];
   for (const g of gates) {
     it(`refuses an update for ${g.name}: ${g.code}, slot A untouched`, async () => {
-      const board = await setupBoard(swtpm, g.over, g.hardwareId);
+      const board = await rig.board(g.over, g.hardwareId);
       await g.arrange?.(board);
       const o = await update(board, g.from);
       expect(o).to.include({ action: 'refused', code: g.code });
