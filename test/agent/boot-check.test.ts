@@ -9,7 +9,7 @@ import { fixedImage, type InstalledImage } from '../../src/agent/installed-image
 import { parseEnvelope, verifyEnvelope } from '../../src/telemetry/envelope.js';
 import type { EventInput } from '../../src/telemetry/event.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { flipByte, NOW, REPO, S, targetBytes, useBoardRig, type Board } from './rig.js';
+import { flipByte, NOW, REPO, S, targetBytes, useBoardRig, withDevice, type Board } from './rig.js';
 
 describe('agent boot check (real swtpm)', function () {
   const rig = useBoardRig(this);
@@ -72,13 +72,7 @@ describe('agent boot check (real swtpm)', function () {
   it('report-only reports the refusal but lets the agent go on', async () => {
     const board = await rig.board({ onFailure: 'report-only' });
     await flipByte(board.slots.a);
-    const dev = await board.open();
-    try {
-      const o = await bootSequence(dev, NOW);
-      expect(o).to.include({ action: 'report-only', proceed: true, code: 'DIGEST_MISMATCH' });
-    } finally {
-      await dev.close();
-    }
+    expect(await withDevice(board, (dev) => bootSequence(dev, NOW))).to.include({ action: 'report-only', proceed: true, code: 'DIGEST_MISMATCH' });
     const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
     const verdicts = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'boot-verification');
     expect(verdicts.map((e) => [e.verdict, e.code])).to.deep.equal([['refused', 'DIGEST_MISMATCH']]);
@@ -91,13 +85,7 @@ describe('agent boot check (real swtpm)', function () {
     const sha256 = createHash('sha256').update(v2).digest('hex');
     await writeSlotRecords(agentPaths(board.config.stateDir), { B: { name: S.v2.target, length: v2.length, sha256, version: S.v2.version, securityVersion: S.v2.securityVersion } });
     await flipByte(board.slots.a);
-    const dev = await board.open();
-    try {
-      const o = await bootSequence(dev, NOW);
-      expect(o).to.include({ action: 'fallback', proceed: false, code: 'DIGEST_MISMATCH' });
-    } finally {
-      await dev.close();
-    }
+    expect(await withDevice(board, (dev) => bootSequence(dev, NOW))).to.include({ action: 'fallback', proceed: false, code: 'DIGEST_MISMATCH' });
     expect((await board.boot.state()).good).to.equal('B');
     expect(board.reboots).to.have.length(1);
     expect(await board.boot.simulateBoot()).to.equal('B');

@@ -7,7 +7,7 @@ import { runUpdate } from '../../src/agent/update.js';
 import { statusCommand } from '../../src/cli/status.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { NOW, useBoardRig } from './rig.js';
+import { NOW, useBoardRig, withDevice } from './rig.js';
 
 // P5: a clock behind the time floor is reported at boot without stopping it, and updates judge
 // expiry at the floor, so setting the clock back cannot resurrect expired metadata.
@@ -26,13 +26,7 @@ describe('agent time floor (real swtpm)', function () {
     const board = await rig.board();
     const paths = agentPaths(board.config.stateDir);
     await raisePersistedTimeFloor(paths, new Date(NOW.getTime() + 86_400_000), 'test');
-    const dev = await board.open();
-    try {
-      const boot = await bootSequence(dev, NOW);
-      expect(boot).to.include({ action: 'verified', proceed: true });
-    } finally {
-      await dev.close();
-    }
+    expect(await withDevice(board, (dev) => bootSequence(dev, NOW))).to.include({ action: 'verified', proceed: true });
     const status = await readAgentStatus(paths);
     expect(status.clock).to.include({ ok: false, code: 'CLOCK_BEHIND_FLOOR', at: NOW.toISOString() });
     const lines: string[] = [];

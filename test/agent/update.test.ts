@@ -64,13 +64,7 @@ describe('agent update flow (real swtpm)', function () {
     // the state a crash leaves right after the 'committed' transition: B not yet good, floors not raised
     await writeJournal(journal, { seq: j.seq + 1, state: 'committed', install: { ...j.install!, floorsRaised: false } });
     await rig.swtpm.restart();
-    const dev = await board.open();
-    try {
-      const boot = await bootSequence(dev, NOW);
-      expect(boot).to.include({ action: 'verified', proceed: true });
-    } finally {
-      await dev.close();
-    }
+    expect(await withDevice(board, (dev) => bootSequence(dev, NOW))).to.include({ action: 'verified', proceed: true });
     expect((await readJournal(journal)).install?.floorsRaised).to.equal(true);
     expect(await floors(board)).to.include({ securityVersion: S.v2.securityVersion });
     expect(await board.boot.state()).to.include({ active: 'B', good: 'B', trySlot: null });
