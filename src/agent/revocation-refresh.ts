@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
 import { heldListProblem } from '../revocation/authenticate.js';
 import type { CacheStatus } from '../revocation/cache.js';
+import type { VerifiedTargetInfo } from '../revocation/store.js';
 import { decideFreshness, type FreshnessDecision } from '../revocation/policy.js';
 import { fetchViaTuf, revocationTargetInfo } from '../revocation/tuf-source.js';
 import type { DeviceUpdater } from '../tuf/updater.js';
@@ -32,7 +33,9 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
     const updater = await openUpdater();
     await mkdir(dev.paths.staging, { recursive: true });
     const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
-    const list = await dev.revocations.accept(bytes, info, dev.clock());
+    await checkPinned(dev, info, dev.clock());
+    // vouched for from the pinned root: a different held list under the same version is the forgery (H1)
+    const list = await dev.revocations.accept(bytes, info, dev.clock(), { supersede: true });
     // signed evidence of time: the list cannot have been issued after the present (P5)
     await raisePersistedTimeFloor(dev.paths, new Date(list.issued), `revocation list v${list.version} issued`);
     // the list's version is anti-rollback too: the TPM floor makes the cache's own floor survive a disk restore
@@ -57,6 +60,22 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
     update = { proceed: false, level: 'alarm', state: 'never', error };
   }
   return { ...result, status, update };
+}
+
+// tuf-js trusts whatever root.json is in the metadata cache, so its word alone never lets a list in or a TPM
+// floor rise: the offline verifier, walking from the TPM-pinned root over the metadata tuf-js just stored,
+// must name the same bytes.
+async function checkPinned(dev: Device, info: VerifiedTargetInfo, now: Date): Promise<void> {
+  let pinned: VerifiedTargetInfo;
+  try {
+    pinned = revocationTargetInfo((await dev.createImageVerifier(now, 'enforce')).trusted, now);
+  } catch (err) {
+    const e = asEdgesealError(err);
+    throw new EdgesealError('REVOCATION_UNAUTHENTICATED', `revocation list: expected the metadata verified from the TPM-pinned root to vouch for the list tuf-js fetched, found [${e.code}] ${e.message}`, { cause: e });
+  }
+  if (pinned.sha256 !== info.sha256 || pinned.length !== info.length) {
+    throw new EdgesealError('REVOCATION_UNAUTHENTICATED', `revocation list: expected ${pinned.length} bytes with sha256 ${pinned.sha256} (named by the metadata verified from the TPM-pinned root), found tuf-js vouching for ${info.length} bytes with sha256 ${info.sha256}`);
+  }
 }
 
 // The held list (or its absence after one was accepted) against the metadata verified from the TPM-pinned

@@ -150,5 +150,9 @@ describe('agent revocation freshness (real swtpm, injected clock)', function () 
       }
       expect(await withDevice(board, {}, (dev) => dev.trust.readFloors()), how).to.include({ revocationVersion: 1 });
     }
+    // the forged list still in the cache, the mirror serving again: the genuine list under the same version,
+    // vouched for from the pinned root, replaces the forgery (no ROLLBACK) and is enforced
+    expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+    expect(await withDevice(board, {}, (dev) => Promise.resolve(dev.revocations.status(new Date())))).to.include({ version: 1, state: 'fresh', sha256: sha(await readFile(join(listDir, (await readdir(listDir))[0]))) });
   });
 });

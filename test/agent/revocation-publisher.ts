@@ -10,27 +10,32 @@ import { S } from './rig.js';
 
 // A publisher for agent revocation tests: the update scenario's v1 (factory) and v2 for board-a, and a
 // `revocations` delegation; publish() writes the repository directory an HTTP mirror or a USB stick serves.
-const key = (label: string): ReturnType<typeof keyFromSeed> => keyFromSeed(createHash('sha256').update(`agent-revocation/${label}`).digest());
+const key = (label: string, realm: string): ReturnType<typeof keyFromSeed> => keyFromSeed(createHash('sha256').update(`${realm}/${label}`).digest());
 export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const YEAR = 365 * 86_400;
 
 export class RevocationPublisher {
-  // metadata valid for a year, so tests can move the device clock weeks ahead of the signing time
-  readonly repo = Repository.init({
-    keys: { root: [key('root')], targets: [key('targets')], snapshot: [key('snapshot')], timestamp: [key('timestamp')] },
-    expirySeconds: { root: YEAR, targets: YEAR, snapshot: YEAR, timestamp: YEAR },
-  });
+  readonly repo: Repository;
   readonly blobs = new Map<string, Uint8Array>();
   list: RevocationList | undefined;
   readonly v1 = imageOf('v1', 64 * 1024);
   readonly v2 = imageOf('v2', 80 * 1024);
 
-  constructor(readonly dir: string) {
+  // `realm` seeds the keys: another realm is another publisher (an attacker's repository)
+  constructor(
+    readonly dir: string,
+    realm = 'agent-revocation',
+  ) {
+    // metadata valid for a year, so tests can move the device clock weeks ahead of the signing time
+    this.repo = Repository.init({
+      keys: { root: [key('root', realm)], targets: [key('targets', realm)], snapshot: [key('snapshot', realm)], timestamp: [key('timestamp', realm)] },
+      expirySeconds: { root: YEAR, targets: YEAR, snapshot: YEAR, timestamp: YEAR },
+    });
     for (const [bytes, spec] of [[this.v1, S.v1], [this.v2, S.v2]] as const) {
       this.blobs.set(sha(bytes), bytes);
       this.repo.addTarget(spec.target, { length: bytes.length, sha256: sha(bytes), custom: { hardwareIds: ['board-a'], version: spec.version, securityVersion: spec.securityVersion, kind: 'firmware' } });
     }
-    delegateRevocations(this.repo, [key('revocations')]);
+    delegateRevocations(this.repo, [key('revocations', realm)]);
   }
 
   // Adds `entry` to the next list version (issued at `issued`, valid `validDays`), re-signs and writes out.

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { agentPaths } from '../../src/agent/agent-state.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
@@ -146,6 +147,26 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
     expect(again.code, again.err).to.equal(EXIT.OK);
     expect(json(again.out)).to.deep.include({ ok: true, version: 1 });
     expect(json(again.out).held).to.include({ version: 1, state: 'fresh' });
+  });
+
+  // H2: tuf-js trusts the root.json in the device's metadata cache; an attacker who replaces it and serves
+  // their own repository must not get a list accepted, nor the TPM floor raised.
+  it('an attacker root.json in the metadata cache and an attacker mirror: the list is refused, the TPM floor and the cached list unchanged', async () => {
+    const pub = new RevocationPublisher(join(dir, 'repo-genuine'));
+    await pub.publish({ kind: 'digest', sha256: sha(pub.v2) });
+    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const config = ['revocations', 'refresh', '--config', board.configPath];
+    expect((await edgeseal(...config)).code).to.equal(EXIT.OK);
+    expect(await floors(board)).to.include({ revocationVersion: 1 });
+
+    const evil = new RevocationPublisher(join(dir, 'repo-attacker'), 'attacker');
+    for (const c of ['a', 'b', 'c']) await evil.publish({ kind: 'digest', sha256: c.repeat(64) });
+    await cp(join(evil.dir, 'metadata', '1.root.json'), join(agentPaths(board.config.stateDir).metadataDir, 'root.json'));
+    const r = await edgeseal(...config, '--from', evil.dir, '--json');
+    expect(r.code, r.err).to.equal(EXIT.REFUSED);
+    expect(json(r.out)).to.deep.include({ ok: false, code: 'REVOCATION_UNAUTHENTICATED' });
+    expect(json(r.out).held).to.include({ version: 1 });
+    expect(await floors(board)).to.include({ revocationVersion: 1 });
   });
 
   it('says why with a usage error when there is nowhere to refresh from', async () => {

@@ -49,6 +49,19 @@ describe('RevocationStore', () => {
     expect(s.state().accepted?.info.sha256).to.equal(info.sha256);
   });
 
+  it('a different list under the held version is ROLLBACK, unless the caller authenticated it from the pinned root (supersede); the held sha256 is reported', () => {
+    const s = new RevocationStore({ graceDays: 7 });
+    const forged = signedBytes(makeList({ version: 2, expires: '2099-01-01T00:00:00Z' }));
+    const genuine = signedBytes(makeList({ version: 2, keys: [{ keyid: KEY_A }] }));
+    s.update(forged.bytes, forged.info, NOW);
+    expect(s.current(NOW).sha256).to.equal(forged.info.sha256);
+    expectCode(() => s.update(genuine.bytes, genuine.info, NOW), 'ROLLBACK');
+    s.update(genuine.bytes, genuine.info, NOW, { supersede: true });
+    expect(s.current(NOW)).to.include({ version: 2, sha256: genuine.info.sha256 });
+    const older = signedBytes(makeList({ version: 1 }));
+    expectCode(() => s.update(older.bytes, older.info, NOW, { supersede: true }), 'ROLLBACK');
+  });
+
   it('rejects an older list replayed (ROLLBACK) and keeps the newer one', () => {
     const s = new RevocationStore({ graceDays: 7 });
     const v1 = signedBytes(makeList({ version: 1 }));
