@@ -10,7 +10,7 @@ import { openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import { refreshRevocations } from './revocation-refresh.js';
-import { REFRESH_BACKOFF } from '../revocation/refresh.js';
+import { REFRESH_BACKOFF } from '../revocation/policy.js';
 import { refreshMetadata, runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,

@@ -1,6 +1,7 @@
 import { Targets } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
 import { compareSemVer } from '../core/semver.js';
+import type { BackoffPolicy } from '../telemetry/backoff.js';
 import type { RevocationList } from './list.js';
 import type { Freshness, RevocationStatus } from './store.js';
 
@@ -122,3 +123,6 @@ export function checkRevocation(list: RevocationList, subject: RevocationSubject
   }
   return undefined;
 }
+
+// A list is valid for weeks: after a failed refresh, retry every minute at first, at most every 6 hours.
+export const REFRESH_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 6 * 3_600_000 };

@@ -7,10 +7,12 @@ import { resolveTarget } from '../tuf/offline/delegations.js';
 import type { TrustedMetadata } from '../tuf/offline/types.js';
 import { fromTufError } from '../tuf/tuf-errors.js';
 import { MAX_REVOCATION_LIST_BYTES, REVOCATION_TARGET_NAME } from './list.js';
-import type { FetchVerifiedList } from './refresh.js';
 import type { VerifiedTargetInfo } from './store.js';
 
 // The list's authenticity rides on TUF: these two functions ask a TUF client what it vouches for.
+
+// Fetches `revocations/list.json` through TUF and returns the bytes with the info TUF authenticated.
+export type FetchVerifiedList = () => Promise<{ bytes: Uint8Array; info: VerifiedTargetInfo }>;
 
 export interface AuthenticatedListInfo extends VerifiedTargetInfo {
   readonly signedBy: { readonly role: string; readonly keyids: readonly string[] };

@@ -3,6 +3,7 @@ import { copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
+import { asEdgesealError } from '../../src/core/errors.js';
 import { dispatch } from '../../src/cli/dispatch.js';
 import { repoInit } from '../../src/cli/repo-init.js';
 import { repoPublish } from '../../src/cli/repo-publish.js';
@@ -10,7 +11,6 @@ import { repoRevoke } from '../../src/cli/repo-revoke.js';
 import { revocationsStatus } from '../../src/cli/revocations-status.js';
 import { RevocationCache } from '../../src/revocation/cache.js';
 import { checkRevocation } from '../../src/revocation/policy.js';
-import { RevocationRefresher } from '../../src/revocation/refresh.js';
 import { fetchViaTuf } from '../../src/revocation/tuf-source.js';
 import { createDeviceUpdater, sourceAt } from '../../src/tuf/updater.js';
 
@@ -26,7 +26,7 @@ async function edgeseal(...argv: string[]): Promise<{ code: number; out: string;
 }
 
 // The whole chain with the shipped pieces: `edgeseal repo …` publishes to a directory (a USB stick), the
-// device's own updater factory reads it with the folder fetcher, the refresher stores the list in the state dir.
+// device's own updater factory reads it with the folder fetcher, the device stores the list in the state dir.
 describe('revocation end to end: repo revoke → repo publish → device refresh → revocations status', () => {
   it('publishes, refreshes, survives a restart, and refuses a replayed older stick', async () => {
     const work = await mkdtemp(join(tmpdir(), 'es-rev-chain-'));
@@ -46,28 +46,35 @@ describe('revocation end to end: repo revoke → repo publish → device refresh
     await mkdir(metadataDir);
     await copyFile(join(stick, 'metadata', '1.root.json'), join(metadataDir, 'root.json'));
     let source = stick;
-    const device = async (): Promise<{ cache: RevocationCache; refresher: RevocationRefresher }> => {
+    type Refreshed = { ok: true; version: number } | { ok: false; code: string };
+    // The device side at library level: fetch through TUF, accept into the cache (the agent adds floors and reports).
+    const device = async (): Promise<{ cache: RevocationCache; refresh: () => Promise<Refreshed> }> => {
       const cache = await RevocationCache.open({ stateDir, graceDays: 7 });
       const fetchVerified = fetchViaTuf(() => createDeviceUpdater({ metadataDir, source: sourceAt(source) }).updater, stateDir);
-      // Retries are refresh.test.ts's business: here the timers never fire, so nothing outlives the test.
-      const timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
-      return { cache, refresher: new RevocationRefresher({ cache, fetchVerified, clock: () => new Date(), timers }) };
+      const refresh = async (): Promise<Refreshed> => {
+        try {
+          const { bytes, info } = await fetchVerified();
+          return { ok: true, version: (await cache.accept(bytes, info, new Date())).version };
+        } catch (err) {
+          return { ok: false, code: asEdgesealError(err).code };
+        }
+      };
+      return { cache, refresh };
     };
     const image = { targetName: 'fw/board-a.bin', sha256: 'e'.repeat(64), version: '1.0.0', hardwareId: 'board-a', keyids: [LEAKED] };
 
     const first = await device();
-    expect(await first.refresher.refresh()).to.deep.equal({ ok: true, version: 1, changed: true });
+    expect(await first.refresh()).to.deep.equal({ ok: true, version: 1 });
     expect(checkRevocation(first.cache.status(new Date()).list!, image)?.code).to.equal('KEY_REVOKED');
 
     await ok('repo', 'revoke', '--dir', wd, '--min-version', 'fw/*=2.0.0');
     await ok('repo', 'publish', '--dir', wd, '--out', stick);
-    expect(await first.refresher.refresh()).to.deep.equal({ ok: true, version: 2, changed: true });
+    expect(await first.refresh()).to.deep.equal({ ok: true, version: 2 });
 
     // Restarted offline: the cached list is still enforced, and status says so.
     source = join(work, 'nowhere');
     const restarted = await device();
-    const offline = await restarted.refresher.refresh();
-    expect(offline.ok === false && offline.error.code).to.equal('FETCH_FAILED');
+    expect(await restarted.refresh()).to.deep.equal({ ok: false, code: 'FETCH_FAILED' });
     const status = restarted.cache.status(new Date());
     expect(status).to.include({ state: 'fresh', version: 2 });
     expect(checkRevocation(status.list!, { ...image, keyids: ['0'.repeat(64)] })?.code).to.equal('BELOW_MINIMUM_VERSION');
@@ -76,8 +83,7 @@ describe('revocation end to end: repo revoke → repo publish → device refresh
 
     // An older, validly signed stick is refused (by TUF's own rollback rule here) and changes nothing.
     source = oldStick;
-    const replay = await restarted.refresher.refresh({ force: true });
-    expect(replay.ok === false && replay.error.code).to.equal('ROLLBACK');
+    expect(await restarted.refresh()).to.deep.equal({ ok: false, code: 'ROLLBACK' });
     expect((await device()).cache.status(new Date()).version).to.equal(2);
   });
 });
