@@ -7,6 +7,7 @@ import { enforceRevocation } from '../revocation/enforce.js';
 import { revocationTargetInfo } from '../revocation/tuf-source.js';
 import type { FreshnessPolicy, Operation } from '../revocation/policy.js';
 import type { RevocationStatus } from '../revocation/store.js';
+import { toGateCandidates } from '../ota/candidates.js';
 import { checkFloor, type Floors } from '../trust/floors.js';
 import { findTarget, listTargets, refusal, verifyImage } from '../tuf/offline/verify-image.js';
 import type { ListedTarget, TrustedMetadata, Verdict } from '../tuf/offline/types.js';
@@ -94,9 +95,7 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
       return v;
     },
     candidates(now) {
-      return listTargets(trusted, now).flatMap((t) =>
-        t.hashes.sha256 ? [{ name: t.name, length: t.length, sha256: t.hashes.sha256.toLowerCase(), custom: t.custom, signedBy: t.signedBy }] : [],
-      );
+      return toGateCandidates(listTargets(trusted, now)).candidates;
     },
     revocation(candidate, now, operation) {
       return revocation({ name: candidate.name, sha256: candidate.sha256, version: candidate.custom.version, keyids: candidate.signedBy?.keyids ?? [] }, now, operation);

@@ -6,6 +6,7 @@ import { effectiveTime } from '../core/time-floor.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
 import type { DownloadProgress } from '../ota/download.js';
 import { floorsPending, readJournal, type InstallTarget } from '../ota/install-journal.js';
+import { toInstallTarget } from '../ota/candidates.js';
 import type { NextStep } from '../ota/install.js';
 import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
@@ -150,14 +151,13 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
   if (decision.action === 'none') return { action: 'none', code: decision.code, message: decision.message };
   if (decision.action === 'refuse') {
     const t = decision.target;
-    return { action: 'refused', code: decision.code, message: decision.message, ...(t ? { target: { name: t.name, length: t.length, sha256: t.sha256, version: t.custom.version, securityVersion: t.custom.securityVersion } } : {}) };
+    return { action: 'refused', code: decision.code, message: decision.message, ...(t ? { target: toInstallTarget(t) } : {}) };
   }
-  const t = decision.target;
-  const target: InstallTarget = { name: t.name, length: t.length, sha256: t.sha256, version: t.custom.version, securityVersion: t.custom.securityVersion };
+  const target = toInstallTarget(decision.target);
   const step = await installer.install(target);
   await flush();
   if (step.journal.state === 'abandoned') {
     return { action: 'refused', code: step.journal.install?.outcome?.code ?? 'INSTALL_FAILED', message: step.journal.install?.outcome?.message ?? 'install abandoned', target };
   }
-  return { action: 'installed', message: `${t.name} ${t.custom.version} staged into slot ${step.journal.install?.toSlot}; trial boot armed`, target, next: step.next, reasons: decision.reasons };
+  return { action: 'installed', message: `${target.name} ${target.version} staged into slot ${step.journal.install?.toSlot}; trial boot armed`, target, next: step.next, reasons: decision.reasons };
 }
