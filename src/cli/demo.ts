@@ -1,5 +1,5 @@
 import { runDemo } from '../agent/demo.js';
-import type { DownloadProgress } from '../ota/download.js';
+import { progressLine } from '../ota/progress.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'demo';
@@ -21,11 +21,7 @@ export const demoCommand: Command = {
 
   async run(argv: string[], io: CliIo): Promise<number> {
     parseCommandArgs(NAME, argv, {});
-    const progress = io.isTTY
-      ? (p: DownloadProgress): void => {
-          process.stdout.write(`\r  downloading ${String(Math.floor((100 * p.received) / p.total)).padStart(3)}%  ${(p.received / 1024).toFixed(0)} / ${(p.total / 1024).toFixed(0)} KiB${p.received >= p.total ? '\n' : ''}`);
-        }
-      : undefined;
+    const progress = io.isTTY ? progressLine('  downloading', (t) => process.stdout.write(t)) : undefined;
     await runDemo({ line: (t) => io.out(t), ...(progress ? { progress } : {}) });
     return EXIT.OK;
   },

@@ -3,24 +3,10 @@ import { openDevice } from '../agent/device.js';
 import { short, shortenDigests } from '../agent/format.js';
 import { runUpdate } from '../agent/update.js';
 import { createLogger } from '../log/logger.js';
-import type { DownloadProgress } from '../ota/download.js';
+import { progressLine } from '../ota/progress.js';
 import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'update';
-
-// One progress line on a TTY, redrawn in place (never on pipes or journald).
-function progressLine(io: CliIo): ((p: DownloadProgress) => void) | undefined {
-  if (!io.isTTY) return undefined;
-  let last = 0;
-  return (p) => {
-    const now = Date.now();
-    if (now - last < 100 && p.received < p.total) return;
-    last = now;
-    const pct = p.total ? Math.floor((100 * p.received) / p.total) : 100;
-    const resumed = p.resumedFrom ? ` (resumed at ${(p.resumedFrom / 1048576).toFixed(1)} MiB)` : '';
-    process.stderr.write(`\r  downloading ${String(pct).padStart(3)}%  ${(p.received / 1048576).toFixed(1)} / ${(p.total / 1048576).toFixed(1)} MiB${resumed}${p.received >= p.total ? '\n' : ''}`);
-  };
-}
 
 export const updateCommand: Command = {
   name: NAME,
@@ -58,7 +44,7 @@ export const updateCommand: Command = {
     const logger = createLogger({ level: io.isTTY && !values.json ? 'warn' : config.logLevel });
     const dev = await openDevice({ config, logger, telemetry: 'outbox' });
     try {
-      const onProgress = values.json ? undefined : progressLine(io);
+      const onProgress = values.json || !io.isTTY ? undefined : progressLine('  downloading', (t) => process.stderr.write(t));
       const o = await runUpdate(dev, { ...(values.from ? { from: values.from } : {}), ignoreMaintenanceWindow: values.now === true, ...(onProgress ? { onProgress } : {}) });
       if (values.json) io.out(JSON.stringify(o, null, 2));
       else if (o.action === 'installed') {
