@@ -68,6 +68,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   const notifier: Notifier = createNotifier(env, { onError: (err) => log.warn(`sd_notify: ${err.message}`) });
   const clock = deps.clock ?? (() => new Date());
   // fleet nudges run the matching job now; they carry no data, so they can only make the device check early
+  // (the reporter refuses those beyond its rate cap, the scheduler coalesces those for a job in flight)
   let nudge: (cmd: FleetCommand) => void = () => undefined;
   let dev: Device;
   try {
@@ -96,7 +97,12 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     return AGENT_EXIT.REFUSED;
   }
 
-  const scheduler = new Scheduler({ random: deps.random ?? Math.random, ...realTimers, onError: (job, err) => log.error(`${job} failed: ${asEdgesealError(err).message}`, { code: asEdgesealError(err).code }) });
+  const scheduler = new Scheduler({
+    random: deps.random ?? Math.random,
+    ...realTimers,
+    onError: (job, err) => log.error(`${job} failed: ${asEdgesealError(err).message}`, { code: asEdgesealError(err).code }),
+    onCoalesced: (job) => log.debug(`${job}: already queued or running, request coalesced into that run`, { job }),
+  });
   const schedule = async (c: AgentConfig): Promise<void> => {
     scheduler.clear();
     const current = jobs(dev, c);

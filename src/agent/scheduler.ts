@@ -20,6 +20,7 @@ export interface SchedulerDeps {
   readonly setTimeout: (fn: () => void, ms: number) => unknown;
   readonly clearTimeout: (handle: unknown) => void;
   readonly onError: (job: string, err: unknown) => void;
+  readonly onCoalesced: (job: string) => void; // a run asked for while the same job was queued or running
 }
 
 export const realTimers = {
@@ -33,6 +34,7 @@ export class Scheduler {
   readonly #pending = new Set<unknown>();
   readonly #abort = new AbortController();
   readonly #failures = new Map<string, number>();
+  readonly #inFlight = new Map<string, Promise<void>>(); // queued or running, by job name
   #chain: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -46,8 +48,15 @@ export class Scheduler {
     this.#tasks.set(job.name, cron.schedule(job.cron, () => this.#tick(job), { name: job.name }));
   }
 
-  // Runs a job now (behind any running one), e.g. an operator's or a fleet command's nudge.
+  // Runs a job now (behind any running one), e.g. an operator's or a fleet command's nudge. A job that
+  // is already queued or running is not queued again: the request joins that run, so a flood of nudges
+  // costs one TUF refresh, not one each.
   runNow(job: Job): Promise<void> {
+    const inFlight = this.#inFlight.get(job.name);
+    if (inFlight) {
+      this.#deps.onCoalesced(job.name);
+      return inFlight;
+    }
     const run = this.#chain.then(async () => {
       if (this.#stopped) return;
       let result: void | 'retry' = 'retry';
@@ -57,7 +66,8 @@ export class Scheduler {
         this.#deps.onError(job.name, err);
       }
       if (job.backoff) this.#afterRun(job, job.backoff, result === 'retry');
-    });
+    }).finally(() => this.#inFlight.delete(job.name));
+    this.#inFlight.set(job.name, run);
     this.#chain = run;
     return run;
   }

@@ -50,6 +50,7 @@ export const ERROR_CODES = [
   'BROKER_REJECTED',
   'SIGNATURE_INVALID',
   'COMMAND_INVALID',
+  'RATE_LIMITED', // fleet commands beyond the cmd-topic rate cap
   'EVENT_INVALID',
   'INTERNAL',
 ] as const;

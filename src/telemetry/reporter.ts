@@ -21,13 +21,15 @@ export interface Recorded extends AppendResult {
 
 // Turns agent verdicts into signed, sequenced events in the durable outbox and keeps the SLI counters.
 // Resolves once the event is on disk (or was dropped by policy, which `admitted` says).
-// Command events are capped so that a flood on the cmd topic cannot turn into a flood of fsyncs.
+// Commands are capped so that a flood on the cmd topic cannot turn into a flood of fsyncs or of TUF
+// refreshes: beyond the cap a command is refused (not handed to the agent) and only counted.
 const COMMAND_BURST = 20;
 const COMMANDS_PER_MINUTE = 10;
 
 export class TelemetryReporter {
   readonly metrics: MetricsAggregator;
   private readonly commandEvents: TokenBucket;
+  private limitReported = false; // one RATE_LIMITED event per stretch of refusals, until a token refills
 
   constructor(private readonly deps: ReporterDeps) {
     const now = deps.clock();
@@ -55,9 +57,19 @@ export class TelemetryReporter {
     return this.record({ type: 'metrics', verdict: 'info', metrics: { ...body } });
   }
 
-  // Parses a fleet command; valid or not, it is reported as a `command` event (beyond the rate cap,
-  // only counted in the metrics). Never throws.
+  // Parses a fleet command; valid or not, it is reported as a `command` event. Beyond the rate cap it is
+  // refused: counted in the metrics, reported once per stretch of refusals, never returned. Never throws.
   async handleCommand(payload: Uint8Array): Promise<FleetCommand | undefined> {
+    if (!this.commandEvents.take(this.deps.clock().getTime())) {
+      this.metrics.commandSuppressed();
+      if (!this.limitReported) {
+        this.limitReported = true;
+        const detail = `commands beyond ${COMMAND_BURST} at once or ${COMMANDS_PER_MINUTE}/min are refused and counted in metrics until the rate falls`;
+        await this.record({ type: 'command', verdict: 'refused', code: 'RATE_LIMITED', detail }).catch(() => undefined);
+      }
+      return undefined;
+    }
+    this.limitReported = false;
     let cmd: FleetCommand | undefined;
     let event: EventInput;
     try {
@@ -67,8 +79,7 @@ export class TelemetryReporter {
       const e = asEdgesealError(err);
       event = { type: 'command', verdict: 'refused', code: e.code, detail: e.message.slice(0, 512) };
     }
-    if (this.commandEvents.take(this.deps.clock().getTime())) await this.record(event).catch(() => undefined);
-    else this.metrics.commandSuppressed();
+    await this.record(event).catch(() => undefined);
     return cmd;
   }
 }

@@ -17,6 +17,7 @@ describe('agent scheduler', function () {
       },
       clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
       onError: (job, err) => log.push(`${job} failed: ${(err as Error).message}`),
+      onCoalesced: () => undefined,
     });
     let aborted: AbortSignal | undefined;
     s.add({
@@ -50,6 +51,7 @@ describe('agent scheduler', function () {
       setTimeout: (_fn, ms) => delays.push(ms), // armed retries recorded, never fired
       clearTimeout: () => undefined,
       onError: () => undefined,
+      onCoalesced: () => undefined,
     });
     const answers: ('retry' | 'throw' | 'ok')[] = ['retry', 'throw', 'ok', 'retry'];
     const job = {
@@ -69,8 +71,39 @@ describe('agent scheduler', function () {
     await s.stop();
   });
 
+  it('coalesces a run asked for while the same job is queued or running; the next request after it runs again', async () => {
+    const coalesced: string[] = [];
+    const s = new Scheduler({ random: () => 0, setTimeout: () => undefined, clearTimeout: () => undefined, onError: () => undefined, onCoalesced: (job) => coalesced.push(job) });
+    const releases: (() => void)[] = [];
+    const runs: string[] = [];
+    const job = (name: string) => ({ name, cron: '0 0 * * *', jitterSeconds: 0, run: () => new Promise<void>((resolve) => (runs.push(name), releases.push(resolve))) });
+    const update = job('update');
+    const first = s.runNow(update); // running
+    const refresh = s.runNow(job('revocation-refresh')); // queued behind it
+    const nudges = Array.from({ length: 50 }, () => s.runNow(update));
+    const queuedNudge = s.runNow(job('revocation-refresh'));
+    await new Promise((r) => setImmediate(r));
+    expect(runs).to.deep.equal(['update']);
+    expect(coalesced).to.deep.equal([...Array<string>(50).fill('update'), 'revocation-refresh']);
+    expect(nudges.every((p) => p === first) && queuedNudge === refresh, 'a coalesced request resolves with the run it joined').to.equal(true);
+    releases.shift()?.();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(runs).to.deep.equal(['update', 'revocation-refresh']);
+    const again = s.runNow(update); // update is no longer in flight: queued behind the refresh
+    expect(again).to.not.equal(first);
+    releases.shift()?.();
+    await refresh;
+    await new Promise((r) => setImmediate(r));
+    releases.shift()?.();
+    await again;
+    expect(runs).to.deep.equal(['update', 'revocation-refresh', 'update']);
+    expect(coalesced).to.have.length(51);
+    await s.stop();
+  });
+
   it('refuses a schedule that is not a cron expression', () => {
-    const s = new Scheduler({ random: Math.random, setTimeout: () => undefined, clearTimeout: () => undefined, onError: () => undefined });
+    const s = new Scheduler({ random: Math.random, setTimeout: () => undefined, clearTimeout: () => undefined, onError: () => undefined, onCoalesced: () => undefined });
     expectCode(() => s.add({ name: 'update', cron: 'hourly', jitterSeconds: 0, run: () => Promise.resolve() }), 'CONFIG_INVALID');
   });
 });

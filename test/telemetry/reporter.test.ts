@@ -43,14 +43,23 @@ describe('TelemetryReporter', () => {
     expect(events[1]?.detail).to.equal('report-status id=7');
   });
 
-  it('caps command events under a flood on the cmd topic and counts the rest in the metrics', async () => {
-    const { r, outbox } = await reporter(0);
+  it('refuses commands beyond the rate cap (never handed on), reports that once, and counts them in the metrics', async () => {
+    let t = Date.parse('2026-05-01T10:00:00Z');
+    const outbox = await Outbox.open(new MemoryOutboxStore());
+    const r = new TelemetryReporter({ outbox, signer: createEventSigner(new Uint8Array(32).fill(6)), deviceId: 'd1', fleet: 'f1', clock: () => new Date(t) });
     const junk = new TextEncoder().encode('{"command":"format-disk"}');
+    const nudge = new TextEncoder().encode('{"command":"check-update"}');
     for (let i = 0; i < 50; i++) await r.handleCommand(junk);
-    expect(outbox.stats(0).depth).to.equal(20);
-    expect(await r.handleCommand(new TextEncoder().encode('{"command":"check-update"}'))).to.deep.equal({ command: 'check-update' });
+    expect(await r.handleCommand(nudge), 'a nudge beyond the cap is refused, not run').to.equal(undefined);
+    const events = outbox.pending().map((e) => parseEnvelope(e.bytes).event);
+    expect(events).to.have.length(21);
+    expect(events.filter((e) => e.code === 'RATE_LIMITED').map((e) => events.indexOf(e))).to.deep.equal([20]);
+    t += 6_000; // one token refills at 10/min: admitted, and the next stretch of refusals is reported again
+    expect(await r.handleCommand(nudge)).to.deep.equal({ command: 'check-update' });
+    expect(await r.handleCommand(nudge)).to.equal(undefined);
+    expect(outbox.pending().map((e) => parseEnvelope(e.bytes).event.code).slice(21)).to.deep.equal([undefined, 'RATE_LIMITED']);
     const m = await r.recordMetrics();
-    expect((m.event.metrics as { commandEventsSuppressed: number }).commandEventsSuppressed).to.equal(31);
+    expect((m.event.metrics as { commandEventsSuppressed: number }).commandEventsSuppressed).to.equal(32);
   });
 });
 
