@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { readFile, writeFile } from 'node:fs/promises';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { startEmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
+import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
 import { runCli, startCli } from './cli-child.js';
@@ -89,6 +90,44 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       if (child.exitCode === null) child.kill('SIGKILL');
       await fleet.endAsync(true);
       stop();
+      await broker.close();
+    }
+  });
+
+  it('agent: a flood of check-update nudges runs one update (the rest coalesced into it); beyond the rate cap they are refused and reported once', async () => {
+    const broker = await startEmbeddedBroker();
+    const server = await serveRepo(REPO, { stallAfter: 48 * 1024 }); // the nudged update stays in flight
+    const board = await rig.board({ update: { schedule: '0 3 * * *', source: server.url }, telemetry: { broker: broker.url }, fleet: 'f1', logLevel: 'debug' });
+    const { sock, got, stop } = listenNotify(board.dir);
+    const fleet = await mqtt.connectAsync(broker.url);
+    const commands: { verdict: string; code?: string }[] = [];
+    fleet.on('message', (_topic, payload) => {
+      const e = parseEnvelope(payload).event;
+      if (e.type === 'command') commands.push({ verdict: e.verdict, ...(e.code ? { code: e.code } : {}) });
+    });
+    await fleet.subscribeAsync('edgeseal/f1/dev-1/event', { qos: 1 });
+    const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
+    try {
+      await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
+      const nudge = JSON.stringify({ command: 'check-update' });
+      await Promise.all(Array.from({ length: 30 }, () => fleet.publishAsync('edgeseal/f1/dev-1/cmd', nudge, { qos: 1 })));
+      await waitFor('21 command events', () => commands.length >= 21);
+      await new Promise((r) => setTimeout(r, 300));
+      // 20 admitted by the cap (burst 20), 10 refused: one RATE_LIMITED event for the stretch, not ten
+      expect(commands.filter((c) => c.verdict === 'ok')).to.have.length(20);
+      expect(commands.filter((c) => c.verdict === 'refused')).to.deep.equal([{ verdict: 'refused', code: 'RATE_LIMITED' }]);
+      const downloads = server.requests.filter((r) => r.path.startsWith('/targets/'));
+      expect(downloads, 'one update run, stalled in its download').to.have.length(1);
+      expect(server.requests.filter((r) => r.path === '/metadata/timestamp.json')).to.have.length(1);
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.err).to.equal(0);
+      expect(r.err.split('request coalesced into that run').length - 1, 'the 19 other admitted nudges joined the running update').to.equal(19);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await fleet.endAsync(true);
+      stop();
+      await server.close();
       await broker.close();
     }
   });
