@@ -47,6 +47,9 @@ export interface DeviceUpdater {
   // Client workflow 5.7: finds `name` in the delegation graph and stores it verified in targetDir
   // under its non-versioned (URL-encoded) name, reusing an already-verified copy.
   download(name: string, targetDir: string): Promise<{ path: string; cached: boolean }>;
+  // One metadata file (e.g. `3.builder.json`) from the source's metadata/, capped at maxLength, unverified:
+  // the caller verifies it before it goes anywhere near the cache.
+  readonly fetchMetadata: (file: string, maxLength: number) => Promise<Uint8Array>;
 }
 
 // The one place a tuf-js Updater is built, for the agent and for `edgeseal tuf-client` alike, so the
@@ -87,6 +90,7 @@ export function createDeviceUpdater(opts: DeviceUpdaterOptions): DeviceUpdater {
   }
   return {
     updater,
+    fetchMetadata: (file, maxLength) => tuf(() => base.downloadBytes(`${opts.source.metadataUrl.replace(/\/+$/, '')}/${file}`, maxLength)),
     download: async (name, targetDir) => {
       assertSafeTargetName(name);
       const info = await tuf(() => updater.getTargetInfo(name));

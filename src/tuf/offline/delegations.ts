@@ -52,6 +52,29 @@ export function trustDelegations(
   return { roles, rejected };
 }
 
+// Delegated roles a trusted delegator names and the snapshot lists, whose metadata is missing or did not
+// verify (e.g. a copy older than the snapshot): what a refresh must fetch (5.6.7), breadth-first, no
+// deeper than maxDepth below 'targets' (a lookup visiting at most MAX_DELEGATIONS roles reaches no further).
+export function delegationsToFetch(trusted: TrustedMetadata, maxDepth = MAX_DELEGATIONS): string[] {
+  const meta = trusted.snapshot.signed.meta;
+  const listed = Object.keys(meta).map((f) => f.replace(/\.json$/, ''));
+  const wanted: string[] = [];
+  const seen = new Set<string>(['targets']);
+  const queue: [string, number][] = [['targets', 0]];
+  while (queue.length) {
+    const [name, depth] = queue.shift()!;
+    const role = trusted.roles.get(name);
+    if (!role || depth >= maxDepth) continue;
+    for (const child of childNames(role.md.signed, listed)) {
+      if (seen.has(child) || !meta[`${child}.json`]) continue;
+      seen.add(child);
+      if (trusted.roles.has(child)) queue.push([child, depth + 1]);
+      else wanted.push(child);
+    }
+  }
+  return wanted;
+}
+
 export interface ResolvedTarget {
   readonly target: TargetFile;
   readonly role: string;
