@@ -8,6 +8,7 @@ import type { DownloadProgress } from '../ota/download.js';
 import { floorsPending, readJournal, type InstallTarget } from '../ota/install-journal.js';
 import { toInstallTarget } from '../ota/candidates.js';
 import type { NextStep } from '../ota/install.js';
+import { refreshDelegatedRoles } from '../tuf/delegated-refresh.js';
 import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
 import { scanTargets } from '../tuf/offline/verify-image.js';
@@ -57,6 +58,14 @@ export async function refreshMetadata(dev: Device, from: string): Promise<Device
   await raisePersistedTimeFloor(dev.paths, dev.clock(), 'TUF metadata refresh');
   // a rotated root is trusted from now on, whether or not an image follows it (P3)
   await raiseRootFloor(dev, await cachedRootVersion(dev), 'root accepted by TUF metadata refresh');
+  // tuf-js loads delegated roles only on lookup: the offline verifier needs every one the snapshot names (5.6.7)
+  const now = effectiveTime(dev.clock(), await readTimeFloor(dev.paths));
+  const delegated = await refreshDelegatedRoles({ metadataDir: dir, initialRoot: dev.trust.initialRoot, fetchMetadata: updater.fetchMetadata, now });
+  for (const f of delegated.failed) {
+    // not fatal: the old copy stays and fails only the lookups that reach it; the operator hears about it
+    dev.logger.child({ component: 'update' }).warn(`delegated role ${f.role} not refreshed [${f.code}] ${f.message}`);
+    await dev.report({ type: 'update-check', verdict: 'error', code: f.code, detail: `delegated role ${f.role}: ${f.message}`.slice(0, 512) });
+  }
   return updater;
 }
 

@@ -37,8 +37,16 @@ export interface DelegatedRefreshResult {
 export async function refreshDelegatedRoles(opts: DelegatedRefreshOptions): Promise<DelegatedRefreshResult> {
   // top-level freshness was just enforced by tuf-js; delegated expiry is checked below, per fetched role
   const load = (f: MetadataFiles): TrustedMetadata => loadTrustedMetadata(f, { now: opts.now, expiry: 'ignore' });
-  let files = await readMetadataDir(opts.metadataDir, { initialRoot: opts.initialRoot });
-  let trusted = load(files);
+  let files: MetadataFiles;
+  let trusted: TrustedMetadata;
+  try {
+    files = await readMetadataDir(opts.metadataDir, { initialRoot: opts.initialRoot });
+    trusted = load(files);
+  } catch (err) {
+    // e.g. a root.json in the cache that is not the pinned chain's: nothing below it can be trusted or
+    // stored; the gate and the boot check refuse the same metadata with their own codes
+    return { updated: [], failed: [failure('targets', err)] };
+  }
   const attempted = new Set<string>();
   const fetched: string[] = [];
   const failed: DelegatedRoleFailure[] = [];

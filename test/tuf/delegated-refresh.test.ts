@@ -10,7 +10,7 @@ import type { TrustedMetadata } from '../../src/tuf/offline/types.js';
 import { findTarget, listTargets } from '../../src/tuf/offline/verify-image.js';
 import { createDeviceUpdater, initMetadataDir, sourceAt } from '../../src/tuf/updater.js';
 import { expectCode } from '../helpers/expect-code.js';
-import { addImage, after, customFor, imageOf, resign, testKey } from '../helpers/tuf-repo.js';
+import { addImage, after, customFor, editJson, imageOf, resign, testKey } from '../helpers/tuf-repo.js';
 import { publishTestRepo } from './published.js';
 import { serveDir, type RepoServer } from './repo-server.js';
 
@@ -105,6 +105,17 @@ describe('tuf delegated roles refreshed into the device cache (5.6.7)', () => {
     expect(result.failed.map((f) => f.role)).to.deep.equal(['builder']);
     expect(result.failed[0].code).to.equal('SIGNATURE_THRESHOLD');
     expect(await readFile(join(metadataDir, 'builder.json'))).to.deep.equal(cached);
+  });
+
+  it('stores nothing when the cached top-level metadata does not verify from the pinned root', async () => {
+    await createDeviceUpdater({ metadataDir, source: sourceAt(server.url) }).refresh();
+    const ts = join(metadataDir, 'timestamp.json');
+    await writeFile(ts, editJson(await readFile(ts), (env) => void (env.signed.version = Number(env.signed.version) + 1)));
+    const client = createDeviceUpdater({ metadataDir, source: sourceAt(server.url) });
+    const result = await refreshDelegatedRoles({ metadataDir, initialRoot, fetchMetadata: client.fetchMetadata, now: new Date() });
+    expect(result.failed.map((f) => [f.role, f.code])).to.deep.equal([['targets', 'SIGNATURE_THRESHOLD']]);
+    expect(await readdir(metadataDir)).to.not.include('builder.json');
+    expect(server.requests.some((p) => p.includes('builder'))).to.equal(false);
   });
 
   it('reports a builder role the mirror lacks and one expired at `now`, writing neither', async () => {
