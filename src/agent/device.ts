@@ -22,6 +22,7 @@ import { startTelemetry, type TelemetryService } from '../telemetry/service.js';
 import { TpmClient } from '../tpm/client.js';
 import { DEFAULT_TPM_DEVICE } from '../tpm/transport.js';
 import { establishTrust, type Trust } from '../trust/establish.js';
+import { readOwnerAuthFile } from '../trust/owner-auth.js';
 import { readMetadataDir } from '../tuf/metadata-files.js';
 import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
 import type { ExpiryPolicy } from '../tuf/offline/types.js';
@@ -128,7 +129,8 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   });
   let trust: Trust;
   try {
-    trust = await establishTrust({ tpm, stateDir: config.stateDir, measurementPcr: config.tpm.measurePcr });
+    const ownerAuth = config.tpm.ownerAuthFile ? await readOwnerAuthFile(config.tpm.ownerAuthFile, 'tpm.ownerAuthFile', 'CONFIG_INVALID') : undefined;
+    trust = await establishTrust({ tpm, stateDir: config.stateDir, measurementPcr: config.tpm.measurePcr, ownerAuth });
     if (trust.identity.hardwareId !== config.hardwareId) {
       throw new EdgesealError('ANCHOR_MISMATCH', `hardware id: expected ${trust.identity.hardwareId} (pinned in the TPM), found ${config.hardwareId} in the config`);
     }

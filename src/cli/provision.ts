@@ -1,3 +1,5 @@
+import { EdgesealError } from '../core/errors.js';
+import { isTpmRc } from '../tpm/rc.js';
 import { METADATA_MAX_LENGTH } from '../tuf/limits.js';
 import { readCapped } from '../tuf/metadata-files.js';
 import { DEFAULT_NV_INDICES, hex } from '../trust/nv-layout.js';
@@ -5,7 +7,7 @@ import { DEFAULT_POLICY_PCRS, parsePcrSelection } from '../trust/pcr-selection.j
 import { provision } from '../trust/provision.js';
 import { trustPaths } from '../trust/state-files.js';
 import { EXIT, parseCommandArgs, required, type CliIo, type Command } from './command.js';
-import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, tpmConfigFrom, withTpm } from './tpm-status.js';
+import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, ownerAuthFrom, tpmConfigFrom, withTpm } from './tpm-status.js';
 
 const NAME = 'provision';
 
@@ -13,7 +15,7 @@ export const provisionCommand: Command = {
   name: NAME,
   summary: 'anchor this device in its TPM: seal the initial root digest and report key, pin them in NV, create the floors',
   usage: [
-    'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--force] [--json]',
+    'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--force] [--json]',
     '',
     '  --root FILE            the initial trusted root.json; its sha256 is sealed and pinned, the bytes are kept',
     '  --hardware-id ID       this board\'s hardware id (A–Z a–z 0–9 . _ -), matched against targets\' hardwareIds',
@@ -27,6 +29,8 @@ export const provisionCommand: Command = {
       `${hex(DEFAULT_NV_INDICES.revocationVersion)} counters for the root, security and revocation-list version floors.`,
     'Writes DIR/trust/{initial-root.json,sealed-anchor.json,device.json}. Running it again with the same root and',
     'hardware id is a no-op; different anchors are refused (ANCHOR_EXISTS, exit 2) unless --force.',
+    'Set an owner password first (tpm2_changeauth -c owner) and pass it with --owner-auth-file, so that a process',
+    'with TPM access cannot undefine the pin or burn the counters; the agent then needs config tpm.ownerAuthFile.',
   ].join('\n'),
 
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -43,9 +47,15 @@ export const provisionCommand: Command = {
     const pcrs = parsePcrSelection(values.pcrs ?? DEFAULT_POLICY_PCRS);
     const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
     const config = tpmConfigFrom(NAME, values);
+    const ownerAuth = await ownerAuthFrom(NAME, values);
     const rootBytes = await readCapped(rootPath, METADATA_MAX_LENGTH.root);
     const now = new Date(); // the CLI is an adapter: provisioning time is read here, once
-    const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now }));
+    const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now, ownerAuth })).catch((err: unknown) => {
+      // TPM2_NV_DefineSpace / CreatePrimary under the owner hierarchy: say which password was wrong
+      if (!isTpmRc(err, 'TPM_RC_BAD_AUTH')) throw err;
+      const hint = ownerAuth ? `the password in ${String(values['owner-auth-file'])} is not the TPM owner password` : 'the TPM owner hierarchy has a password: pass it with --owner-auth-file FILE';
+      throw new EdgesealError('TPM_ERROR', `${err.message}; ${hint}`, { cause: err });
+    });
     if (values.json) {
       io.out(JSON.stringify({ ...result, stateDir: trustPaths(stateDir).dir }, null, 2));
       return EXIT.OK;

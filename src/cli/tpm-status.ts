@@ -1,6 +1,8 @@
 import { EdgesealError } from '../core/errors.js';
 import { TpmClient } from '../tpm/client.js';
+import type { NvAuth } from '../tpm/nv.js';
 import { DEFAULT_TPM_DEVICE, type TpmConfig } from '../tpm/transport.js';
+import { readOwnerAuthFile } from '../trust/owner-auth.js';
 import { collectTrustStatus, type Outcome, type TrustStatus } from '../trust/status.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 
@@ -12,11 +14,13 @@ export const TPM_OPTIONS = {
   'tpm-swtpm': { type: 'string' },
   'tpm-device': { type: 'string' },
   'state-dir': { type: 'string' },
+  'owner-auth-file': { type: 'string' },
 } as const;
 export const TPM_USAGE = [
   `  --tpm-device PATH      TPM 2.0 character device (default ${DEFAULT_TPM_DEVICE}, the kernel resource manager)`,
   '  --tpm-swtpm HOST:PORT  a software TPM instead (swtpm socket --tpm2 …), e.g. 127.0.0.1:2321',
   `  --state-dir DIR        where the trust files live (default ${DEFAULT_STATE_DIR}; anchors in DIR/trust/)`,
+  '  --owner-auth-file FILE the TPM owner hierarchy password (file bytes, one trailing newline dropped); default empty',
 ];
 
 export function tpmConfigFrom(command: string, values: { 'tpm-swtpm'?: string; 'tpm-device'?: string }): TpmConfig {
@@ -25,6 +29,12 @@ export function tpmConfigFrom(command: string, values: { 'tpm-swtpm'?: string; '
     throw new EdgesealError('USAGE', `${command}: expected one of --tpm-swtpm or --tpm-device, found both`);
   }
   return swtpm !== undefined ? { swtpm } : { device: device ?? DEFAULT_TPM_DEVICE };
+}
+
+// The owner password named by --owner-auth-file, read once; undefined means the empty password.
+export function ownerAuthFrom(command: string, values: { 'owner-auth-file'?: string }): Promise<NvAuth | undefined> {
+  const path = values['owner-auth-file'];
+  return path === undefined ? Promise.resolve(undefined) : readOwnerAuthFile(path, `${command} --owner-auth-file`, 'USAGE');
 }
 
 // Opens the TPM, runs fn, and always closes the connection (swtpm serves one client at a time).
@@ -61,7 +71,7 @@ export const tpmStatusCommand: Command = {
   name: NAME,
   summary: 'show the TPM, the policy PCRs, NV indices, floors, and whether the trust anchors unseal right now',
   usage: [
-    'tpm status [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--json]',
+    'tpm status [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--json]',
     '',
     ...TPM_USAGE,
     '  --json                 print the status as JSON',
@@ -73,7 +83,9 @@ export const tpmStatusCommand: Command = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs(NAME, argv, { ...TPM_OPTIONS, json: { type: 'boolean' } });
     const stateDir = values['state-dir'] ?? DEFAULT_STATE_DIR;
-    const status = await withTpm(tpmConfigFrom(NAME, values), (tpm) => collectTrustStatus({ tpm, stateDir }));
+    const config = tpmConfigFrom(NAME, values);
+    const ownerAuth = await ownerAuthFrom(NAME, values);
+    const status = await withTpm(config, (tpm) => collectTrustStatus({ tpm, stateDir, ownerAuth }));
     if (values.json) io.out(JSON.stringify(status, null, 2));
     else describe(status).forEach((l) => io.out(l));
     return status.anchors.ok ? EXIT.OK : EXIT.REFUSED;

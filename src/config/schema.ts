@@ -24,7 +24,8 @@ export interface AgentConfig {
   readonly fleet: string;
   readonly hardwareId: string;
   readonly stateDir: string;
-  readonly tpm: { readonly device?: string; readonly swtpm?: string; readonly measurePcr: number };
+  // ownerAuthFile: a file holding the TPM owner hierarchy password (see src/trust/owner-auth.ts)
+  readonly tpm: { readonly device?: string; readonly swtpm?: string; readonly measurePcr: number; readonly ownerAuthFile?: string };
   readonly images: readonly ImageConfig[];
   readonly onFailure: OnFailure;
   readonly expiryAtBoot: 'enforce' | 'ignore';
@@ -111,6 +112,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       device: f.optionalString('tpm.device', abs),
       swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
       measurePcr: f.int('tpm.measurePcr', { default: 23, min: 0, max: 23 }),
+      ownerAuthFile: f.optionalString('tpm.ownerAuthFile', abs),
     },
     images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.optionalString(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),
     onFailure: f.oneOf('onFailure', ['refuse', 'fallback', 'report-only'] as const, 'refuse'),

@@ -66,8 +66,8 @@ export class TpmClient implements CommandRunner {
 
   // sealing to PCRs (composed, handles flushed)
   trialPolicyPcr(sel: pcr.PcrSelection) { return seal.trialPolicyPcr(this, sel); }
-  sealToPcrs(data: Uint8Array, sel: pcr.PcrSelection, authPolicy?: Uint8Array) { return seal.sealToPcrs(this, data, sel, authPolicy); }
-  unsealWithPcrs(sealed: object.SealedObject, sel: pcr.PcrSelection) { return seal.unsealWithPcrs(this, sealed, sel); }
+  sealToPcrs(data: Uint8Array, sel: pcr.PcrSelection, authPolicy?: Uint8Array, ownerAuth?: Auth) { return seal.sealToPcrs(this, data, sel, authPolicy, ownerAuth); }
+  unsealWithPcrs(sealed: object.SealedObject, sel: pcr.PcrSelection, ownerAuth?: Auth) { return seal.unsealWithPcrs(this, sealed, sel, ownerAuth); }
 
   // NV
   nvDefineSpace(def: nv.NvDefinition, hierarchy?: nv.NvAuth) { return nv.nvDefineSpace(this, def, hierarchy); }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
 import { isTpmRc } from '../tpm/rc.js';
 import type { TpmClient } from '../tpm/client.js';
+import type { NvAuth } from '../tpm/nv.js';
 import { SEALED_NAME_LENGTH } from './nv-pin.js';
 import type { PcrSelection } from './pcr-selection.js';
 import type { SealedAnchorFile } from './state-files.js';
@@ -19,14 +20,15 @@ export function sealedObjectName(pub: Uint8Array): Uint8Array {
   return name;
 }
 
-export async function sealAnchor(tpm: TpmClient, secret: Uint8Array, pcrs: PcrSelection): Promise<SealedAnchorFile & { name: Uint8Array }> {
-  const sealed = await tpm.sealToPcrs(secret, pcrs);
+// ownerAuth: the owner hierarchy's password, which the storage primary (TPM2_CreatePrimary) needs when set.
+export async function sealAnchor(tpm: TpmClient, secret: Uint8Array, pcrs: PcrSelection, ownerAuth?: NvAuth): Promise<SealedAnchorFile & { name: Uint8Array }> {
+  const sealed = await tpm.sealToPcrs(secret, pcrs, undefined, ownerAuth?.auth);
   return { public: sealed.public, private: sealed.private, name: sealedObjectName(sealed.public) };
 }
 
 // Unseals the pinned blob. A blob that is not the pinned one is ANCHOR_MISMATCH before the TPM sees it;
 // a pinned blob the TPM refuses to open means the boot state changed: ANCHOR_UNAVAILABLE, fail closed.
-export async function unsealAnchor(tpm: TpmClient, blob: SealedAnchorFile, pinnedName: Uint8Array, pcrs: PcrSelection): Promise<Uint8Array> {
+export async function unsealAnchor(tpm: TpmClient, blob: SealedAnchorFile, pinnedName: Uint8Array, pcrs: PcrSelection, ownerAuth?: NvAuth): Promise<Uint8Array> {
   const name = sealedObjectName(blob.public);
   if (Buffer.compare(name, pinnedName) !== 0) {
     throw new EdgesealError(
@@ -35,7 +37,7 @@ export async function unsealAnchor(tpm: TpmClient, blob: SealedAnchorFile, pinne
     );
   }
   try {
-    return await tpm.unsealWithPcrs({ public: blob.public, private: blob.private }, pcrs);
+    return await tpm.unsealWithPcrs({ public: blob.public, private: blob.private }, pcrs, ownerAuth?.auth);
   } catch (err) {
     // TPM2_Unseal via PolicyPCR: POLICY_FAIL on the session, or PCR_CHANGED if PCRs moved mid-session
     if (isTpmRc(err, 'TPM_RC_POLICY_FAIL') || isTpmRc(err, 'TPM_RC_PCR_CHANGED')) {

@@ -84,7 +84,7 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
   if (!same(hwDigest, pin.hardwareIdDigest)) throw mismatch(`hardware id ${JSON.stringify(identity.hardwareId)} in ${paths.device}`, pin.hardwareIdDigest, hwDigest);
 
   // fails closed: no unsealed copy exists anywhere to fall back to
-  const secret = decodeAnchorSecret(await unsealAnchor(tpm, blob, pin.sealedObjectName, pin.policyPcrs));
+  const secret = decodeAnchorSecret(await unsealAnchor(tpm, blob, pin.sealedObjectName, pin.policyPcrs, auth));
   if (!same(secret.initialRootDigest, pin.initialRootDigest)) throw mismatch('root digest inside the sealed anchor', pin.initialRootDigest, secret.initialRootDigest);
   const key = keyFromSeed(secret.reportSeed);
   const deviceId = deviceIdFor(identity.hardwareId, key.keyid);

@@ -93,7 +93,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const counters = {} as Record<FloorKind, CounterPin>;
   for (const kind of FLOOR_KINDS) counters[kind] = { nvIndex: indices[kind], base: await prepareCounter(opts.tpm, kind, indices[kind], opts.force === true, auth) };
   const key = generateKey();
-  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs);
+  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs, auth);
   const identity: DeviceIdentity = {
     deviceId: deviceIdFor(opts.hardwareId, key.keyid),
     hardwareId: opts.hardwareId,

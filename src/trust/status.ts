@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { asEdgesealError, type ErrorCode } from '../core/errors.js';
 import type { TpmClient } from '../tpm/client.js';
 import type { TpmIdentity } from '../tpm/capability.js';
+import type { NvAuth } from '../tpm/nv.js';
 import { readFloors, readNvPublicIfDefined } from './counters.js';
 import { establishTrust } from './establish.js';
 import type { Floors } from './floors.js';
@@ -49,13 +50,13 @@ async function attempt<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-export async function collectTrustStatus(deps: { tpm: TpmClient; stateDir: string; measurementPcr?: number }): Promise<TrustStatus> {
-  const { tpm, stateDir } = deps;
+export async function collectTrustStatus(deps: { tpm: TpmClient; stateDir: string; measurementPcr?: number; ownerAuth?: NvAuth }): Promise<TrustStatus> {
+  const { tpm, stateDir, ownerAuth } = deps;
   const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
   const identityFile = await attempt(async () => decodeDeviceIdentity(await readFile(trustPaths(stateDir).device, 'utf8')));
   const device: DeviceIdentity | undefined = identityFile.ok ? identityFile.value : undefined;
   const indices = device?.nvIndices ?? DEFAULT_NV_INDICES;
-  const pin = await attempt(() => readPin(tpm, indices.pin));
+  const pin = await attempt(() => readPin(tpm, indices.pin, ownerAuth));
   // the pin says what the anchor is sealed to; device.json and the default are only fallbacks
   const pcrs: PcrSelection = (pin.ok ? pin.value.policyPcrs : undefined) ?? parsePcrSelection(device?.policyPcrs ?? DEFAULT_POLICY_PCRS);
 
@@ -73,7 +74,7 @@ export async function collectTrustStatus(deps: { tpm: TpmClient; stateDir: strin
     });
   }
 
-  const anchors = await attempt(() => establishTrust({ tpm, stateDir, pinIndex: indices.pin, measurementPcr, startMeasurementLog: false }));
+  const anchors = await attempt(() => establishTrust({ tpm, stateDir, pinIndex: indices.pin, measurementPcr, startMeasurementLog: false, ownerAuth }));
   return {
     transport: tpm.description,
     tpm: await attempt(() => tpm.getIdentity()),
@@ -83,7 +84,7 @@ export async function collectTrustStatus(deps: { tpm: TpmClient; stateDir: strin
       return pcrs.pcrs.map((pcr) => ({ pcr, sha256: hexOf(values.get(pcr) ?? new Uint8Array()) }));
     }),
     nvIndices,
-    floors: pin.ok ? await attempt(() => readFloors(tpm, pin.value)) : pin,
+    floors: pin.ok ? await attempt(() => readFloors(tpm, pin.value, ownerAuth)) : pin,
     anchors: anchors.ok
       ? { ok: true, value: { deviceId: anchors.value.identity.deviceId, hardwareId: anchors.value.identity.hardwareId, reportKeyId: anchors.value.identity.reportKeyId } }
       : anchors,

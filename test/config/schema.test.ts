@@ -15,6 +15,8 @@ describe('config schema', () => {
     expect(c.onFailure).to.equal('refuse');
     expect(c.expiryAtBoot).to.equal('ignore');
     expect(c.tpm.measurePcr).to.equal(23);
+    expect(c.tpm.ownerAuthFile).to.equal(undefined);
+    expect(parseConfig({ ...minimal, tpm: { ownerAuthFile: '/etc/edgeseal/owner.pass' } }).tpm.ownerAuthFile).to.equal('/etc/edgeseal/owner.pass');
     expect(c.telemetry.prefix).to.equal('edgeseal');
     expect(c.stateDir).to.equal('/var/lib/edgeseal');
   });
@@ -27,15 +29,15 @@ describe('config schema', () => {
           hardwareId: 7,
           images: [{ target: '', path: 'relative', kind: 'bios' }],
           onFailure: 'explode',
-          tpm: { measurePcr: 99, swtpm: 'nope' },
+          tpm: { measurePcr: 99, swtpm: 'nope', ownerAuthFile: 'owner.pass' },
           telemetry: { broker: 'http://x', cert: '/c.pem' },
         }),
       'CONFIG_INVALID',
     );
-    for (const path of ['deviceId', 'hardwareId', 'images.0.target', 'images.0.path', 'images.0.kind', 'onFailure', 'tpm.measurePcr', 'tpm.swtpm', 'telemetry.broker', 'telemetry.cert/telemetry.key']) {
+    for (const path of ['deviceId', 'hardwareId', 'images.0.target', 'images.0.path', 'images.0.kind', 'onFailure', 'tpm.measurePcr', 'tpm.swtpm', 'tpm.ownerAuthFile', 'telemetry.broker', 'telemetry.cert/telemetry.key']) {
       expect(err.message).to.contain(`${path}:`);
     }
-    expect(err.message).to.contain('10 invalid field(s)');
+    expect(err.message).to.contain('11 invalid field(s)');
   });
 
   it('revocation: the freshness policy defaults come from the library, overrides are validated', () => {
