@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runUpdate } from '../../src/agent/update.js';
+import { parseEnvelope } from '../../src/telemetry/envelope.js';
+import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { addImage, imageOf, sha256Hex, testKey } from '../helpers/tuf-repo.js';
 import { LiveRepo } from './live-repo.js';
 import { useBoardRig, withDevice } from './rig.js';
@@ -49,5 +51,21 @@ describe('agent update to images signed by a delegated builder role (real swtpm)
     expect(second.target).to.include({ name: BUILT('1.2.0'), version: '1.2.0' });
     expect(await builderVersion(board.config.stateDir)).to.equal(2);
     expect((await rig.reboot(board)).action).to.equal('committed');
+  });
+
+  it('reports a builder role the mirror does not serve, and still judges the top-level releases', async () => {
+    const pub = new LiveRepo(join(rig.dir, 'repo-missing'));
+    await pub.publish();
+    const board = await rig.board({}, 'board-a', pub.dir);
+    pub.repo.delegate({ name: 'builder', paths: ['fw/board-a/built-*'], keys: [testKey('builder')] });
+    build(pub, '1.1.0', 2);
+    await pub.publish();
+    await rm(join(pub.dir, 'metadata', '1.builder.json'));
+
+    expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'none', code: 'NO_UPDATE' });
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    const checks = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'update-check');
+    expect(checks.map((e) => [e.verdict, e.code])).to.deep.equal([['error', 'FETCH_FAILED']]);
+    expect(checks[0].detail).to.contain('delegated role builder');
   });
 });
