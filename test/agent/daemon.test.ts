@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -159,6 +161,28 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       expect(status.out).to.match(/last boot .* untrusted {2}\[ANCHOR_UNAVAILABLE\]/);
     } finally {
       stop();
+    }
+  });
+
+  it('boot-check: with a TPM owner password set, the device reads it from tpm.ownerAuthFile; without it, fails closed with TPM_RC_BAD_AUTH', async () => {
+    const board = await rig.board();
+    const changeauth = (args: string[]) => promisify(execFile)('tpm2_changeauth', ['-c', 'owner', ...args], { env: { ...process.env, TPM2TOOLS_TCTI: rig.swtpm.tcti } });
+    await changeauth(['owner-pw']); // TPM2_HierarchyChangeAuth after provisioning: the NV indices are owner-authorized
+    try {
+      const blind = await runCli(['boot-check', '--config', board.configPath]);
+      expect(blind.code).to.not.equal(0);
+      expect(blind.out + blind.err).to.contain('TPM_RC_BAD_AUTH');
+      const raw = JSON.parse(await readFile(board.configPath, 'utf8')) as { tpm: Record<string, unknown> };
+      await writeFile(board.configPath, JSON.stringify({ ...raw, tpm: { ...raw.tpm, ownerAuthFile: join(board.dir, 'absent.pass') } }));
+      const missing = await runCli(['boot-check', '--config', board.configPath]);
+      expect(missing.code).to.equal(2);
+      expect(missing.out + missing.err).to.contain('CONFIG_INVALID').and.contain(join(board.dir, 'absent.pass'));
+      await writeFile(join(board.dir, 'owner.pass'), 'owner-pw\n', { mode: 0o600 });
+      await writeFile(board.configPath, JSON.stringify({ ...raw, tpm: { ...raw.tpm, ownerAuthFile: join(board.dir, 'owner.pass') } }));
+      const ok = await runCli(['boot-check', '--config', board.configPath]);
+      expect(ok.code, ok.out + ok.err).to.equal(0);
+    } finally {
+      await changeauth(['-p', 'owner-pw']); // back to the empty password for the suite's next boards
     }
   });
 
