@@ -76,7 +76,7 @@ export const bootCheckBench: Bench = {
       repo.sign(NOW);
       const trusted = loadTrustedMetadata(publishedFiles(repo), { now: NOW, expiry: 'ignore' });
       const never = { state: 'never' as const, version: undefined, highestVersion: 0, ageDays: undefined, expires: undefined, list: undefined };
-      const verifier = buildImageVerifier({ trusted, hardwareId: 'bench', floors: { rootVersion: 0, securityVersion: 0, revocationVersion: 0 }, revocations: () => never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
+      const verifier = buildImageVerifier({ trusted, hardwareId: 'bench', floors: { rootVersion: 0, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 }, revocations: () => never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
 
       const ours = async (): Promise<number> => {
         const t0 = performance.now();

@@ -23,6 +23,7 @@ export interface ImageOutcome {
 export interface BootCheckResult {
   readonly ok: boolean;
   readonly rootVersion?: number;
+  readonly targetsVersion?: number; // top-level targets version of the metadata the check trusted
   readonly outcomes: readonly ImageOutcome[];
 }
 
@@ -111,7 +112,7 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   }
   // every event is durable before the check returns (and so before READY=1)
   await Promise.all(reports);
-  return { ok: outcomes.every((o) => o.verdict.ok), rootVersion: verifier.rootVersion, outcomes };
+  return { ok: outcomes.every((o) => o.verdict.ok), rootVersion: verifier.rootVersion, targetsVersion: verifier.trusted.roles.get('targets')!.md.signed.version, outcomes };
 }
 
 export async function saveBootStatus(dev: Device, result: BootCheckResult, action: string, now: Date): Promise<void> {

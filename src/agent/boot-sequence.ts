@@ -8,7 +8,7 @@ import { checkBootClock } from './boot-clock.js';
 import type { Device } from './device.js';
 import { createInstaller } from './installer.js';
 import { slotImage, slotTarget } from './installed-images.js';
-import { raiseRootFloor } from './root-floor.js';
+import { raiseMetadataFloors } from './root-floor.js';
 
 // What happens at start after the boot check: confirm or roll back an install on its trial boot,
 // finish a decided install's clean-up, and apply onFailure (refuse | fallback | report-only).
@@ -61,8 +61,8 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
   const journal = dev.ab ? await readJournal(dev.paths.journal) : undefined;
   await checkBootClock(dev, now);
   const check = await runBootCheck(dev, now);
-  // the chain the check trusted may be longer than the floor (a refresh interrupted before its raise)
-  if (check.rootVersion !== undefined) await raiseRootFloor(dev, check.rootVersion, 'root chain verified at boot');
+  // the metadata the check trusted may be newer than the floors (a refresh interrupted before its raise)
+  if (check.rootVersion !== undefined) await raiseMetadataFloors(dev, { rootVersion: check.rootVersion, targetsVersion: check.targetsVersion }, 'metadata verified at boot');
   let outcome: BootOutcome | undefined;
 
   if (dev.ab && journal?.install) {

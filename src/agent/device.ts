@@ -172,7 +172,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     async createImageVerifier(now, expiry) {
       const floors = await trust.readFloors();
       const files = await readMetadataDir(paths.metadataDir, { initialRoot: trust.initialRoot });
-      const trusted = loadTrustedMetadata(files, { now, expiry, floors: { rootVersion: floors.rootVersion } });
+      const trusted = loadTrustedMetadata(files, { now, expiry, floors: { rootVersion: floors.rootVersion, targetsVersion: floors.targetsVersion } });
       return buildImageVerifier({ trusted, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness });
     },
     async report(event) {

@@ -16,7 +16,7 @@ import { readSlotRecords, updateAgentStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import { createInstaller, downloadSource } from './installer.js';
 import { refreshRevocations } from './revocation-refresh.js';
-import { cachedRootVersion, raiseRootFloor } from './root-floor.js';
+import { cachedMetadataVersions, raiseMetadataFloors } from './root-floor.js';
 import { slotTarget } from './installed-images.js';
 import { raisePersistedTimeFloor, readTimeFloor } from './time-floor-store.js';
 
@@ -56,8 +56,8 @@ export async function refreshMetadata(dev: Device, from: string): Promise<Device
   await updater.refresh();
   // tuf-js just accepted an unexpired timestamp at this clock: the newest time the device has seen (P5)
   await raisePersistedTimeFloor(dev.paths, dev.clock(), 'TUF metadata refresh');
-  // a rotated root is trusted from now on, whether or not an image follows it (P3)
-  await raiseRootFloor(dev, await cachedRootVersion(dev), 'root accepted by TUF metadata refresh');
+  // a rotated root and newer targets are trusted from now on, whether or not an image follows them (P3)
+  await raiseMetadataFloors(dev, await cachedMetadataVersions(dev), 'metadata accepted by TUF metadata refresh');
   // tuf-js loads delegated roles only on lookup: the offline verifier needs every one the snapshot names (5.6.7)
   const now = effectiveTime(dev.clock(), await readTimeFloor(dev.paths));
   const delegated = await refreshDelegatedRoles({ metadataDir: dir, initialRoot: dev.trust.initialRoot, fetchMetadata: updater.fetchMetadata, now });

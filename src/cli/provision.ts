@@ -26,7 +26,8 @@ export const provisionCommand: Command = {
     '',
     'Creates NV indices (TPM owner hierarchy): ' +
       `${hex(DEFAULT_NV_INDICES.pin)} pin (write-once, write-locked), ${hex(DEFAULT_NV_INDICES.rootVersion)} / ${hex(DEFAULT_NV_INDICES.securityVersion)} / ` +
-      `${hex(DEFAULT_NV_INDICES.revocationVersion)} counters for the root, security and revocation-list version floors.`,
+      `${hex(DEFAULT_NV_INDICES.revocationVersion)} / ${hex(DEFAULT_NV_INDICES.targetsVersion)} counters for the root, security, revocation-list and`,
+    'top-level targets version floors.',
     'Writes DIR/trust/{initial-root.json,sealed-anchor.json,device.json}. Running it again with the same root and',
     'hardware id is a no-op; different anchors are refused (ANCHOR_EXISTS, exit 2) unless --force.',
     'Set an owner password first (tpm2_changeauth -c owner) and pass it with --owner-auth-file, so that a process',
@@ -66,7 +67,7 @@ export const provisionCommand: Command = {
     io.out(`  root sha256   ${result.initialRootDigest}`);
     io.out(`  report key    ${identity.reportPublicKey} (keyid ${identity.reportKeyId})`);
     io.out(`  sealed to     ${identity.policyPcrs}`);
-    io.out(`  NV pin        ${hex(identity.nvIndices.pin)}; counters ${hex(identity.nvIndices.rootVersion)} ${hex(identity.nvIndices.securityVersion)} ${hex(identity.nvIndices.revocationVersion)}`);
+    io.out(`  NV pin        ${hex(identity.nvIndices.pin)}; counters ${hex(identity.nvIndices.rootVersion)} ${hex(identity.nvIndices.securityVersion)} ${hex(identity.nvIndices.revocationVersion)} ${hex(identity.nvIndices.targetsVersion)}`);
     io.out(`  files         ${trustPaths(stateDir).dir}`);
     return EXIT.OK;
   },

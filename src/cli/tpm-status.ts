@@ -2,6 +2,8 @@ import { EdgesealError } from '../core/errors.js';
 import { TpmClient } from '../tpm/client.js';
 import type { NvAuth } from '../tpm/nv.js';
 import { DEFAULT_TPM_DEVICE, type TpmConfig } from '../tpm/transport.js';
+import { DEFAULT_NV_INDICES, hex } from '../trust/nv-layout.js';
+import { FLOOR_KINDS } from '../trust/nv-pin.js';
 import { readOwnerAuthFile } from '../trust/owner-auth.js';
 import { collectTrustStatus, type Outcome, type TrustStatus } from '../trust/status.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
@@ -61,7 +63,7 @@ function describe(s: TrustStatus): string[] {
       (n) =>
         `  ${n.role.padEnd(17)} ${n.index}  ${n.defined ? n.attributes : 'not defined'}${n.asProvisioned ? '' : `  (expected ${n.expected})`}`,
     ),
-    line('floors', s.floors, (f) => `root version ${f.rootVersion}, security version ${f.securityVersion}, revocation list ${f.revocationVersion}`),
+    line('floors', s.floors, (f) => `root version ${f.rootVersion}, security version ${f.securityVersion}, revocation list ${f.revocationVersion}, targets ${f.targetsVersion}`),
     line('anchors', s.anchors, (a) => `unseal and verify now: device ${a.deviceId} (hardware ${a.hardwareId}, report keyid ${a.reportKeyId.slice(0, 16)}…)`),
     line('measured', s.measurement, (m) => `PCR ${m.pcr} ${m.sha256}${m.events === undefined ? '' : `, event log replays ${m.events} events`}`),
   ];
@@ -76,6 +78,8 @@ export const tpmStatusCommand: Command = {
     ...TPM_USAGE,
     '  --json                 print the status as JSON',
     '',
+    'floors: root, security, revocation-list and top-level targets version, each from its TPM NV counter',
+    `(default ${FLOOR_KINDS.map((k) => hex(DEFAULT_NV_INDICES[k])).join(' / ')}; the pin at ${hex(DEFAULT_NV_INDICES.pin)} names them).`,
     'read-only: changes nothing in the TPM or on disk.',
     'exit 0 when the anchors unseal and verify; 1 when they do not (the reason is shown); 3 when no TPM answers.',
   ].join('\n'),

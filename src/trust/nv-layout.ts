@@ -7,14 +7,16 @@ import { encodeNvAttributes } from '../tpm/nv.js';
 //   0x018E5E01  NV counter: trusted root version floor
 //   0x018E5E02  NV counter: image security version floor
 //   0x018E5E03  NV counter: revocation list version floor
+//   0x018E5E04  NV counter: top-level targets version floor (older signed metadata restored on disk)
 export interface NvIndices {
   readonly pin: number;
   readonly rootVersion: number;
   readonly securityVersion: number;
   readonly revocationVersion: number;
+  readonly targetsVersion: number;
 }
 
-export const DEFAULT_NV_INDICES: NvIndices = { pin: 0x018e5e00, rootVersion: 0x018e5e01, securityVersion: 0x018e5e02, revocationVersion: 0x018e5e03 };
+export const DEFAULT_NV_INDICES: NvIndices = { pin: 0x018e5e00, rootVersion: 0x018e5e01, securityVersion: 0x018e5e02, revocationVersion: 0x018e5e03, targetsVersion: 0x018e5e04 };
 
 const OWNER_RANGE = { min: 0x01800000, max: 0x01bfffff };
 
@@ -23,7 +25,8 @@ export function checkOwnerRange(indices: NvIndices): void {
   if (bad.length) {
     throw new EdgesealError('CONFIG_INVALID', `NV indices: expected handles in the owner range 0x01800000–0x01bfffff, found ${bad.map(([k, h]) => `${k}=${hex(h)}`).join(', ')}`);
   }
-  if (new Set(Object.values(indices)).size !== 4) throw new EdgesealError('CONFIG_INVALID', 'NV indices: expected four distinct handles');
+  const handles = Object.values(indices);
+  if (new Set(handles).size !== handles.length) throw new EdgesealError('CONFIG_INVALID', `NV indices: expected ${handles.length} distinct handles, found duplicates`);
 }
 
 // Pin: owner-written once, then write-locked until the index is deleted (WRITEDEFINE), so nobody —

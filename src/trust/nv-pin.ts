@@ -1,8 +1,8 @@
 import { EdgesealError } from '../core/errors.js';
 import { PCR_SELECT_BYTES, pcrBitmap, pcrsFromBitmap, type PcrSelection } from './pcr-selection.js';
 
-// The three anti-rollback floors (ARCHITECTURE P3), each held by its own TPM NV counter.
-export const FLOOR_KINDS = ['rootVersion', 'securityVersion', 'revocationVersion'] as const;
+// The anti-rollback floors (ARCHITECTURE P3), each held by its own TPM NV counter.
+export const FLOOR_KINDS = ['rootVersion', 'securityVersion', 'revocationVersion', 'targetsVersion'] as const;
 export type FloorKind = (typeof FLOOR_KINDS)[number];
 
 export interface CounterPin {
@@ -23,9 +23,10 @@ export interface NvPin {
 }
 
 // Fixed layout, big-endian like the TPM itself:
-//   version u8 ‖ root digest [32] ‖ hardware id digest [32] ‖ 3 × (counter handle u32 ‖ base u64)
+//   version u8 ‖ root digest [32] ‖ hardware id digest [32] ‖ 4 × (counter handle u32 ‖ base u64)
 //   ‖ TPM_ALG_ID u16 ‖ pcrSelect [3] ‖ sealed object name [34]
-export const NV_PIN_VERSION = 1;
+// version 2 added the targets-version counter (version 1 held three counters)
+export const NV_PIN_VERSION = 2;
 export const SEALED_NAME_LENGTH = 2 + 32;
 export const NV_PIN_LENGTH = 1 + 32 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES + SEALED_NAME_LENGTH;
 const TPM_ALG_SHA256 = 0x000b;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { EdgesealError, type ErrorCode } from '../core/errors.js';
+import type { NvIndices } from './nv-layout.js';
 
 // What provisioning leaves on disk, under <stateDir>/trust/. None of it is trusted by itself: the
 // sealed blob only opens under the PCR policy, and the root copy must match the TPM-pinned digest.
@@ -34,7 +35,7 @@ export interface DeviceIdentity {
   readonly hardwareId: string;
   readonly reportPublicKey: string; // ed25519, hex
   readonly reportKeyId: string; // TUF-style keyid of that key
-  readonly nvIndices: { readonly pin: number; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number };
+  readonly nvIndices: NvIndices;
   readonly policyPcrs: string; // e.g. sha256:0,2,4,7
   readonly provisionedAt: string;
 }
@@ -90,7 +91,7 @@ export function decodeDeviceIdentity(text: string): DeviceIdentity {
   const strings = ['deviceId', 'hardwareId', 'reportPublicKey', 'reportKeyId', 'policyPcrs', 'provisionedAt'] as const;
   const bad = [
     ...strings.filter((k) => typeof o[k] !== 'string'),
-    ...['pin', 'rootVersion', 'securityVersion', 'revocationVersion'].filter((k) => !Number.isInteger(nv[k])).map((k) => `nvIndices.${k}`),
+    ...['pin', 'rootVersion', 'securityVersion', 'revocationVersion', 'targetsVersion'].filter((k) => !Number.isInteger(nv[k])).map((k) => `nvIndices.${k}`),
   ];
   if (bad.length) throw new EdgesealError('CONFIG_INVALID', `device identity file: expected fields ${bad.join(', ')}`);
   const str = (k: (typeof strings)[number]): string => o[k] as string;
@@ -99,7 +100,13 @@ export function decodeDeviceIdentity(text: string): DeviceIdentity {
     hardwareId: str('hardwareId'),
     reportPublicKey: str('reportPublicKey'),
     reportKeyId: str('reportKeyId'),
-    nvIndices: { pin: nv.pin as number, rootVersion: nv.rootVersion as number, securityVersion: nv.securityVersion as number, revocationVersion: nv.revocationVersion as number },
+    nvIndices: {
+      pin: nv.pin as number,
+      rootVersion: nv.rootVersion as number,
+      securityVersion: nv.securityVersion as number,
+      revocationVersion: nv.revocationVersion as number,
+      targetsVersion: nv.targetsVersion as number,
+    },
     policyPcrs: str('policyPcrs'),
     provisionedAt: str('provisionedAt'),
   };

@@ -27,7 +27,7 @@ describe('agent image verifier: the target kind must be the configured image kin
   const verifier = buildImageVerifier({
     trusted: loadTrustedMetadata(publishedFiles(repo), { now, expiry: 'enforce' }),
     hardwareId: 'board-a',
-    floors: { rootVersion: 1, securityVersion: 0, revocationVersion: 0 },
+    floors: { rootVersion: 1, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 },
     revocations: () => ({ state: 'never', version: undefined, highestVersion: 0, ageDays: undefined, expires: undefined, list: undefined }),
     freshness: DEFAULT_FRESHNESS_POLICY,
   });

@@ -26,7 +26,7 @@ describe('trust anchors against swtpm (P1 sealed, P2 pinned)', function () {
     const pub = Buffer.from(nacl.sign.keyPair.fromSeed(trust.reportSeed).publicKey).toString('hex');
     expect(pub).to.equal(p.identity.reportPublicKey);
     expect(trust.identity).to.deep.equal(p.identity);
-    expect(trust.floors).to.deep.equal({ rootVersion: 0, securityVersion: 0, revocationVersion: 0 });
+    expect(trust.floors).to.deep.equal({ rootVersion: 0, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 });
     // the sealed blob is the only copy of the seed on disk, and it is not the seed in clear
     const onDisk = await readFile(trustPaths(p.stateDir).sealedAnchor);
     expect(onDisk.includes(Buffer.from(trust.reportSeed))).to.be.false;

@@ -91,8 +91,9 @@ describe('edgeseal provision and tpm status (CLI, against swtpm)', function () {
       ['rootVersion', true, true],
       ['securityVersion', true, true],
       ['revocationVersion', true, true],
+      ['targetsVersion', true, true],
     ]);
-    expect(status.floors).to.deep.equal({ ok: true, value: { rootVersion: 0, securityVersion: 0, revocationVersion: 0 } });
+    expect(status.floors).to.deep.equal({ ok: true, value: { rootVersion: 0, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 } });
     expect(status.anchors.ok).to.be.true;
     expect(status.measurement).to.deep.include({ ok: true });
 

@@ -27,9 +27,11 @@ describe('floor arithmetic', () => {
   });
 
   it('rejects a version below its floor as ROLLBACK and accepts one at or above it', () => {
-    const floors = { rootVersion: 2, securityVersion: 5, revocationVersion: 0 };
+    const floors = { rootVersion: 2, securityVersion: 5, revocationVersion: 0, targetsVersion: 7 };
     expectCode(() => checkFloor(floors, 'securityVersion', 4), 'ROLLBACK');
     checkFloor(floors, 'securityVersion', 5);
     checkFloor(floors, 'rootVersion', 3);
+    expectCode(() => checkFloor(floors, 'targetsVersion', 6), 'ROLLBACK');
+    checkFloor(floors, 'targetsVersion', 7);
   });
 });

@@ -8,6 +8,8 @@ describe('NV layout', () => {
     checkOwnerRange(DEFAULT_NV_INDICES);
     expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, pin: 0x01c00002 }), 'CONFIG_INVALID');
     expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, pin: DEFAULT_NV_INDICES.rootVersion }), 'CONFIG_INVALID');
+    expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, targetsVersion: DEFAULT_NV_INDICES.revocationVersion }), 'CONFIG_INVALID');
+    expect(DEFAULT_NV_INDICES.targetsVersion).to.equal(0x018e5e04);
   });
 
   it('names attribute bits for humans', () => {

@@ -11,6 +11,7 @@ describe('NV pin record', () => {
       rootVersion: { nvIndex: 0x018e5e01, base: 17n },
       securityVersion: { nvIndex: 0x018e5e02, base: (1n << 63n) + 5n },
       revocationVersion: { nvIndex: 0x018e5e03, base: 0n },
+      targetsVersion: { nvIndex: 0x018e5e04, base: 42n },
     },
     policyPcrs: parsePcrSelection('sha256:0,2,4,7'),
     sealedObjectName: Uint8Array.of(0x00, 0x0b, ...new Uint8Array(32).fill(0xab)),
@@ -33,6 +34,10 @@ describe('NV pin record', () => {
     const v0 = bytes.slice();
     v0[0] = 0;
     expectCode(() => decodeNvPin(v0), 'NV_PIN_INVALID');
+    // a version-1 record (three counters, no targets floor) is not read as a version-2 one
+    const v1 = bytes.slice();
+    v1[0] = 1;
+    expectCode(() => decodeNvPin(v1), 'NV_PIN_INVALID');
     const sha1 = bytes.slice();
     sha1[NV_PIN_LENGTH - 38] = 0x04;
     expectCode(() => decodeNvPin(sha1), 'NV_PIN_INVALID');

@@ -38,7 +38,7 @@ describe('trust state files', () => {
       hardwareId: 'board-a',
       reportPublicKey: 'ab'.repeat(32),
       reportKeyId: 'cd'.repeat(32),
-      nvIndices: { pin: 1, rootVersion: 2, securityVersion: 3, revocationVersion: 4 },
+      nvIndices: { pin: 1, rootVersion: 2, securityVersion: 3, revocationVersion: 4, targetsVersion: 5 },
       policyPcrs: 'sha256:0,2,4,7',
       provisionedAt: '2026-01-01T00:00:00.000Z',
     };
