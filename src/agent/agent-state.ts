@@ -50,7 +50,7 @@ export interface ImageStatus {
 export interface AgentStatus {
   readonly boot?: { readonly at: string; readonly ok: boolean; readonly action: string; readonly code?: ErrorCode; readonly message?: string; readonly rootVersion?: number; readonly images: readonly ImageStatus[] };
   readonly update?: { readonly at: string; readonly action: string; readonly code?: ErrorCode; readonly message: string; readonly target?: string; readonly version?: string };
-  readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number };
+  readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number; readonly targetsVersion: number };
   readonly schedules?: Readonly<Record<string, string | null>>; // job → next run (ISO), as of the last daemon start
   readonly pid?: number;
   // the boot-time clock check against the time floor (P5)

@@ -50,7 +50,7 @@ export const statusCommand: Command = {
     } else io.out('last boot  never checked');
     if (status.update) io.out(`last update ${status.update.at}  ${status.update.action}${status.update.code ? ` [${status.update.code}]` : ''}  ${status.update.message}`);
     if (status.clock) io.out(`clock      ${status.clock.ok ? 'ok' : `[${status.clock.code}] ${status.clock.message ?? ''}`}${status.clock.floor ? `  (time floor ${status.clock.floor})` : ''}`);
-    if (status.floors) io.out(`floors     root ${status.floors.rootVersion}, security ${status.floors.securityVersion}, revocation ${status.floors.revocationVersion}  (TPM, as of ${status.floors.at})`);
+    if (status.floors) io.out(`floors     root ${status.floors.rootVersion}, security ${status.floors.securityVersion}, revocation ${status.floors.revocationVersion}, targets ${status.floors.targetsVersion}  (TPM, as of ${status.floors.at})`);
     const schedules = Object.entries(status.schedules ?? {});
     io.out(`schedules  ${schedules.length ? schedules.map(([k, v]) => `${k} next ${v ?? '-'}`).join('; ') : 'none (agent not started, or no schedules configured)'}`);
     return EXIT.OK;

@@ -52,6 +52,8 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       const status = JSON.parse((await runCli(['status', '--config', board.configPath, '--json'])).out) as { boot: { action: string }; schedules: Record<string, string> };
       expect(status.boot.action).to.equal('verified');
       expect(Date.parse(status.schedules.update)).to.be.greaterThan(Date.now());
+      // every TPM floor is shown, the targets-version floor included
+      expect((await runCli(['status', '--config', board.configPath])).out).to.match(/^floors {5}root \d+, security \d+, revocation \d+, targets \d+ {2}\(TPM/m);
       child.kill('SIGTERM');
       const r = await done;
       expect(r.code, r.err).to.equal(0);
