@@ -50,7 +50,7 @@ async function measuredLine(dev: Device): Promise<string> {
 
 async function floorsLine(dev: Device): Promise<string> {
   const f = await dev.trust.readFloors();
-  return `TPM floors: securityVersion ${f.securityVersion}, rootVersion ${f.rootVersion}`;
+  return `TPM floors: securityVersion ${f.securityVersion}, rootVersion ${f.rootVersion}, targetsVersion ${f.targetsVersion}`;
 }
 
 export async function runDemo(io: DemoIo): Promise<void> {
@@ -118,7 +118,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
     const up = await runUpdate(dev, { ...(io.progress ? { onProgress: io.progress } : {}) });
     updateLines(io, up);
     io.line(`  bootloader: ${JSON.stringify(await boot.state())}`);
-    io.line(`  ${await floorsLine(dev)}  (unchanged until the new slot proves itself)`);
+    io.line(`  ${await floorsLine(dev)}  (securityVersion unchanged until the new slot proves itself)`);
     await dev.close();
 
     io.line('');

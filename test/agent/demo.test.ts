@@ -13,9 +13,9 @@ describe('edgeseal demo (the newcomer first run)', function () {
     for (const expected of [
       '✔ boot verified',
       'staged into slot B; trial boot armed',
-      'TPM floors: securityVersion 0, rootVersion 1  (unchanged', // the root floor follows the refresh (root v1)
+      'TPM floors: securityVersion 0, rootVersion 1, targetsVersion 1  (securityVersion unchanged', // root and targets floors follow the refresh
       '✔ boot committed',
-      'TPM floors: securityVersion 2, rootVersion 1',
+      'TPM floors: securityVersion 2, rootVersion 1, targetsVersion 1',
       '✘ refused [DIGEST_MISMATCH]',
       'every signature verified',
     ]) {
