@@ -7,7 +7,7 @@ import { DEFAULT_POLICY_PCRS, parsePcrSelection } from '../trust/pcr-selection.j
 import { provision } from '../trust/provision.js';
 import { trustPaths } from '../trust/state-files.js';
 import { EXIT, parseCommandArgs, required, type CliIo, type Command } from './command.js';
-import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, ownerAuthFrom, tpmConfigFrom, withTpm } from './tpm-status.js';
+import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, ownerAuthFrom, ownerAuthHint, tpmConfigFrom, withTpm } from './tpm-status.js';
 
 const NAME = 'provision';
 
@@ -54,8 +54,7 @@ export const provisionCommand: Command = {
     const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now, ownerAuth })).catch((err: unknown) => {
       // TPM2_NV_DefineSpace / CreatePrimary under the owner hierarchy: say which password was wrong
       if (!isTpmRc(err, 'TPM_RC_BAD_AUTH')) throw err;
-      const hint = ownerAuth ? `the password in ${String(values['owner-auth-file'])} is not the TPM owner password` : 'the TPM owner hierarchy has a password: pass it with --owner-auth-file FILE';
-      throw new EdgesealError('TPM_ERROR', `${err.message}; ${hint}`, { cause: err });
+      throw new EdgesealError('TPM_ERROR', `${err.message}; ${ownerAuthHint(values['owner-auth-file'])}`, { cause: err });
     });
     if (values.json) {
       io.out(JSON.stringify({ ...result, stateDir: trustPaths(stateDir).dir }, null, 2));

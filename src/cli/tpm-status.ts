@@ -39,6 +39,11 @@ export function ownerAuthFrom(command: string, values: { 'owner-auth-file'?: str
   return path === undefined ? Promise.resolve(undefined) : readOwnerAuthFile(path, `${command} --owner-auth-file`, 'USAGE');
 }
 
+// What to tell an operator whose TPM answered TPM_RC_BAD_AUTH for the owner hierarchy.
+export function ownerAuthHint(ownerAuthFile: string | undefined): string {
+  return ownerAuthFile ? `the password in ${ownerAuthFile} is not the TPM owner password` : 'the TPM owner hierarchy has a password: pass it with --owner-auth-file FILE';
+}
+
 // Opens the TPM, runs fn, and always closes the connection (swtpm serves one client at a time).
 export async function withTpm<T>(config: TpmConfig, fn: (tpm: TpmClient) => Promise<T>): Promise<T> {
   const tpm = await TpmClient.open(config);
@@ -49,11 +54,12 @@ export async function withTpm<T>(config: TpmConfig, fn: (tpm: TpmClient) => Prom
   }
 }
 
-function line<T>(label: string, o: Outcome<T>, show: (v: T) => string): string {
-  return `${label.padEnd(12)}${o.ok ? show(o.value) : `unavailable [${o.code}] ${o.message}`}`;
+function line<T>(label: string, o: Outcome<T>, show: (v: T) => string, hint?: string): string {
+  const why = !o.ok && hint && o.message.includes('TPM_RC_BAD_AUTH') ? `; ${hint}` : '';
+  return `${label.padEnd(12)}${o.ok ? show(o.value) : `unavailable [${o.code}] ${o.message}${why}`}`;
 }
 
-function describe(s: TrustStatus): string[] {
+function describe(s: TrustStatus, authHint: string): string[] {
   return [
     `transport   ${s.transport}`,
     line('tpm', s.tpm, (t) => `${t.manufacturer} ${t.vendor} (TPM ${t.revision}, firmware ${t.firmwareVersion})`),
@@ -64,7 +70,7 @@ function describe(s: TrustStatus): string[] {
         `  ${n.role.padEnd(17)} ${n.index}  ${n.defined ? n.attributes : 'not defined'}${n.asProvisioned ? '' : `  (expected ${n.expected})`}`,
     ),
     line('floors', s.floors, (f) => `root version ${f.rootVersion}, security version ${f.securityVersion}, revocation list ${f.revocationVersion}, targets ${f.targetsVersion}`),
-    line('anchors', s.anchors, (a) => `unseal and verify now: device ${a.deviceId} (hardware ${a.hardwareId}, report keyid ${a.reportKeyId.slice(0, 16)}…)`),
+    line('anchors', s.anchors, (a) => `unseal and verify now: device ${a.deviceId} (hardware ${a.hardwareId}, report keyid ${a.reportKeyId.slice(0, 16)}…)`, authHint),
     line('measured', s.measurement, (m) => `PCR ${m.pcr} ${m.sha256}${m.events === undefined ? '' : `, event log replays ${m.events} events`}`),
   ];
 }
@@ -91,7 +97,7 @@ export const tpmStatusCommand: Command = {
     const ownerAuth = await ownerAuthFrom(NAME, values);
     const status = await withTpm(config, (tpm) => collectTrustStatus({ tpm, stateDir, ownerAuth }));
     if (values.json) io.out(JSON.stringify(status, null, 2));
-    else describe(status).forEach((l) => io.out(l));
+    else describe(status, ownerAuthHint(values['owner-auth-file'])).forEach((l) => io.out(l));
     return status.anchors.ok ? EXIT.OK : EXIT.REFUSED;
   },
 };

@@ -84,7 +84,7 @@ describe('TPM owner password (tpm.ownerAuthFile, --owner-auth-file) against swtp
     expect(status.code, status.out).to.equal(EXIT.OK);
     const blind = await run('tpm', 'status', '--tpm-swtpm', swtpm.address, '--state-dir', stateDir);
     expect(blind.code).to.equal(EXIT.REFUSED);
-    expect(blind.out).to.match(/anchors +unavailable \[TPM_ERROR\].*TPM_RC_BAD_AUTH/);
+    expect(blind.out).to.match(/anchors +unavailable \[TPM_ERROR\].*TPM_RC_BAD_AUTH.*pass it with --owner-auth-file/);
 
     // the point of the password: TPM access alone no longer deletes the write-once pin
     await withTpm({ swtpm: swtpm.address }, (tpm) => expectCodeAsync(() => tpm.nvUndefineSpace(DEFAULT_NV_INDICES.pin), 'TPM_ERROR'));
