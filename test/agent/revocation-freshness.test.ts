@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
@@ -13,9 +12,8 @@ import { REVOCATION_LIST_TYPE, serializeRevocationList } from '../../src/revocat
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import type { TelemetryEvent } from '../../src/telemetry/event.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { RevocationPublisher, sha } from './revocation-publisher.js';
-import { REPO, setupBoard, type Board } from './rig.js';
+import { REPO, useBoardRig, type Board } from './rig.js';
 
 const DAY = 86_400_000;
 
@@ -35,17 +33,7 @@ async function revocationEvents(board: Board): Promise<TelemetryEvent[]> {
 // updates are blocked, each overridable), a repository with no list (onNever=allow, said loudly), and a
 // published list that fails to verify before the first update.
 describe('agent revocation freshness (real swtpm, injected clock)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  let dir: string;
-  before(async () => {
-    swtpm = await startSwtpm();
-    dir = await mkdtemp(join(tmpdir(), 'es-agent-revfresh-'));
-  });
-  after(async () => {
-    await swtpm.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const rig = useBoardRig(this, { scratch: 'es-agent-revfresh-' });
 
   async function withDevice<T>(board: Board, opts: { clock?: Date; config?: AgentConfig; logger?: winston.Logger }, fn: (dev: Device) => Promise<T>): Promise<T> {
     const dev = await board.open({ ...(opts.clock ? { clock: () => opts.clock! } : {}), ...(opts.config ? { config: opts.config } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
@@ -57,10 +45,10 @@ describe('agent revocation freshness (real swtpm, injected clock)', function () 
   }
 
   it('past expiry and grace: boot continues with an alarm, updates are blocked; overridable in the config, the expired list still enforced', async () => {
-    const pub = new RevocationPublisher(join(dir, 'expiry'));
+    const pub = new RevocationPublisher(join(rig.dir, 'expiry'));
     // issued yesterday, valid 3 days: fresh now, past its 7-day grace 10 days from now
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio' }, { issued: new Date(Date.now() - DAY), validDays: 3 });
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
     // within grace (5 days on) updates go on with a warning, the list enforced: v2 stays revoked
     const stale = new Date(Date.now() + 5 * DAY);
@@ -89,7 +77,7 @@ describe('agent revocation freshness (real swtpm, injected clock)', function () 
   });
 
   it('no list published (default onNever=allow): the update proceeds, with a loud warning and reported events', async () => {
-    const board = await setupBoard(swtpm, {}, 'board-a', REPO);
+    const board = await rig.board({}, 'board-a', REPO);
     const logs = captureLogs();
     expect(await withDevice(board, { logger: logs.logger }, (dev) => runUpdate(dev))).to.include({ action: 'installed' });
     expect(logs.lines.join('')).to.contain('NO REVOCATION LIST').and.contain('updates proceed unchecked (revocation.onNever=allow)');
@@ -99,9 +87,9 @@ describe('agent revocation freshness (real swtpm, injected clock)', function () 
   });
 
   it('a published list that fails to verify blocks the first update even under onNever=allow; once it verifies, it is enforced', async () => {
-    const pub = new RevocationPublisher(join(dir, 'unverifiable'));
+    const pub = new RevocationPublisher(join(rig.dir, 'unverifiable'));
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2) });
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     const listDir = join(pub.dir, 'targets', 'revocations');
     const [file] = await readdir(listDir);
     const good = await readFile(join(listDir, file));
@@ -116,9 +104,9 @@ describe('agent revocation freshness (real swtpm, injected clock)', function () 
   // H1: the cache records its own sha256, so whoever can write it can forge it. What the metadata verified
   // from the TPM-pinned root names is the only authority; the TPM floor says a list was accepted before.
   it('a deleted, corrupted or forged cache is never taken as fresh: boot alarm (reported), boot blocked under onExpired.boot=block, updates blocked', async () => {
-    const pub = new RevocationPublisher(join(dir, 'tamper'));
+    const pub = new RevocationPublisher(join(rig.dir, 'tamper'));
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio' });
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     expect(await withDevice(board, {}, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
     expect(await withDevice(board, {}, (dev) => dev.trust.readFloors())).to.include({ revocationVersion: 1 });
     const cache = join(board.config.stateDir, CACHE_FILE);

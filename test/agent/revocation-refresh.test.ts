@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { agentPaths } from '../../src/agent/agent-state.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
@@ -9,10 +8,9 @@ import { dispatch } from '../../src/cli/dispatch.js';
 import { revocationsRefresh } from '../../src/cli/revocations-refresh.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { serveRepo, type RepoServer } from './repo-server.js';
 import { RevocationPublisher, sha } from './revocation-publisher.js';
-import { S, setupBoard, type Board } from './rig.js';
+import { S, useBoardRig, withDevice, type Board } from './rig.js';
 
 async function edgeseal(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -36,31 +34,20 @@ async function swappedCopy(from: string, to: string): Promise<void> {
 // `edgeseal revocations refresh` on a provisioned board (swtpm) against a loopback HTTP mirror, through the
 // same tuf-js updater the agent uses; then the board restarts offline and still enforces the cached list.
 describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  let dir: string;
+  const rig = useBoardRig(this, { scratch: 'es-agent-revrefresh-' });
   let server: RepoServer | undefined;
-  before(async () => {
-    swtpm = await startSwtpm();
-    dir = await mkdtemp(join(tmpdir(), 'es-agent-revrefresh-'));
-  });
   after(async () => {
     await server?.close();
-    await swtpm.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
-  const floors = async (board: Board): Promise<{ revocationVersion: number }> => {
-    const dev = await board.open();
-    return dev.trust.readFloors().finally(() => dev.close());
-  };
+  const floors = (board: Board): Promise<{ revocationVersion: number }> => withDevice(board, (dev) => dev.trust.readFloors());
   const json = (out: string): { ok: boolean; code?: string; held: { version: number | null; state: string }; update: { proceed: boolean } } => JSON.parse(out) as never;
 
   it('accepts (exit 0, TPM floor raised), refuses replayed, swapped and expired lists (exit 1), reports the network (exit 3); offline after a restart the cached list is enforced', async () => {
-    const pub = new RevocationPublisher(join(dir, 'repo'));
+    const pub = new RevocationPublisher(join(rig.dir, 'repo'));
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio', reference: 'INC-5' });
     server = await serveRepo(pub.dir);
-    const board = await setupBoard(swtpm, { update: { source: server.url } }, 'board-a', pub.dir);
+    const board = await rig.board({ update: { source: server.url } }, 'board-a', pub.dir);
     const config = ['revocations', 'refresh', '--config', board.configPath];
 
     const first = await edgeseal(...config);
@@ -69,7 +56,7 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
     expect(await floors(board)).to.include({ revocationVersion: 1 });
     expect((await edgeseal(...config)).out).to.contain('revocation list v1 unchanged');
 
-    const old = join(dir, 'old-stick');
+    const old = join(rig.dir, 'old-stick');
     await cp(pub.dir, old, { recursive: true });
     await pub.publish({ kind: 'min-version', target: `${dirname(S.v1.target)}/*`, version: S.v2.version, reason: 'CVE-2026-0005' });
     const second = await edgeseal(...config, '--json');
@@ -83,7 +70,7 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
     expect(json(replay.out)).to.deep.include({ ok: false, code: 'ROLLBACK' });
     expect(json(replay.out).held).to.include({ version: 2, state: 'fresh' });
 
-    const swapped = join(dir, 'swapped');
+    const swapped = join(rig.dir, 'swapped');
     await swappedCopy(pub.dir, swapped);
     const forged = await edgeseal(...config, '--from', swapped);
     expect(forged.code).to.equal(EXIT.REFUSED);
@@ -103,7 +90,7 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
     expect(offline.out).to.contain('refresh failed [FETCH_FAILED]').and.contain('keeping list v2');
 
     // restarted with no network: the cached list (v2, minimum version 1.1.0) refuses the factory image 1.0.0
-    await swtpm.restart();
+    await rig.swtpm.restart();
     const dev = await board.open();
     try {
       const boot = await bootSequence(dev, new Date());
@@ -126,9 +113,9 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
   });
 
   it('a damaged cache is detected at start, reported at the boot check, and refetched by the next refresh', async () => {
-    const pub = new RevocationPublisher(join(dir, 'repo-damaged'));
+    const pub = new RevocationPublisher(join(rig.dir, 'repo-damaged'));
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2) });
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     const config = ['revocations', 'refresh', '--config', board.configPath];
     expect((await edgeseal(...config)).code).to.equal(EXIT.OK);
     const cache = join(board.config.stateDir, 'revocations', 'cache.json');
@@ -152,14 +139,14 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
   // H2: tuf-js trusts the root.json in the device's metadata cache; an attacker who replaces it and serves
   // their own repository must not get a list accepted, nor the TPM floor raised.
   it('an attacker root.json in the metadata cache and an attacker mirror: the list is refused, the TPM floor and the cached list unchanged', async () => {
-    const pub = new RevocationPublisher(join(dir, 'repo-genuine'));
+    const pub = new RevocationPublisher(join(rig.dir, 'repo-genuine'));
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2) });
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     const config = ['revocations', 'refresh', '--config', board.configPath];
     expect((await edgeseal(...config)).code).to.equal(EXIT.OK);
     expect(await floors(board)).to.include({ revocationVersion: 1 });
 
-    const evil = new RevocationPublisher(join(dir, 'repo-attacker'), 'attacker');
+    const evil = new RevocationPublisher(join(rig.dir, 'repo-attacker'), 'attacker');
     for (const c of ['a', 'b', 'c']) await evil.publish({ kind: 'digest', sha256: c.repeat(64) });
     await cp(join(evil.dir, 'metadata', '1.root.json'), join(agentPaths(board.config.stateDir).metadataDir, 'root.json'));
     const r = await edgeseal(...config, '--from', evil.dir, '--json');
@@ -170,9 +157,9 @@ describe('edgeseal revocations refresh (real swtpm, loopback HTTP mirror)', func
   });
 
   it('says why with a usage error when there is nowhere to refresh from', async () => {
-    const pub = new RevocationPublisher(join(dir, 'repo-usage'));
+    const pub = new RevocationPublisher(join(rig.dir, 'repo-usage'));
     await pub.publish();
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
     const raw = JSON.parse(await readFile(board.configPath, 'utf8')) as { update: Record<string, unknown> };
     delete raw.update.source;
     await writeFile(board.configPath, JSON.stringify(raw));

@@ -1,42 +1,20 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runUpdate } from '../../src/agent/update.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { RevocationPublisher, sha } from './revocation-publisher.js';
-import { setupBoard, type Board } from './rig.js';
+import { useBoardRig, withDevice } from './rig.js';
 
 // Revocation end to end at the agent: the publisher signs a list under the `revocations` delegation,
 // `edgeseal update` fetches it through tuf-js, the gate refuses, the TPM floor follows the list
 // version, and the next boot check refuses a revoked installed image.
 describe('agent revocation end to end (real swtpm, tuf-js)', function () {
-  this.timeout(60_000);
-  let swtpm: Swtpm;
-  let dir: string;
-  before(async () => {
-    swtpm = await startSwtpm();
-    dir = await mkdtemp(join(tmpdir(), 'es-agent-revocation-'));
-  });
-  after(async () => {
-    await swtpm.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function withDevice<T>(board: Board, fn: (dev: Awaited<ReturnType<Board['open']>>) => Promise<T>): Promise<T> {
-    const dev = await board.open();
-    try {
-      return await fn(dev);
-    } finally {
-      await dev.close();
-    }
-  }
+  const rig = useBoardRig(this, { scratch: 'es-agent-revocation-' });
 
   it('a revoked update is refused with IMAGE_REVOKED, the list version becomes a TPM floor, a revoked installed image fails the boot check', async () => {
-    const pub = new RevocationPublisher(join(dir, 'repo'));
+    const pub = new RevocationPublisher(join(rig.dir, 'repo'));
     await pub.publish();
-    const board = await setupBoard(swtpm, {}, 'board-a', pub.dir);
+    const board = await rig.board({}, 'board-a', pub.dir);
 
     await pub.publish({ kind: 'digest', sha256: sha(pub.v2), reason: 'bricks the radio' });
     const refused = await withDevice(board, (dev) => runUpdate(dev));
