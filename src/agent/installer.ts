@@ -40,9 +40,8 @@ function transitionEvent(j: InstallJournal): EventInput | undefined {
 // The root-version floor is not raised here: bootSequence raised it to the chain that same boot check
 // verified (root-floor.ts) before any commit could run.
 async function raiseFloors(dev: Device, verified: VerifiedImage): Promise<void> {
-  const { securityVersion } = await dev.trust.readFloors();
-  if (verified.securityVersion > securityVersion) await dev.trust.raiseFloor('securityVersion', verified.securityVersion);
-  const after = await dev.trust.readFloors();
+  const floors = await dev.trust.readFloors();
+  const after = verified.securityVersion > floors.securityVersion ? await dev.trust.raiseFloor('securityVersion', verified.securityVersion) : floors;
   dev.logger.child({ component: 'install' }).info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: verified.name });
 }
 
