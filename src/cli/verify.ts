@@ -7,15 +7,9 @@ import { refusal } from '../tuf/offline/verify-image.js';
 import type { ExpiryPolicy, Verdict, VersionFloors } from '../tuf/offline/types.js';
 import { verifyInstalledImage } from '../tuf/verify-installed.js';
 import { EXIT, exitCodeFor, parseCommandArgs, required, type CliIo, type Command } from './command.js';
+import { parseNow } from './repo-shared.js';
 
 const NAME = 'verify';
-
-function parseNow(text: string | undefined): Date {
-  if (text === undefined) return new Date(); // the CLI is an adapter: the wall clock is read here, once
-  const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new EdgesealError('USAGE', `${NAME}: --now: expected an ISO 8601 time, found ${JSON.stringify(text)}`);
-  return d;
-}
 
 function parseExpiry(text: string | undefined): ExpiryPolicy {
   if (text === undefined || text === 'enforce' || text === 'ignore') return text ?? 'enforce';
@@ -83,7 +77,7 @@ export const verifyCommand: Command = {
     const dir = required(NAME, 'metadata', values.metadata);
     const targetName = required(NAME, 'target', values.target);
     const file = required(NAME, 'file', values.file);
-    const now = parseNow(values.now);
+    const now = parseNow(NAME, values.now);
     const expiry = parseExpiry(values.expiry);
     const floors = parseFloors(values.floor);
     const initialRootPath = values['initial-root'];
