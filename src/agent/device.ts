@@ -16,7 +16,7 @@ import type { FleetCommand } from '../telemetry/command.js';
 import type { EventInput } from '../telemetry/event.js';
 import { DiskOutboxStore } from '../telemetry/outbox/disk-store.js';
 import { acquireOutboxLock } from '../telemetry/outbox/lock.js';
-import { Outbox } from '../telemetry/outbox/outbox.js';
+import { DEFAULT_LIMITS, Outbox } from '../telemetry/outbox/outbox.js';
 import { TelemetryReporter } from '../telemetry/reporter.js';
 import { startTelemetry, type TelemetryService } from '../telemetry/service.js';
 import { TpmClient } from '../tpm/client.js';
@@ -89,7 +89,7 @@ async function slotBackend(slots: { a: string; b: string }): Promise<SlotBackend
 
 // Events into the durable outbox only: one-shot commands leave publishing to the daemon.
 async function openReporter(config: AgentConfig, trust: Trust, clock: () => Date): Promise<{ reporter: TelemetryReporter; outbox: Outbox }> {
-  const outbox = await Outbox.open(new DiskOutboxStore(join(config.stateDir, 'outbox')), { maxEntries: 10_000, maxBytes: config.telemetry.outboxMaxBytes });
+  const outbox = await Outbox.open(new DiskOutboxStore(join(config.stateDir, 'outbox')), { ...DEFAULT_LIMITS, maxBytes: config.telemetry.outboxMaxBytes });
   return { reporter: new TelemetryReporter({ outbox, signer: createEventSigner(trust.reportSeed), deviceId: config.deviceId, fleet: config.fleet, clock }), outbox };
 }
 
@@ -101,7 +101,7 @@ function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, l
       fleet: config.fleet,
       prefix: t.prefix,
       stateDir: config.stateDir,
-      limits: { maxEntries: 10_000, maxBytes: t.outboxMaxBytes },
+      limits: { ...DEFAULT_LIMITS, maxBytes: t.outboxMaxBytes },
       metricsCron: t.metricsSchedule,
       ...(t.broker ? { broker: { url: t.broker, username: t.username, password: t.password, caFile: t.ca, certFile: t.cert, keyFile: t.key } } : {}),
     },

@@ -4,6 +4,8 @@ import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
 import type { CommandBootSelectorConfig } from '../ota/boot-selector-command.js';
 import { DEFAULT_FRESHNESS_POLICY, ON_EXPIRED_BOOT, ON_EXPIRED_UPDATE, ON_NEVER, type FreshnessPolicy } from '../revocation/policy.js';
+import { DEFAULT_METRICS_CRON } from '../telemetry/metrics-schedule.js';
+import { DEFAULT_LIMITS } from '../telemetry/outbox/outbox.js';
 import { Fields } from './fields.js';
 
 // The agent's configuration (default /etc/edgeseal/config.json). README documents every field.
@@ -35,7 +37,6 @@ export interface AgentConfig {
     readonly schedule?: string; // cron expression
     readonly jitterSeconds: number;
     readonly allowDowngrade: boolean;
-    readonly maxTargetBytes: number;
     readonly slots?: { readonly a: string; readonly b: string };
     readonly bootSelector?: BootSelectorConfig;
     readonly maxTries: number;
@@ -123,7 +124,6 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       schedule: f.optionalString('update.schedule'),
       jitterSeconds: f.int('update.jitterSeconds', { default: 300, min: 0, max: 86400 }),
       allowDowngrade: f.bool('update.allowDowngrade', false),
-      maxTargetBytes: f.int('update.maxTargetBytes', { default: 8 * 1024 ** 3, min: 1 }),
       slots: f.has('update.slots') ? { a: f.string('update.slots.a', abs), b: f.string('update.slots.b', abs) } : undefined,
       bootSelector: f.has('update.bootSelector') ? bootSelector(f) : undefined,
       maxTries: f.int('update.maxTries', { default: 1, min: 1, max: 10 }),
@@ -148,8 +148,8 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       ca: f.optionalString('telemetry.ca', abs),
       cert: f.optionalString('telemetry.cert', abs),
       key: f.optionalString('telemetry.key', abs),
-      metricsSchedule: f.string('telemetry.metricsSchedule', { default: '*/5 * * * *' }),
-      outboxMaxBytes: f.int('telemetry.outboxMaxBytes', { default: 16 * 1024 ** 2, min: 64 * 1024 }),
+      metricsSchedule: f.string('telemetry.metricsSchedule', { default: DEFAULT_METRICS_CRON }),
+      outboxMaxBytes: f.int('telemetry.outboxMaxBytes', { default: DEFAULT_LIMITS.maxBytes, min: 64 * 1024 }),
     },
     logLevel: f.oneOf('logLevel', ['error', 'warn', 'info', 'debug'] as const, 'info'),
   };
