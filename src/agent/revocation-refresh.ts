@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
 import { heldListProblem } from '../revocation/authenticate.js';
 import type { CacheStatus } from '../revocation/cache.js';
@@ -31,7 +30,6 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
   let result: Fetched;
   try {
     const updater = await openUpdater();
-    await mkdir(dev.paths.staging, { recursive: true });
     const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
     await checkPinned(dev, info, dev.clock());
     // vouched for from the pinned root: a different held list under the same version is the forgery (H1)
