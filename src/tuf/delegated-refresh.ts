@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { METADATA_MAX_LENGTH } from './limits.js';
-import { readMetadataDir } from './metadata-files.js';
+import { metadataFileName, readMetadataDir } from './metadata-files.js';
 import { delegationsToFetch } from './offline/delegations.js';
 import { loadTrustedMetadata } from './offline/load-trusted.js';
 import { checkExpiry } from './offline/top-level.js';
@@ -81,11 +81,9 @@ export async function refreshDelegatedRoles(opts: DelegatedRefreshOptions): Prom
   return { updated, failed };
 }
 
-// The file name tuf-js would fetch: N.<role>.json under consistent snapshots (5.6.1), else <role>.json.
+// The file name tuf-js would fetch for a role the snapshot lists.
 function remoteName(trusted: TrustedMetadata, role: string): string {
-  const version = trusted.snapshot.signed.meta[`${role}.json`].version;
-  const base = encodeURIComponent(role);
-  return trusted.root.signed.consistentSnapshot ? `${version}.${base}.json` : `${base}.json`;
+  return metadataFileName(role, trusted.root.signed.consistentSnapshot ? trusted.snapshot.signed.meta[`${role}.json`].version : undefined);
 }
 
 // The snapshot's signed length when it gives one, never more than the cap for any targets file.

@@ -33,8 +33,7 @@ export async function readMetadataDir(dir: string, opts: { initialRoot?: Uint8Ar
   // checks the bytes against the verified parent's hash and version, so a lie here only fails.
   const fileFor = (role: string, meta: Record<string, { version?: unknown }>): string => {
     const version = meta[`${role}.json`]?.version;
-    const base = encodeURIComponent(role);
-    return published && typeof version === 'number' ? `${version}.${base}.json` : `${base}.json`;
+    return metadataFileName(role, published && typeof version === 'number' ? version : undefined);
   };
   const snapshot = await readCapped(join(dir, fileFor('snapshot', peekMeta(timestamp))), METADATA_MAX_LENGTH.snapshot);
   const snapMeta = peekMeta(snapshot);
@@ -97,4 +96,10 @@ function peekMeta(bytes: Uint8Array): Record<string, { version?: unknown }> {
 function rootVersionOf(bytes: Uint8Array): number {
   const version = (peekJson(bytes).signed as { version?: unknown } | undefined)?.version;
   return typeof version === 'number' && Number.isSafeInteger(version) ? version : 1;
+}
+
+// A role's metadata file name: N.<role>.json under consistent snapshots (client 5.6.1), else <role>.json.
+export function metadataFileName(role: string, version: number | undefined): string {
+  const base = encodeURIComponent(role);
+  return version === undefined ? `${base}.json` : `${version}.${base}.json`;
 }
