@@ -38,7 +38,8 @@ describe('tuf fetchers', () => {
             res.writeHead(200);
             const pump = (): void => {
               endlessChunks++;
-              if (!res.destroyed && endlessChunks < 10_000) res.write(Buffer.alloc(64 * 1024), pump);
+              // Node 24 keeps calling write callbacks after the peer left: watch the socket itself.
+              if (!res.destroyed && res.socket?.destroyed !== true && endlessChunks < 10_000) res.write(Buffer.alloc(64 * 1024), pump);
             };
             pump();
           },
