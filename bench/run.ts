@@ -1,11 +1,13 @@
 import { bootCheckBench } from './boot-check.js';
 import type { Bench, BenchResult } from './measure.js';
+import { startupBench } from './startup.js';
 import { tpmBench } from './tpm.js';
 import { trustBench } from './trust.js';
 import { telemetryBench } from './telemetry.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
+  startupBench,
   tpmBench,
   trustBench,
   bootCheckBench,

@@ -6,7 +6,6 @@ const NAME = 'agent';
 
 export const agentCommand: Command = {
   name: NAME,
-  summary: 'run the device agent: TPM trust, boot check, READY=1, scheduled updates and revocation refresh, telemetry',
   usage: [
     'agent [--config FILE]',
     '',

@@ -11,7 +11,6 @@ const NAME = 'boot-check';
 
 export const bootCheckCommand: Command = {
   name: NAME,
-  summary: 'verify every installed image once against the TPM-anchored TUF metadata, then exit (oneshot unit, initramfs hook)',
   usage: [
     `boot-check [--config FILE] [--json]`,
     '',

@@ -1,10 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EdgesealError, type ErrorCode } from '../core/errors.js';
 
-// A sub-command: parses its own arguments, does its work, returns the process exit code.
+// A sub-command: parses its own arguments, does its work, returns the process exit code. Its one-line
+// summary lives in the registry (commands.ts), which lists commands without loading them.
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   run(argv: string[], io: CliIo): Promise<number>;
 }

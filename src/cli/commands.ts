@@ -1,53 +1,132 @@
 import type { Command } from './command.js';
-import { repoAddTarget } from './repo-add-target.js';
-import { repoDelegate } from './repo-delegate.js';
-import { repoInit } from './repo-init.js';
-import { repoPublish } from './repo-publish.js';
-import { repoRemoveTarget } from './repo-remove-target.js';
-import { repoRotateKey } from './repo-rotate-key.js';
-import { repoSign } from './repo-sign.js';
-import { repoStatusCommand } from './repo-status.js';
-import { tufClientCommand } from './tuf-client.js';
-import { verifyCommand } from './verify.js';
-import { provisionCommand } from './provision.js';
-import { tpmStatusCommand } from './tpm-status.js';
-import { repoRevoke } from './repo-revoke.js';
-import { repoRevocations } from './revocations-list.js';
-import { revocationsStatus } from './revocations-status.js';
-import { revocationsRefresh } from './revocations-refresh.js';
-import { agentCommand } from './agent.js';
-import { bootCheckCommand } from './boot-check.js';
-import { updateCommand } from './update.js';
-import { statusCommand } from './status.js';
-import { configCheckCommand } from './config-check.js';
-import { telemetryVerifyCommand } from './telemetry-verify.js';
-import { telemetryTailCommand } from './telemetry-tail.js';
-import { demoCommand } from './demo.js';
 
-// Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
-export const COMMANDS: readonly Command[] = [
-  verifyCommand,
-  tufClientCommand,
-  provisionCommand,
-  tpmStatusCommand,
-  repoInit,
-  repoAddTarget,
-  repoRemoveTarget,
-  repoDelegate,
-  repoSign,
-  repoPublish,
-  repoRotateKey,
-  repoStatusCommand,
-  repoRevoke,
-  repoRevocations,
-  revocationsStatus,
-  revocationsRefresh,
-  agentCommand,
-  bootCheckCommand,
-  updateCommand,
-  statusCommand,
-  configCheckCommand,
-  telemetryTailCommand,
-  telemetryVerifyCommand,
-  demoCommand,
+// One entry per sub-command, in the order `edgeseal --help` lists them. Each module is imported only
+// when its command runs, so `--help`, `--version` and a one-shot `verify` load nothing they do not use.
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'verify',
+    summary: 'verify an installed image file against locally trusted TUF metadata (offline)',
+    load: async () => (await import('./verify.js')).verifyCommand,
+  },
+  {
+    name: 'tuf-client',
+    summary: 'TUF client speaking the tuf-conformance client-under-test protocol (same updater as the agent)',
+    load: async () => (await import('./tuf-client.js')).tufClientCommand,
+  },
+  {
+    name: 'provision',
+    summary: 'anchor this device in its TPM: seal the initial root digest and report key, pin them in NV, create the floors',
+    load: async () => (await import('./provision.js')).provisionCommand,
+  },
+  {
+    name: 'tpm status',
+    summary: 'show the TPM, the policy PCRs, NV indices, floors, and whether the trust anchors unseal right now',
+    load: async () => (await import('./tpm-status.js')).tpmStatusCommand,
+  },
+  {
+    name: 'repo init',
+    summary: 'create a TUF repository: ed25519 keys per role, thresholds, expiry periods',
+    load: async () => (await import('./repo-init.js')).repoInit,
+  },
+  {
+    name: 'repo add-target',
+    summary: 'add (or replace) an image as a target with the custom fields devices gate on',
+    load: async () => (await import('./repo-add-target.js')).repoAddTarget,
+  },
+  {
+    name: 'repo remove-target',
+    summary: 'remove a target from its role (devices stop seeing it after the next publish)',
+    load: async () => (await import('./repo-remove-target.js')).repoRemoveTarget,
+  },
+  {
+    name: 'repo delegate',
+    summary: 'delegate target path patterns to a new role (e.g. a trusted builder) with its own keys',
+    load: async () => (await import('./repo-delegate.js')).repoDelegate,
+  },
+  {
+    name: 'repo sign',
+    summary: 'sign every changed role with a new version (root, targets roles, then snapshot and timestamp)',
+    load: async () => (await import('./repo-sign.js')).repoSign,
+  },
+  {
+    name: 'repo publish',
+    summary: 'sign pending changes and write the repository to a directory to serve over HTTP or copy to USB',
+    load: async () => (await import('./repo-publish.js')).repoPublish,
+  },
+  {
+    name: 'repo rotate-key',
+    summary: "replace a role's keys (root rotation writes N+1.root.json signed by the old and the new root keys)",
+    load: async () => (await import('./repo-rotate-key.js')).repoRotateKey,
+  },
+  {
+    name: 'repo status',
+    summary: "each role's version, expiry (and how soon), threshold, key ids, unsigned changes",
+    load: async () => (await import('./repo-status.js')).repoStatusCommand,
+  },
+  {
+    name: 'repo revoke',
+    summary: 'add a revocation (key id, image digest, minimum version) to the signed revocation list',
+    load: async () => (await import('./repo-revoke.js')).repoRevoke,
+  },
+  {
+    name: 'repo revocations',
+    summary: 'show the revocation list the repository holds (entries, version, expiry, whether it is signed yet)',
+    load: async () => (await import('./revocations-list.js')).repoRevocations,
+  },
+  {
+    name: 'revocations status',
+    summary: "show the device's cached revocation list: version, age, freshness and what it means for boot and updates",
+    load: async () => (await import('./revocations-status.js')).revocationsStatus,
+  },
+  {
+    name: 'revocations refresh',
+    summary: 'fetch the signed revocation list through TUF now, verify it, replace the cache and raise the TPM floor',
+    load: async () => (await import('./revocations-refresh.js')).revocationsRefresh,
+  },
+  {
+    name: 'agent',
+    summary: 'run the device agent: TPM trust, boot check, READY=1, scheduled updates and revocation refresh, telemetry',
+    load: async () => (await import('./agent.js')).agentCommand,
+  },
+  {
+    name: 'boot-check',
+    summary: 'verify every installed image once against the TPM-anchored TUF metadata, then exit (oneshot unit, initramfs hook)',
+    load: async () => (await import('./boot-check.js')).bootCheckCommand,
+  },
+  {
+    name: 'update',
+    summary: 'check for, gate, download, verify and stage an update into the inactive slot (trial boot armed)',
+    load: async () => (await import('./update.js')).updateCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show installed images and versions per slot, last verdicts, TPM floors and next scheduled runs (no daemon needed)',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    name: 'config check',
+    summary: 'validate the agent config and report every bad field at once',
+    load: async () => (await import('./config-check.js')).configCheckCommand,
+  },
+  {
+    name: 'telemetry tail',
+    summary: "follow a fleet's telemetry (status, signed events, metrics) from an MQTT broker",
+    load: async () => (await import('./telemetry-tail.js')).telemetryTailCommand,
+  },
+  {
+    name: 'telemetry verify',
+    summary: 'check the device signatures on telemetry events (exit 1 if any is forged or malformed)',
+    load: async () => (await import('./telemetry-verify.js')).telemetryVerifyCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'first run: provision a software TPM, boot-check, update A → B, commit, refuse a tampered update (under a minute)',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
 ];

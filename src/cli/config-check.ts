@@ -5,7 +5,6 @@ const NAME = 'config check';
 
 export const configCheckCommand: Command = {
   name: NAME,
-  summary: 'validate the agent config and report every bad field at once',
   usage: [
     'config check [--config FILE] [--json]',
     '',

@@ -6,7 +6,6 @@ const NAME = 'demo';
 
 export const demoCommand: Command = {
   name: NAME,
-  summary: 'first run: provision a software TPM, boot-check, update A → B, commit, refuse a tampered update (under a minute)',
   usage: [
     'demo',
     '',

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { asEdgesealError } from '../core/errors.js';
-import { EXIT, exitCodeFor, type CliIo, type Command } from './command.js';
-import { COMMANDS } from './commands.js';
+import { EXIT, exitCodeFor, type CliIo } from './command.js';
+import { COMMANDS, type CommandEntry } from './commands.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function help(commands: readonly Command[]): string {
+function help(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
   return [
     'edgeseal — TUF-verified boot and OTA with TPM-anchored trust for edge devices',
@@ -23,14 +23,14 @@ function help(commands: readonly Command[]): string {
 }
 
 // Commands may have several words ("repo init", "tpm status"): the longest matching name wins.
-function findCommand(argv: string[], commands: readonly Command[]): Command | undefined {
+function findCommand(argv: string[], commands: readonly CommandEntry[]): CommandEntry | undefined {
   return [...commands]
     .sort((a, b) => b.name.length - a.name.length)
     .find((c) => argv.slice(0, c.name.split(' ').length).join(' ') === c.name);
 }
 
 // Runs one CLI invocation and returns its exit code; errors become one line with their code.
-export async function dispatch(argv: string[], io: CliIo, commands: readonly Command[] = COMMANDS): Promise<number> {
+export async function dispatch(argv: string[], io: CliIo, commands: readonly CommandEntry[] = COMMANDS): Promise<number> {
   const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.out(help(commands));
@@ -40,22 +40,23 @@ export async function dispatch(argv: string[], io: CliIo, commands: readonly Com
     io.out(version());
     return EXIT.OK;
   }
-  const command = findCommand(argv, commands);
-  if (!command) {
+  const entry = findCommand(argv, commands);
+  if (!entry) {
     const group = commands.filter((c) => c.name.startsWith(`${first} `));
     io.err(`edgeseal: unknown command '${argv.slice(0, 2).join(' ')}'\n\n${help(group.length ? group : commands)}`);
     return EXIT.USAGE;
   }
-  const args = argv.slice(command.name.split(' ').length);
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(`${command.summary}\n\nusage: edgeseal ${command.usage}`);
-    return EXIT.OK;
-  }
+  const args = argv.slice(entry.name.split(' ').length);
   try {
+    const command = await entry.load();
+    if (args.includes('--help') || args.includes('-h')) {
+      io.out(`${entry.summary}\n\nusage: edgeseal ${command.usage}`);
+      return EXIT.OK;
+    }
     return await command.run(args, io);
   } catch (err) {
     const e = asEdgesealError(err);
-    io.err(`edgeseal ${command.name}: error [${e.code}]: ${e.message}`);
+    io.err(`edgeseal ${entry.name}: error [${e.code}]: ${e.message}`);
     if (e.code === 'INTERNAL' || process.env.EDGESEAL_DEBUG) io.err(String(e.stack ?? ''));
     return exitCodeFor(e.code);
   }

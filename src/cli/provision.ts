@@ -13,7 +13,6 @@ const NAME = 'provision';
 
 export const provisionCommand: Command = {
   name: NAME,
-  summary: 'anchor this device in its TPM: seal the initial root digest and report key, pin them in NV, create the floors',
   usage: [
     'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--force] [--json]',
     '',

@@ -7,7 +7,6 @@ const NAME = 'repo add-target';
 
 export const repoAddTarget: Command = {
   name: NAME,
-  summary: 'add (or replace) an image as a target with the custom fields devices gate on',
   usage: [
     `${NAME} FILE --dir WORKDIR --name PATH --hardware-id ID [--hardware-id ID]… --version SEMVER --security-version N --kind firmware|os|app [--slot SLOT] [--role ROLE]`,
     '',

@@ -8,7 +8,6 @@ const NAME = 'repo delegate';
 
 export const repoDelegate: Command = {
   name: NAME,
-  summary: 'delegate target path patterns to a new role (e.g. a trusted builder) with its own keys',
   usage: [
     `${NAME} --dir WORKDIR --role NAME --path PATTERN [--path PATTERN]… [--key-file PUBLIC.json]… [--keys N] [--threshold N] [--parent ROLE] [--expires DAYS] [--encrypt]`,
     '',

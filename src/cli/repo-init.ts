@@ -10,7 +10,6 @@ const NAME = 'repo init';
 
 export const repoInit: Command = {
   name: NAME,
-  summary: 'create a TUF repository: ed25519 keys per role, thresholds, expiry periods',
   usage: [
     `${NAME} --dir WORKDIR [--keys ROLE=N]… [--threshold ROLE=N]… [--expires ROLE=DAYS]… [--encrypt]`,
     '',

@@ -9,7 +9,6 @@ const NAME = 'repo publish';
 
 export const repoPublish: Command = {
   name: NAME,
-  summary: 'sign pending changes and write the repository to a directory to serve over HTTP or copy to USB',
   usage: [
     `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--now ISO]`,
     '',

@@ -6,7 +6,6 @@ const NAME = 'repo remove-target';
 
 export const repoRemoveTarget: Command = {
   name: NAME,
-  summary: 'remove a target from its role (devices stop seeing it after the next publish)',
   usage: [`${NAME} --dir WORKDIR --name PATH [--role ROLE]`, '', `  ${DIR_USAGE}`, '  --name PATH   the target name', '  --role ROLE   the role listing it (default: whichever does)'].join('\n'),
   async run(argv, io) {
     const { values } = parseCommandArgs(NAME, argv, { ...DIR_OPTION, name: { type: 'string' }, role: { type: 'string' } });

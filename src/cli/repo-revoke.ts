@@ -57,7 +57,6 @@ function describe(entry: RevocationEntry | undefined): string {
 
 export const repoRevoke: Command = {
   name: NAME,
-  summary: 'add a revocation (key id, image digest, minimum version) to the signed revocation list',
   usage: [
     `${NAME} --dir WORKDIR (--key KEYID | --digest sha256:HEX | --min-version TARGET=VER [--hardware-id ID] | --renew) [--reason TEXT] [--reference REF] [--valid-days N] [--now ISO]`,
     '',

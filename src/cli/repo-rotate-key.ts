@@ -9,7 +9,6 @@ const NAME = 'repo rotate-key';
 
 export const repoRotateKey: Command = {
   name: NAME,
-  summary: "replace a role's keys (root rotation writes N+1.root.json signed by the old and the new root keys)",
   usage: [
     `${NAME} ROLE --dir WORKDIR [--add-key FILE]… [--generate N] [--remove KEYID]… [--keep-old] [--threshold N] [--encrypt]`,
     '',

@@ -19,7 +19,6 @@ export async function openForSigning(dir: string, keyFiles: readonly string[] | 
 
 export const repoSign: Command = {
   name: NAME,
-  summary: 'sign every changed role with a new version (root, targets roles, then snapshot and timestamp)',
   usage: [
     `${NAME} --dir WORKDIR [--refresh ROLE]… [--key FILE]… [--now ISO]`,
     '',

@@ -7,7 +7,6 @@ const NAME = 'repo status';
 
 export const repoStatusCommand: Command = {
   name: NAME,
-  summary: "each role's version, expiry (and how soon), threshold, key ids, unsigned changes",
   usage: [`${NAME} --dir WORKDIR [--json] [--now ISO]`, '', `  ${DIR_USAGE}`, '  --json             print the status as JSON', '  --now ISO          compute "expires in" against this time (default: now)'].join('\n'),
   async run(argv, io) {
     const { values } = parseCommandArgs(NAME, argv, { ...DIR_OPTION, ...NOW_OPTION, json: { type: 'boolean' } });

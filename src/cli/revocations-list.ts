@@ -9,7 +9,6 @@ const NAME = 'repo revocations';
 
 export const repoRevocations: Command = {
   name: NAME,
-  summary: 'show the revocation list the repository holds (entries, version, expiry, whether it is signed yet)',
   usage: [`${NAME} --dir WORKDIR [--json]`, '', `  ${DIR_USAGE}`, '  --json            print the list document itself'].join('\n'),
   async run(argv, io) {
     const { values } = parseCommandArgs(NAME, argv, { ...DIR_OPTION, json: { type: 'boolean' } });

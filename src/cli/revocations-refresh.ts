@@ -30,7 +30,6 @@ function print(io: CliIo, o: RevocationRefreshOutcome): void {
 
 export const revocationsRefresh: Command = {
   name: NAME,
-  summary: 'fetch the signed revocation list through TUF now, verify it, replace the cache and raise the TPM floor',
   usage: [
     `${NAME} [--config FILE] [--from DIR|URL] [--json]`,
     '',

@@ -10,7 +10,6 @@ const NAME = 'revocations status';
 
 export const revocationsStatus: Command = {
   name: NAME,
-  summary: "show the device's cached revocation list: version, age, freshness and what it means for boot and updates",
   usage: [
     `${NAME} --config FILE | --state-dir DIR [--grace-days N]  [--now ISO] [--json]`,
     '',

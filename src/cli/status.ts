@@ -9,7 +9,6 @@ const NAME = 'status';
 
 export const statusCommand: Command = {
   name: NAME,
-  summary: 'show installed images and versions per slot, last verdicts, TPM floors and next scheduled runs (no daemon needed)',
   usage: [
     'status [--config FILE] [--json]',
     '',

@@ -18,7 +18,6 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 // Subscribes to a fleet's telemetry and prints one line per message until Ctrl-C (or --count messages).
 export const telemetryTailCommand: Command = {
   name: NAME,
-  summary: "follow a fleet's telemetry (status, signed events, metrics) from an MQTT broker",
   usage: [
     'telemetry tail --broker URL --fleet F [--device D] [--prefix P] [--pubkey FILE|HEX] [--json] [--count N]',
     '               [--ca FILE] [--cert FILE --key FILE] [--username U]',

@@ -21,7 +21,6 @@ async function openInput(file: string | undefined): Promise<Readable> {
 // Fleet-side check of signed device events (JSONL, one envelope per line, as `telemetry tail --json` prints).
 export const telemetryVerifyCommand: Command = {
   name: NAME,
-  summary: 'check the device signatures on telemetry events (exit 1 if any is forged or malformed)',
   usage: [
     'telemetry verify --pubkey FILE|HEX [--file EVENTS.jsonl] [--quiet]',
     '',

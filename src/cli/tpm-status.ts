@@ -77,7 +77,6 @@ function describe(s: TrustStatus, authHint: string): string[] {
 
 export const tpmStatusCommand: Command = {
   name: NAME,
-  summary: 'show the TPM, the policy PCRs, NV indices, floors, and whether the trust anchors unseal right now',
   usage: [
     'tpm status [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--json]',
     '',

@@ -54,7 +54,6 @@ async function run(argv: string[], io: CliIo): Promise<void> {
 
 export const tufClientCommand: Command = {
   name: NAME,
-  summary: 'TUF client speaking the tuf-conformance client-under-test protocol (same updater as the agent)',
   usage: [
     'tuf-client --metadata-dir DIR init TRUSTED_ROOT',
     '       edgeseal tuf-client --metadata-dir DIR --metadata-url URL refresh',

@@ -10,7 +10,6 @@ const NAME = 'update';
 
 export const updateCommand: Command = {
   name: NAME,
-  summary: 'check for, gate, download, verify and stage an update into the inactive slot (trial boot armed)',
   usage: [
     'update [--from DIR|URL] [--config FILE] [--now] [--reboot] [--json]',
     '',

@@ -45,7 +45,6 @@ function describe(verdict: Verdict, observed: FileDigest | undefined): string[] 
 
 export const verifyCommand: Command = {
   name: NAME,
-  summary: 'verify an installed image file against locally trusted TUF metadata (offline)',
   usage: [
     'verify --metadata DIR --target NAME --file PATH [--hardware-id ID] [--now ISO] [--initial-root FILE] [--expiry enforce|ignore] [--floor ROLE=N …] [--json]',
     '',

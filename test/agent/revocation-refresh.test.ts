@@ -5,7 +5,6 @@ import { agentPaths } from '../../src/agent/agent-state.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { revocationsRefresh } from '../../src/cli/revocations-refresh.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { serveRepo, type RepoServer } from './repo-server.js';
@@ -16,7 +15,7 @@ async function edgeseal(...argv: string[]): Promise<{ code: number; out: string;
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io, [revocationsRefresh]);
+  const code = await dispatch(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { dispatch } from '../../src/cli/dispatch.js';
 import { EXIT, type CliIo, type Command } from '../../src/cli/command.js';
+import { COMMANDS, type CommandEntry } from '../../src/cli/commands.js';
 import { EdgesealError } from '../../src/core/errors.js';
 
 function capture(): CliIo & { lines: string[]; errors: string[] } {
@@ -9,7 +10,11 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
   return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false };
 }
 
-const fake = (name: string, run: Command['run']): Command => ({ name, summary: `does ${name}`, usage: `${name} [x]`, run });
+const fake = (name: string, run: Command['run']): CommandEntry => ({
+  name,
+  summary: `does ${name}`,
+  load: () => Promise.resolve({ name, usage: `${name} [x]`, run }),
+});
 
 describe('cli dispatch', () => {
   it('routes multi-word commands to the longest match', async () => {
@@ -52,5 +57,13 @@ describe('cli dispatch', () => {
     const io = capture();
     expect(await dispatch(['nope'], io, [])).to.equal(EXIT.USAGE);
     expect(io.errors[0]).to.contain("unknown command 'nope'");
+  });
+
+  it('registers every command under the name its module answers to', async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect(command.name, `registry entry '${entry.name}'`).to.equal(entry.name);
+      expect(command.usage.startsWith(entry.name), `usage of '${entry.name}'`).to.equal(true);
+    }
   });
 });

@@ -5,23 +5,18 @@ import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { asEdgesealError } from '../../src/core/errors.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { repoInit } from '../../src/cli/repo-init.js';
-import { repoPublish } from '../../src/cli/repo-publish.js';
-import { repoRevoke } from '../../src/cli/repo-revoke.js';
-import { revocationsStatus } from '../../src/cli/revocations-status.js';
 import { RevocationCache } from '../../src/revocation/cache.js';
 import { checkRevocation } from '../../src/revocation/policy.js';
 import { fetchViaTuf } from '../../src/revocation/tuf-source.js';
 import { createDeviceUpdater, sourceAt } from '../../src/tuf/updater.js';
 
-const COMMANDS = [repoInit, repoRevoke, repoPublish, revocationsStatus];
 const LEAKED = 'f'.repeat(64);
 
 async function edgeseal(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io, COMMANDS);
+  const code = await dispatch(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -5,8 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { repoRevoke } from '../../src/cli/repo-revoke.js';
-import { repoRevocations } from '../../src/cli/revocations-list.js';
 import { generateKey } from '../../src/crypto/ed25519.js';
 import { publishedLayout } from '../../src/repo/published-layout.js';
 import { Repository } from '../../src/repo/repository.js';
@@ -15,14 +13,13 @@ import { parseRevocationList } from '../../src/revocation/list.js';
 import { revocationTargetInfo } from '../../src/revocation/tuf-source.js';
 import { loadTrustedMetadata } from '../../src/tuf/offline/load-trusted.js';
 
-const COMMANDS = [repoRevoke, repoRevocations];
 const NOW = '2026-03-01T12:00:00Z';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io, COMMANDS);
+  const code = await dispatch(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { revocationsStatus } from '../../src/cli/revocations-status.js';
 import { CACHE_FILE, RevocationCache } from '../../src/revocation/cache.js';
 import { at, KEY_A, makeList, signedBytes } from './make-list.js';
 
@@ -12,7 +11,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io, [revocationsStatus]);
+  const code = await dispatch(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -6,15 +6,12 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { telemetryTailCommand } from '../../src/cli/telemetry-tail.js';
-import { telemetryVerifyCommand } from '../../src/cli/telemetry-verify.js';
 import { createEventSigner, encodeEnvelope } from '../../src/telemetry/envelope.js';
 import { buildEvent } from '../../src/telemetry/event.js';
 import { startTelemetry } from '../../src/telemetry/service.js';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 
-const COMMANDS = [telemetryVerifyCommand, telemetryTailCommand];
 const seed = new Uint8Array(32).fill(8);
 const signer = createEventSigner(seed);
 const hex = Buffer.from(signer.publicKey).toString('hex');
@@ -37,7 +34,7 @@ describe('edgeseal telemetry verify', () => {
   it('accepts genuine events, reports sequence gaps, exits 0', async () => {
     const io = capture();
     const events = await file('events.jsonl', [line(1), line(2), '', line(4)].join('\n'));
-    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events], io, COMMANDS)).to.equal(EXIT.OK);
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events], io)).to.equal(EXIT.OK);
     expect(io.lines).to.include('d1: sequence gaps (dropped or not captured): 3');
     expect(io.lines.at(-1)).to.equal('3 verified, 0 rejected');
   });
@@ -48,7 +45,7 @@ describe('edgeseal telemetry verify', () => {
     forged.event.code = 'KEY_REVOKED';
     const io = capture();
     const events = await file('events.jsonl', [line(1), JSON.stringify(forged), line(3, createEventSigner(new Uint8Array(32))), '{"event":{}}'].join('\n'));
-    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events, '--quiet'], io, COMMANDS)).to.equal(EXIT.REFUSED);
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events, '--quiet'], io)).to.equal(EXIT.REFUSED);
     expect(io.lines.filter((l) => l.includes('REJECTED')).map((l) => /^line (\d+): REJECTED \[(\w+)\]/.exec(l)?.slice(1))).to.deep.equal([
       ['2', 'SIGNATURE_INVALID'], ['3', 'SIGNATURE_INVALID'], ['4', 'EVENT_INVALID'],
     ]);
@@ -59,18 +56,18 @@ describe('edgeseal telemetry verify', () => {
     const events = await file('events.jsonl', line(1));
     const pem = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' });
     for (const key of [await file('k.hex', `${hex}\n`), await file('k.bin', signer.publicKey)]) {
-      expect(await dispatch(['telemetry', 'verify', '--pubkey', key, '--file', events], capture(), COMMANDS)).to.equal(EXIT.OK);
+      expect(await dispatch(['telemetry', 'verify', '--pubkey', key, '--file', events], capture())).to.equal(EXIT.OK);
     }
     // A valid key, but not the device's: the event is rejected.
-    expect(await dispatch(['telemetry', 'verify', '--pubkey', await file('k.pem', pem), '--file', events], capture(), COMMANDS)).to.equal(EXIT.REFUSED);
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', await file('k.pem', pem), '--file', events], capture())).to.equal(EXIT.REFUSED);
   });
 
   it('is a usage error for a bad key, a missing file, or no input', async () => {
     const io = capture();
-    expect(await dispatch(['telemetry', 'verify', '--pubkey', await file('k', 'nope')], io, COMMANDS)).to.equal(EXIT.USAGE);
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', await file('k', 'nope')], io)).to.equal(EXIT.USAGE);
     expect(io.errors[0]).to.contain('[KEY_INVALID]');
-    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', '/nonexistent.jsonl'], capture(), COMMANDS)).to.equal(EXIT.USAGE);
-    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', await file('empty', '\n')], capture(), COMMANDS)).to.equal(EXIT.REFUSED);
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', '/nonexistent.jsonl'], capture())).to.equal(EXIT.USAGE);
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', await file('empty', '\n')], capture())).to.equal(EXIT.REFUSED);
   });
 });
 
@@ -92,8 +89,8 @@ describe('edgeseal telemetry tail', function () {
       const pretty = capture();
       const json = capture();
       const tails = [
-        dispatch(['telemetry', 'tail', '--broker', broker.url, '--fleet', 'lab', '--pubkey', hex, '--count', '4'], pretty, COMMANDS),
-        dispatch(['telemetry', 'tail', '--broker', broker.url, '--fleet', 'lab', '--device', 'd1', '--json', '--count', '2'], json, COMMANDS),
+        dispatch(['telemetry', 'tail', '--broker', broker.url, '--fleet', 'lab', '--pubkey', hex, '--count', '4'], pretty),
+        dispatch(['telemetry', 'tail', '--broker', broker.url, '--fleet', 'lab', '--device', 'd1', '--json', '--count', '2'], json),
       ];
       // Both tails must be subscribed before the device speaks (non-persistent subscribers miss earlier messages).
       await waitForSubscribers(broker.log, 2);
@@ -110,7 +107,7 @@ describe('edgeseal telemetry tail', function () {
       expect(text).to.match(/#99 .*\[sig forged\]/);
       const events = await file('tail.jsonl', json.lines.join('\n'));
       const verified = capture();
-      expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events], verified, COMMANDS), verified.lines.join('\n')).to.equal(EXIT.OK);
+      expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events], verified), verified.lines.join('\n')).to.equal(EXIT.OK);
     } finally {
       await svc.stop();
       await broker.stop();
@@ -119,11 +116,11 @@ describe('edgeseal telemetry tail', function () {
 
   it('exits 2 for a malformed broker URL and 3 for an unreachable broker', async () => {
     const io = capture();
-    expect(await dispatch(['telemetry', 'tail', '--broker', 'localhost:1883', '--fleet', 'lab'], io, COMMANDS)).to.equal(EXIT.USAGE);
+    expect(await dispatch(['telemetry', 'tail', '--broker', 'localhost:1883', '--fleet', 'lab'], io)).to.equal(EXIT.USAGE);
     expect(io.errors[0]).to.contain('[CONFIG_INVALID]');
     const port = await freePort();
-    expect(await dispatch(['telemetry', 'tail', '--broker', `mqtt://127.0.0.1:${port}`, '--fleet', 'lab'], io, COMMANDS)).to.equal(EXIT.ENVIRONMENT);
+    expect(await dispatch(['telemetry', 'tail', '--broker', `mqtt://127.0.0.1:${port}`, '--fleet', 'lab'], io)).to.equal(EXIT.ENVIRONMENT);
     expect(io.errors[1]).to.contain('[BROKER_UNREACHABLE]');
-    expect(await dispatch(['telemetry', 'tail', '--broker', `mqtt://127.0.0.1:${port}`, '--fleet', 'lab', '--count', '0'], io, COMMANDS)).to.equal(EXIT.USAGE);
+    expect(await dispatch(['telemetry', 'tail', '--broker', `mqtt://127.0.0.1:${port}`, '--fleet', 'lab', '--count', '0'], io)).to.equal(EXIT.USAGE);
   });
 });

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { provisionCommand } from '../../src/cli/provision.js';
-import { tpmStatusCommand, withTpm } from '../../src/cli/tpm-status.js';
+import { withTpm } from '../../src/cli/tpm-status.js';
 import { sha256 } from '../../src/trust/anchor-secret.js';
 import type { TrustStatus } from '../../src/trust/status.js';
 import { freePort } from '../helpers/free-port.js';
@@ -17,8 +16,6 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
   const errors: string[] = [];
   return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false };
 }
-
-const COMMANDS = [provisionCommand, tpmStatusCommand];
 
 describe('edgeseal provision and tpm status (CLI, against swtpm)', function () {
   let swtpm: Swtpm;
@@ -33,7 +30,7 @@ describe('edgeseal provision and tpm status (CLI, against swtpm)', function () {
   after(async () => swtpm?.stop());
   const run = async (...argv: string[]) => {
     const io = capture();
-    const code = await dispatch(argv, io, COMMANDS);
+    const code = await dispatch(argv, io);
     return { code, out: io.lines.join('\n'), err: io.errors.join('\n') };
   };
   const tpmArgs = () => ['--tpm-swtpm', swtpm.address, '--state-dir', stateDir];

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { provisionCommand } from '../../src/cli/provision.js';
-import { tpmStatusCommand, withTpm } from '../../src/cli/tpm-status.js';
+import { withTpm } from '../../src/cli/tpm-status.js';
 import type { TpmResponseError } from '../../src/tpm/rc.js';
 import { establishTrust } from '../../src/trust/establish.js';
 import { DEFAULT_NV_INDICES } from '../../src/trust/nv-layout.js';
@@ -22,7 +21,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   const lines: string[] = [];
   const errors: string[] = [];
   const io: CliIo = { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false };
-  const code = await dispatch(argv, io, [provisionCommand, tpmStatusCommand]);
+  const code = await dispatch(argv, io);
   return { code, out: lines.join('\n'), err: errors.join('\n') };
 }
 
