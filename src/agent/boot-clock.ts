@@ -10,7 +10,7 @@ export async function checkBootClock(dev: Device, now: Date): Promise<NonNullabl
   const log = dev.logger.child({ component: 'clock' });
   let status: NonNullable<AgentStatus['clock']>;
   try {
-    const floor = await readTimeFloor(dev.paths);
+    const floor = await readTimeFloor(dev);
     const c = checkClock(now, floor, dev.config.clockToleranceSeconds * 1000);
     const base = { at: now.toISOString(), ...(floor ? { floor: floor.at.toISOString() } : {}) };
     status = c.ok ? { ...base, ok: true } : { ...base, ok: false, code: c.code, message: c.message };

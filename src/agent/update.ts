@@ -63,11 +63,11 @@ export async function refreshMetadata(dev: Device, from: string, signal?: AbortS
   const updater = createDeviceUpdater({ metadataDir: dir, source: sourceAt(from, undefined, retrievalBounds(dev, signal)), keepRootHistory: true });
   await updater.refresh();
   // tuf-js just accepted an unexpired timestamp at this clock: the newest time the device has seen (P5)
-  await raisePersistedTimeFloor(dev.paths, dev.clock(), 'TUF metadata refresh');
+  await raisePersistedTimeFloor(dev, dev.clock(), 'TUF metadata refresh');
   // a rotated root and newer targets are trusted from now on, whether or not an image follows them (P3)
   await raiseMetadataFloors(dev, await cachedMetadataVersions(dev), 'metadata accepted by TUF metadata refresh');
   // tuf-js loads delegated roles only on lookup: the offline verifier needs every one the snapshot names (5.6.7)
-  const now = effectiveTime(dev.clock(), await readTimeFloor(dev.paths));
+  const now = effectiveTime(dev.clock(), await readTimeFloor(dev));
   const delegated = await refreshDelegatedRoles({ metadataDir: dir, initialRoot: dev.trust.initialRoot, fetchMetadata: updater.fetchMetadata, now });
   for (const f of delegated.failed) {
     // not fatal: the old copy stays and fails only the lookups that reach it; the operator hears about it
@@ -97,7 +97,7 @@ async function freeBytes(dir: string): Promise<number> {
 // cannot resurrect expired metadata; the maintenance window follows the clock.
 async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise<GateDecision> {
   const ab = dev.ab!;
-  const now = effectiveTime(clockNow, await readTimeFloor(dev.paths));
+  const now = effectiveTime(clockNow, await readTimeFloor(dev));
   const verifier = await dev.createImageVerifier(now, 'enforce');
   await reportRejectedTargets(dev, scanTargets(verifier.trusted, now).rejected);
   const active = await ab.selector.active();

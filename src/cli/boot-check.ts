@@ -1,6 +1,7 @@
 import { agentPaths, recordTrustFailure } from '../agent/agent-state.js';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../agent/config-file.js';
 import { imageStatus, runBootCheck, saveBootStatus } from '../agent/boot-check.js';
+import { checkBootClock } from '../agent/boot-clock.js';
 import { openDevice } from '../agent/device.js';
 import { imageLines } from '../agent/format.js';
 import { asEdgesealError } from '../core/errors.js';
@@ -21,6 +22,7 @@ export const bootCheckCommand: Command = {
     'Unseals the anchors in the TPM, loads the trusted metadata from the pinned root, streams each image',
     'through sha256, checks signatures, hardware id, revocation and the TPM security floor, and measures',
     'each verified digest into the configured PCR. Verdicts go to the telemetry outbox and status.',
+    'A clock behind the time floor (P5) is reported as a CLOCK_BEHIND_FLOOR warning; it never changes the exit code.',
     '',
     'exit 0   every image verified (or onFailure is report-only: refusals are reported, not enforced)',
     'exit 1   an image was refused (the code is printed: DIGEST_MISMATCH, ROLLBACK, HARDWARE_MISMATCH, …)',
@@ -38,12 +40,15 @@ export const bootCheckCommand: Command = {
     });
     try {
       const now = new Date(); // the CLI is an adapter: the wall clock is read here, once
+      // like the agent: a clock behind the time floor is reported, never a reason to refuse an image
+      const clock = await checkBootClock(dev, now);
       const result = await runBootCheck(dev, now);
       const permissive = !result.ok && config.onFailure === 'report-only';
       await saveBootStatus(dev, result, result.ok ? 'verified' : permissive ? 'report-only' : 'refused', now);
       const images = result.outcomes.map(imageStatus);
-      if (values.json) io.out(JSON.stringify({ ok: result.ok, rootVersion: result.rootVersion, images }, null, 2));
+      if (values.json) io.out(JSON.stringify({ ok: result.ok, rootVersion: result.rootVersion, images, clock }, null, 2));
       else {
+        if (!clock.ok) io.err(`warning: [${clock.code ?? 'CLOCK_BEHIND_FLOOR'}] ${clock.message ?? ''}`);
         io.out(`boot check: ${result.ok ? 'all images verified' : permissive ? 'REFUSED (report-only: not enforced)' : 'REFUSED'}${result.rootVersion ? ` (root v${result.rootVersion})` : ''}`);
         imageLines(images).forEach((l) => io.out(l));
       }

@@ -8,7 +8,7 @@ import { sealAnchor } from './anchor-blob.js';
 import { encodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { prepareCounter, readNvPublicIfDefined } from './counters.js';
 import { establishTrust, type Trust } from './establish.js';
-import { DEFAULT_NV_INDICES, checkOwnerRange, hex, type NvIndices } from './nv-layout.js';
+import { DEFAULT_NV_INDICES, TIME_FLOOR_NV_INDEX, checkOwnerRange, hex, type NvIndices } from './nv-layout.js';
 import { FLOOR_KINDS, type CounterPin, type FloorKind } from './nv-pin.js';
 import { writePin } from './pin-store.js';
 import { DEFAULT_POLICY_PCRS, formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-selection.js';
@@ -123,6 +123,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await writeFileAtomic(paths.sealedAnchor, encodeSealedAnchor(sealed), 0o600);
   await writeFileAtomic(paths.device, encodeDeviceIdentity(identity));
   if (await readNvPublicIfDefined(opts.tpm, indices.pin)) await opts.tpm.nvUndefineSpace(indices.pin, auth);
+  // --force starts every floor afresh, the NV time floor too (the agent defines it again at its first raise)
+  if (opts.force && (await readNvPublicIfDefined(opts.tpm, TIME_FLOOR_NV_INDEX))) await opts.tpm.nvUndefineSpace(TIME_FLOOR_NV_INDEX, auth);
   await writePin(
     opts.tpm,
     indices.pin,
