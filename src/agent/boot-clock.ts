@@ -22,6 +22,6 @@ export async function checkBootClock(dev: Device, now: Date): Promise<NonNullabl
     log.error(`[${status.code}] ${status.message} (boot continues; updates judge expiry at the floor)`, { code: status.code });
     await dev.report({ type: 'anchor-status', verdict: 'error', code: status.code, detail: (status.message ?? '').slice(0, 512) });
   }
-  await updateAgentStatus(dev.paths, { clock: status });
+  if (dev.storage.ok) await updateAgentStatus(dev.paths, { clock: status });
   return status;
 }

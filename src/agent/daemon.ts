@@ -120,7 +120,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
       else if (cmd.command === 'report-status') void dev.telemetry?.reporter.recordMetrics().catch(() => undefined);
       else log.warn(`fleet command ${cmd.command}: no ${name ?? ''} job configured (update.source and a schedule)`);
     };
-    await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
+    if (dev.storage.ok) await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
   };
   await schedule(config);
   const images = boot.check.outcomes.length;

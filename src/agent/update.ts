@@ -125,6 +125,8 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
 export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<UpdateOutcome> {
   const log = dev.logger.child({ component: 'update' });
   if (!dev.ab) throw new EdgesealError('CONFIG_INVALID', 'update: expected an A/B image (an images entry without a path, with update.slots and update.bootSelector), found none');
+  // an install needs its journal, staging and cache: refuse before fetching anything
+  if (!dev.storage.ok) throw new EdgesealError('STORAGE_ERROR', `update: expected a writable state dir, found: ${dev.storage.message}`);
   const from = location(dev, opts.from);
   // one budget for the whole run (refresh, revocation list, image download); the job's stop reaches it too
   const budget = runBudget(dev.config.update.runBudgetSeconds, opts.signal);

@@ -6,6 +6,7 @@ import { openDevice } from '../agent/device.js';
 import { imageLines } from '../agent/format.js';
 import { asEdgesealError } from '../core/errors.js';
 import { createLogger } from '../log/logger.js';
+import { spoolDir } from '../telemetry/spool.js';
 import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'boot-check';
@@ -27,6 +28,10 @@ export const bootCheckCommand: Command = {
     'exit 0   every image verified (or onFailure is report-only: refusals are reported, not enforced)',
     'exit 1   an image was refused (the code is printed: DIGEST_MISMATCH, ROLLBACK, HARDWARE_MISMATCH, …)',
     'exit 2   the config is invalid          exit 3   TPM, disk or metadata cache unavailable',
+    '',
+    'A state dir that cannot be written (read-only, full) does not stop the check: the exit code is the',
+    'verification\'s, STORAGE_ERROR is printed as a warning, and the verdicts wait in <runDir>/spool (config',
+    'runDir, default /run/edgeseal) until the agent records them in the outbox. Nothing is committed then.',
   ].join('\n'),
 
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -46,7 +51,9 @@ export const bootCheckCommand: Command = {
       const permissive = !result.ok && config.onFailure === 'report-only';
       await saveBootStatus(dev, result, result.ok ? 'verified' : permissive ? 'report-only' : 'refused', now);
       const images = result.outcomes.map(imageStatus);
-      if (values.json) io.out(JSON.stringify({ ok: result.ok, rootVersion: result.rootVersion, images, clock }, null, 2));
+      const storage = dev.storage.ok ? undefined : `${dev.storage.message}; verdicts spooled to ${spoolDir(config.runDir)} for the agent to report`;
+      if (storage) io.err(`warning: [STORAGE_ERROR] ${storage}`);
+      if (values.json) io.out(JSON.stringify({ ok: result.ok, rootVersion: result.rootVersion, images, clock, ...(storage ? { storage } : {}) }, null, 2));
       else {
         if (!clock.ok) io.err(`warning: [${clock.code ?? 'CLOCK_BEHIND_FLOOR'}] ${clock.message ?? ''}`);
         io.out(`boot check: ${result.ok ? 'all images verified' : permissive ? 'REFUSED (report-only: not enforced)' : 'REFUSED'}${result.rootVersion ? ` (root v${result.rootVersion})` : ''}`);

@@ -27,6 +27,8 @@ export interface AgentConfig {
   readonly fleet: string;
   readonly hardwareId: string;
   readonly stateDir: string;
+  // tmpfs, this boot only: the verdict spool and event log when the state dir cannot be written (docs/faults.md)
+  readonly runDir: string;
   // ownerAuthFile: a file holding the TPM owner hierarchy password (see src/trust/owner-auth.ts)
   readonly tpm: { readonly device?: string; readonly swtpm?: string; readonly measurePcr: number; readonly ownerAuthFile?: string };
   readonly images: readonly ImageConfig[];
@@ -115,6 +117,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
     fleet: f.string('fleet', { ...id, default: 'default' }),
     hardwareId: f.string('hardwareId', id),
     stateDir: f.string('stateDir', { ...abs, default: '/var/lib/edgeseal' }),
+    runDir: f.string('runDir', { ...abs, default: '/run/edgeseal' }),
     tpm: {
       device: f.optionalString('tpm.device', abs),
       swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
