@@ -16,7 +16,7 @@ import { flipByte, NOW, useBoardRig, withDevice, type Board } from './rig.js';
 
 const exec = promisify(execFile);
 
-// Finding 8: a read-only state dir. As root (this machine, CI) chmod stops nothing, so the state dir is
+// Finding 8: a read-only or full state dir. As root (this machine, CI) chmod stops nothing, so the state dir is
 // bind-mounted onto itself and remounted read-only (EROFS, what a remounted or failing filesystem
 // gives); without root, chmod a-w stands in (EACCES).
 async function readOnly(dir: string): Promise<() => Promise<void>> {
@@ -71,6 +71,21 @@ describe('read-only state dir: the boot check still decides (real swtpm, read-on
     expect(await readdir(spoolDir(board.config.runDir))).to.deep.equal([]);
     const drained = (await outboxEvents(board)).filter((e) => e.type === 'boot-verification' && e.detail?.startsWith('spooled '));
     expect(drained.map((e) => e.code ?? e.verdict)).to.deep.equal(['ok', 'DIGEST_MISMATCH']);
+  });
+
+  it('a full state dir (ENOSPC: a 64 KiB tmpfs filled up over the outbox) degrades the same way', async () => {
+    const board = await boardWithRunDir();
+    const outbox = join(board.config.stateDir, 'outbox');
+    await exec('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', outbox]);
+    try {
+      await exec('sh', ['-c', `dd if=/dev/zero of=${outbox}/fill bs=4096 2>/dev/null || true`]);
+      const r = await bootCheck(board);
+      expect(r.code).to.equal(EXIT.OK);
+      expect(r.err).to.contain('[STORAGE_ERROR]').and.contain('ENOSPC');
+    } finally {
+      await exec('umount', [outbox]);
+    }
+    expect((await readdir(spoolDir(board.config.runDir))).length).to.be.at.least(1);
   });
 
   it('a trial boot with a read-only state dir is never committed: journal, floors and boot selector stay for the try counter', async () => {
