@@ -35,20 +35,23 @@ describe('time floor faults (real swtpm)', function () {
     });
   });
 
-  it('a corrupt time-floor.json is repaired from the NV floor and reported; updates work', async () => {
+  it('a corrupt time-floor.json no longer fails every update with STORAGE_ERROR', async () => {
+    const board = await rig.board();
+    await writeFile(agentPaths(board.config.stateDir).timeFloor, '{"at": "garb');
+    expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'installed' });
+  });
+
+  it('a corrupt time-floor.json is repaired from the NV floor, written back and reported', async () => {
     const board = await rig.board();
     const paths = agentPaths(board.config.stateDir);
     const nv = await withDevice(board, (dev) => dev.trust.readTimeFloor());
-    await writeFile(paths.timeFloor, '{"at": "garb');
+    await writeFile(paths.timeFloor, '[]');
     const floor = await withDevice(board, (dev) => readTimeFloor(dev));
     expect(floor?.at.toISOString()).to.equal(nv?.toISOString());
     expect(JSON.parse(await readFile(paths.timeFloor, 'utf8'))).to.deep.equal({ at: nv?.toISOString(), source: 'repaired from TPM NV time floor' });
     const reported = (await events(board)).filter((e) => e.type === 'anchor-status' && e.code === 'STORAGE_ERROR');
     expect(reported).to.have.length(1);
     expect(reported[0].detail).to.contain('damaged').and.contain('repaired to');
-
-    await writeFile(paths.timeFloor, '[]');
-    expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'installed' });
   });
 
   it('a deleted time-floor.json does not silence the clock alarm: the NV floor still raises CLOCK_BEHIND_FLOOR', async () => {
