@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { realTimers, Scheduler } from '../../src/agent/scheduler.js';
 import { serveDirectory, type StaticServer } from '../../src/agent/static-server.js';
 import { runUpdate, type UpdateOutcome } from '../../src/agent/update.js';
 import { exitCodeFor } from '../../src/cli/command.js';
@@ -69,6 +71,26 @@ describe('slow retrieval (real HTTP, real swtpm)', function () {
       expect((await timedUpdate(board, good.url)).outcome).to.include({ action: 'installed' });
     } finally {
       await good.close();
+    }
+  });
+
+  it("the agent's stop reaches a refresh in flight: the scheduler's abort ends the trickled update at once", async () => {
+    const board = await rig.board(); // default bounds: the 46 s timestamp deadline is not what ends it
+    const server = await trickleServer((p) => p === '/metadata/timestamp.json');
+    try {
+      await withDevice(board, async (dev) => {
+        const scheduler = new Scheduler({ random: () => 0, ...realTimers, onError: () => undefined, onCoalesced: () => undefined });
+        let outcome: UpdateOutcome | undefined;
+        void scheduler.runNow({ name: 'update', cron: '0 3 * * *', jitterSeconds: 0, run: async (signal) => void (outcome = await runUpdate(dev, { from: server.url, signal })) });
+        await sleep(1000);
+        const stopping = Date.now();
+        await scheduler.stop();
+        expect(Date.now() - stopping).to.be.below(3000);
+        expect(outcome).to.include({ action: 'refused', code: 'INSTALL_FAILED' });
+        expect(outcome?.message).to.equal('agent stopping');
+      });
+    } finally {
+      await server.close();
     }
   });
 
