@@ -116,6 +116,7 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
 }
 
 export async function saveBootStatus(dev: Device, result: BootCheckResult, action: string, now: Date): Promise<void> {
+  if (!dev.storage.ok) return; // the verdicts are in the spool; status.json waits for a writable state dir
   const floors = await dev.trust.readFloors();
   await updateAgentStatus(dev.paths, {
     floors: { at: now.toISOString(), ...floors },

@@ -10,7 +10,7 @@ export async function checkBootClock(dev: Device, now: Date): Promise<NonNullabl
   const log = dev.logger.child({ component: 'clock' });
   let status: NonNullable<AgentStatus['clock']>;
   try {
-    const floor = await readTimeFloor(dev.paths);
+    const floor = await readTimeFloor(dev);
     const c = checkClock(now, floor, dev.config.clockToleranceSeconds * 1000);
     const base = { at: now.toISOString(), ...(floor ? { floor: floor.at.toISOString() } : {}) };
     status = c.ok ? { ...base, ok: true } : { ...base, ok: false, code: c.code, message: c.message };
@@ -22,6 +22,6 @@ export async function checkBootClock(dev: Device, now: Date): Promise<NonNullabl
     log.error(`[${status.code}] ${status.message} (boot continues; updates judge expiry at the floor)`, { code: status.code });
     await dev.report({ type: 'anchor-status', verdict: 'error', code: status.code, detail: (status.message ?? '').slice(0, 512) });
   }
-  await updateAgentStatus(dev.paths, { clock: status });
+  if (dev.storage.ok) await updateAgentStatus(dev.paths, { clock: status });
   return status;
 }

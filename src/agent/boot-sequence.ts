@@ -65,7 +65,13 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
   if (check.rootVersion !== undefined) await raiseMetadataFloors(dev, { rootVersion: check.rootVersion, targetsVersion: check.targetsVersion }, 'metadata verified at boot');
   let outcome: BootOutcome | undefined;
 
-  if (dev.ab && journal?.install) {
+  if (dev.ab && journal?.install && !dev.storage.ok) {
+    // a commit must be durable (journal, then floors): with the state dir unwritable nothing is decided,
+    // and a trial boot stays a trial that the bootloader's try counter ends
+    const detail = `install of ${journal.install.target.name} ${journal.install.target.version} (${journal.state}) left undecided: ${dev.storage.message}; the bootloader's try counter decides`;
+    log.warn(detail);
+    await dev.report({ type: 'commit', verdict: 'error', code: 'STORAGE_ERROR', detail: detail.slice(0, 512) });
+  } else if (dev.ab && journal?.install) {
     const { installer, flush } = createInstaller(dev);
     const active = await dev.ab.selector.active();
     if (journal.state === 'trying' && active === journal.install.toSlot) {

@@ -9,6 +9,7 @@ import { loadConfig } from './config-file.js';
 import { openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
+import { runBudget } from '../io/retrieval-deadline.js';
 import { refreshRevocations } from './revocation-refresh.js';
 import { REFRESH_BACKOFF } from '../revocation/policy.js';
 import { refreshMetadata, runUpdate } from './update.js';
@@ -50,9 +51,14 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
       jitterSeconds: config.update.jitterSeconds,
       backoff: REFRESH_BACKOFF,
       // the outcome is logged and reported inside; a failure keeps the cached list and retries with backoff
-      run: async () => {
-        const outcome = await refreshRevocations(dev, () => refreshMetadata(dev, source));
-        return outcome.ok || !outcome.published ? undefined : 'retry';
+      run: async (signal) => {
+        const budget = runBudget(config.update.runBudgetSeconds, signal);
+        try {
+          const outcome = await refreshRevocations(dev, () => refreshMetadata(dev, source, budget.signal));
+          return outcome.ok || !outcome.published ? undefined : 'retry';
+        } finally {
+          budget.dispose();
+        }
       },
     });
   }
@@ -114,7 +120,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
       else if (cmd.command === 'report-status') void dev.telemetry?.reporter.recordMetrics().catch(() => undefined);
       else log.warn(`fleet command ${cmd.command}: no ${name ?? ''} job configured (update.source and a schedule)`);
     };
-    await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
+    if (dev.storage.ok) await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
   };
   await schedule(config);
   const images = boot.check.outcomes.length;

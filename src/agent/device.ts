@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentConfig, ImageConfig } from '../config/schema.js';
-import { asEdgesealError, EdgesealError } from '../core/errors.js';
+import { asEdgesealError, EdgesealError, isEdgesealError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BootSelector } from '../ota/boot-selector.js';
 import { BlockSlotBackend } from '../ota/slot-block.js';
@@ -15,7 +15,8 @@ import { createEventSigner } from '../telemetry/envelope.js';
 import type { FleetCommand } from '../telemetry/command.js';
 import type { EventInput } from '../telemetry/event.js';
 import { DiskOutboxStore } from '../telemetry/outbox/disk-store.js';
-import { acquireOutboxLock } from '../telemetry/outbox/lock.js';
+import { acquireOutboxLock, type OutboxLock } from '../telemetry/outbox/lock.js';
+import { drainSpool, spoolDir, spoolEvent } from '../telemetry/spool.js';
 import { DEFAULT_LIMITS, Outbox } from '../telemetry/outbox/outbox.js';
 import { TelemetryReporter } from '../telemetry/reporter.js';
 import { startTelemetry, type TelemetryService } from '../telemetry/service.js';
@@ -56,8 +57,13 @@ export interface AbImage {
   readonly selector: BootSelector;
 }
 
+// A state dir that cannot be written (read-only, full) degrades the device instead of stopping it:
+// the boot check still decides from the cache and the TPM, verdicts go to the spool under runDir.
+export type StorageHealth = { readonly ok: true } | { readonly ok: false; readonly code: 'STORAGE_ERROR'; readonly message: string };
+
 export interface Device {
   readonly config: AgentConfig;
+  readonly storage: StorageHealth;
   readonly logger: Logger;
   readonly clock: () => Date;
   readonly tpm: TpmClient;
@@ -122,7 +128,19 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   // one writer per outbox (it hands out sequence numbers), taken before the TPM so that a one-shot
   // command next to the running agent fails fast with OUTBOX_LOCKED (docs/telemetry.md)
   const waitMs = opts.outboxLockWaitMs ?? (opts.telemetry === 'publish' ? 60_000 : 5_000);
-  const lock = opts.telemetry === 'off' ? undefined : await acquireOutboxLock(join(config.stateDir, 'outbox'), { waitMs });
+  let lock: OutboxLock | undefined;
+  let storage: StorageHealth = { ok: true };
+  if (opts.telemetry !== 'off') {
+    try {
+      lock = await acquireOutboxLock(join(config.stateDir, 'outbox'), { waitMs });
+    } catch (err) {
+      if (!isEdgesealError(err, 'STORAGE_ERROR')) throw err;
+      storage = { ok: false, code: 'STORAGE_ERROR', message: `state dir ${config.stateDir} not writable: ${err.message}` };
+      log.warn(`[STORAGE_ERROR] ${storage.message}; verifying anyway, verdicts spooled to ${spoolDir(config.runDir)}`);
+    }
+  }
+  const degraded = !storage.ok;
+  if (degraded) await mkdir(config.runDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => log.warn(`runDir ${config.runDir}: ${(err as Error).message}`));
   const tpm = await TpmClient.open(tpmConfig(config)).catch(async (err: unknown) => {
     await lock?.release();
     throw err;
@@ -130,7 +148,9 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   let trust: Trust;
   try {
     const ownerAuth = config.tpm.ownerAuthFile ? await readOwnerAuthFile(config.tpm.ownerAuthFile, 'tpm.ownerAuthFile', 'CONFIG_INVALID') : undefined;
-    trust = await establishTrust({ tpm, stateDir: config.stateDir, measurementPcr: config.tpm.measurePcr, ownerAuth });
+    // the event log is per boot: with the state dir unwritable it lives under runDir for this boot
+    const eventLog = degraded ? { eventLogPath: join(config.runDir, 'measurements.jsonl') } : {};
+    trust = await establishTrust({ tpm, stateDir: config.stateDir, measurementPcr: config.tpm.measurePcr, ownerAuth, ...eventLog });
     if (trust.identity.hardwareId !== config.hardwareId) {
       throw new EdgesealError('ANCHOR_MISMATCH', `hardware id: expected ${trust.identity.hardwareId} (pinned in the TPM), found ${config.hardwareId} in the config`);
     }
@@ -146,20 +166,28 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   const { slots: slotPaths, bootSelector } = config.update;
   let revocations: RevocationCache, ab: AbImage | undefined, telemetry: TelemetryService | undefined, local: Awaited<ReturnType<typeof openReporter>> | undefined;
   try {
-    revocations = await RevocationCache.open({ stateDir: config.stateDir, graceDays: config.revocation.graceDays, floorVersion: trust.floors.revocationVersion });
+    revocations = await RevocationCache.open({ stateDir: config.stateDir, graceDays: config.revocation.graceDays, floorVersion: trust.floors.revocationVersion, readOnly: degraded });
     ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: bootSelectorFrom(bootSelector) } : undefined;
-    telemetry = opts.telemetry === 'publish' ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
-    local = opts.telemetry === 'outbox' ? await openReporter(config, trust, clock) : undefined;
+    telemetry = opts.telemetry === 'publish' && !degraded ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
+    local = opts.telemetry === 'outbox' && !degraded ? await openReporter(config, trust, clock) : undefined;
   } catch (err) {
     await tpm.close(); // the one-client swtpm (and the device) must be free for the next attempt
     await lock?.release();
     throw err;
   }
   const reporter = telemetry?.reporter ?? local?.reporter;
+  // verdicts a degraded run spooled (this process earlier, or the one-shot boot check) join the outbox now
+  if (reporter) {
+    await drainSpool(config.runDir, (e) => reporter.record(e).then(() => undefined)).then(
+      (d) => (d.recorded || d.rejected.length ? log.info(`spool drained: ${d.recorded} event(s) recorded, ${d.rejected.length} unreadable removed`, { rejected: d.rejected }) : undefined),
+      (err: unknown) => log.warn('spool not drained', { error: asEdgesealError(err).message }),
+    );
+  }
   const runReboot = opts.reboot ?? (async (argv: readonly string[]) => void (await exec(argv[0], argv.slice(1))));
 
   return {
     config,
+    storage,
     logger,
     clock,
     tpm,
@@ -176,7 +204,10 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
       return buildImageVerifier({ trusted, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness });
     },
     async report(event) {
-      if (!reporter) return;
+      if (!reporter) {
+        if (degraded) await spoolEvent(config.runDir, event, clock()).catch((err: unknown) => log.warn('could not spool telemetry event', { type: event.type, error: asEdgesealError(err).message }));
+        return;
+      }
       await reporter.record(event).then(
         () => undefined,
         (err: unknown) => log.warn('could not record telemetry event', { type: event.type, error: asEdgesealError(err).message }),

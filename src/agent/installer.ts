@@ -51,7 +51,7 @@ export interface DeviceInstaller {
   readonly flush: () => Promise<void>;
 }
 
-export function createInstaller(dev: Device, source?: DownloadSource, download: Pick<DownloadRequest, 'onProgress' | 'signal'> = {}): DeviceInstaller {
+export function createInstaller(dev: Device, source?: DownloadSource, download: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds'> = {}): DeviceInstaller {
   const ab = dev.ab!;
   const log = dev.logger.child({ component: 'install' });
   const pending: Promise<void>[] = [];

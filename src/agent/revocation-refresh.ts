@@ -35,7 +35,7 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
     // vouched for from the pinned root: a different held list under the same version is the forgery (H1)
     const list = await dev.revocations.accept(bytes, info, dev.clock(), { supersede: true });
     // signed evidence of time: the list cannot have been issued after the present (P5)
-    await raisePersistedTimeFloor(dev.paths, new Date(list.issued), `revocation list v${list.version} issued`);
+    await raisePersistedTimeFloor(dev, new Date(list.issued), `revocation list v${list.version} issued`);
     // the list's version is anti-rollback too: the TPM floor makes the cache's own floor survive a disk restore
     const floor = (await dev.trust.readFloors()).revocationVersion;
     if (list.version > floor) await dev.trust.raiseFloor('revocationVersion', list.version);

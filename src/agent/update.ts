@@ -4,6 +4,7 @@ import { decideUpdate, type GateDecision } from '../core/gate.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { effectiveTime } from '../core/time-floor.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
+import { runBudget, type RetrievalBounds } from '../io/retrieval-deadline.js';
 import type { DownloadProgress } from '../ota/download.js';
 import { floorsPending, readJournal, type InstallTarget } from '../ota/install-journal.js';
 import { toInstallTarget } from '../ota/candidates.js';
@@ -47,19 +48,26 @@ function location(dev: Device, from: string | undefined): string {
   return loc;
 }
 
+// The configured slow-retrieval bounds, tied to a run's signal.
+export function retrievalBounds(dev: Device, signal?: AbortSignal): RetrievalBounds {
+  const u = dev.config.update;
+  return { minBytesPerSecond: u.minBytesPerSecond, floorSeconds: u.retrievalFloorSeconds, ...(signal ? { signal } : {}) };
+}
+
 // Refreshes the device's TUF metadata cache from `from` (client workflow 5.3–5.6, roots kept in
-// roots/ for the offline boot verifier). The cache starts from the TPM-pinned initial root.
-export async function refreshMetadata(dev: Device, from: string): Promise<DeviceUpdater> {
+// roots/ for the offline boot verifier). The cache starts from the TPM-pinned initial root. Every
+// file is fetched within its slow-retrieval deadline; `signal` (the run) stops the whole refresh.
+export async function refreshMetadata(dev: Device, from: string, signal?: AbortSignal): Promise<DeviceUpdater> {
   const dir = dev.paths.metadataDir;
   if (!(await access(join(dir, 'root.json')).then(() => true, () => false))) await initMetadataDir(dir, dev.trust.initialRoot, true);
-  const updater = createDeviceUpdater({ metadataDir: dir, source: sourceAt(from), keepRootHistory: true });
+  const updater = createDeviceUpdater({ metadataDir: dir, source: sourceAt(from, undefined, retrievalBounds(dev, signal)), keepRootHistory: true });
   await updater.refresh();
   // tuf-js just accepted an unexpired timestamp at this clock: the newest time the device has seen (P5)
-  await raisePersistedTimeFloor(dev.paths, dev.clock(), 'TUF metadata refresh');
+  await raisePersistedTimeFloor(dev, dev.clock(), 'TUF metadata refresh');
   // a rotated root and newer targets are trusted from now on, whether or not an image follows them (P3)
   await raiseMetadataFloors(dev, await cachedMetadataVersions(dev), 'metadata accepted by TUF metadata refresh');
   // tuf-js loads delegated roles only on lookup: the offline verifier needs every one the snapshot names (5.6.7)
-  const now = effectiveTime(dev.clock(), await readTimeFloor(dev.paths));
+  const now = effectiveTime(dev.clock(), await readTimeFloor(dev));
   const delegated = await refreshDelegatedRoles({ metadataDir: dir, initialRoot: dev.trust.initialRoot, fetchMetadata: updater.fetchMetadata, now });
   for (const f of delegated.failed) {
     // not fatal: the old copy stays and fails only the lookups that reach it; the operator hears about it
@@ -89,7 +97,7 @@ async function freeBytes(dir: string): Promise<number> {
 // cannot resurrect expired metadata; the maintenance window follows the clock.
 async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise<GateDecision> {
   const ab = dev.ab!;
-  const now = effectiveTime(clockNow, await readTimeFloor(dev.paths));
+  const now = effectiveTime(clockNow, await readTimeFloor(dev));
   const verifier = await dev.createImageVerifier(now, 'enforce');
   await reportRejectedTargets(dev, scanTargets(verifier.trusted, now).rejected);
   const active = await ab.selector.active();
@@ -117,11 +125,17 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
 export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<UpdateOutcome> {
   const log = dev.logger.child({ component: 'update' });
   if (!dev.ab) throw new EdgesealError('CONFIG_INVALID', 'update: expected an A/B image (an images entry without a path, with update.slots and update.bootSelector), found none');
+  // an install needs its journal, staging and cache: refuse before fetching anything
+  if (!dev.storage.ok) throw new EdgesealError('STORAGE_ERROR', `update: expected a writable state dir, found: ${dev.storage.message}`);
   const from = location(dev, opts.from);
-  const outcome = await attempt(dev, from, opts).catch((err: unknown): UpdateOutcome => {
-    const e = asEdgesealError(err);
-    return { action: 'refused', code: e.code, message: e.message };
-  });
+  // one budget for the whole run (refresh, revocation list, image download); the job's stop reaches it too
+  const budget = runBudget(dev.config.update.runBudgetSeconds, opts.signal);
+  const outcome = await attempt(dev, from, { ...opts, signal: budget.signal })
+    .catch((err: unknown): UpdateOutcome => {
+      const e = asEdgesealError(err);
+      return { action: 'refused', code: e.code, message: e.message };
+    })
+    .finally(budget.dispose);
   const now = dev.clock();
   const fields = { code: outcome.code, image: outcome.target?.name, version: outcome.target?.version, sha256: outcome.target?.sha256, from };
   if (outcome.action === 'refused') log.error(`update refused [${outcome.code}] ${outcome.message}`, fields);
@@ -140,7 +154,7 @@ export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<
 }
 
 async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<UpdateOutcome> {
-  const { installer, flush } = createInstaller(dev, downloadSource(from), { onProgress: opts.onProgress, signal: opts.signal });
+  const { installer, flush } = createInstaller(dev, downloadSource(from), { onProgress: opts.onProgress, signal: opts.signal, bounds: retrievalBounds(dev) });
   const journal = await installer.current();
   if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || floorsPending(journal)) {
     // an interrupted install: continue it (resumable download) before looking for anything newer
@@ -152,7 +166,7 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
     return { action: 'installed', message: `install of ${t?.name ?? '?'} ${t?.version ?? ''} in progress, resumed: ${where}`, ...(t ? { target: t } : {}), next: step.next };
   }
   await mkdir(dev.paths.staging, { recursive: true });
-  const updater = await refreshMetadata(dev, from);
+  const updater = await refreshMetadata(dev, from, opts.signal);
   // freshness blocks (expired beyond grace, onNever=require, a published list that fails to verify) stop here
   const revocations = await refreshRevocations(dev, () => Promise.resolve(updater));
   if (!revocations.update.proceed) return { action: 'refused', code: revocations.update.error.code, message: revocations.update.error.message };

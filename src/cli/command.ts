@@ -29,6 +29,7 @@ const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STORAGE_ERROR',
   'OUTBOX_LOCKED', // another process (the running agent) owns the telemetry outbox
   'FETCH_FAILED',
+  'SLOW_RETRIEVAL',
   'BROKER_UNREACHABLE',
   'BROKER_REJECTED',
 ]);

@@ -4,6 +4,7 @@ import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
 import type { CommandBootSelectorConfig } from '../ota/boot-selector-command.js';
 import { DEFAULT_FRESHNESS_POLICY, ON_EXPIRED_BOOT, ON_EXPIRED_UPDATE, ON_NEVER, type FreshnessPolicy } from '../revocation/policy.js';
+import { DEFAULT_RETRIEVAL } from '../io/retrieval-deadline.js';
 import { DEFAULT_METRICS_CRON } from '../telemetry/metrics-schedule.js';
 import { DEFAULT_LIMITS } from '../telemetry/outbox/outbox.js';
 import { Fields } from './fields.js';
@@ -26,6 +27,8 @@ export interface AgentConfig {
   readonly fleet: string;
   readonly hardwareId: string;
   readonly stateDir: string;
+  // tmpfs, this boot only: the verdict spool and event log when the state dir cannot be written (docs/faults.md)
+  readonly runDir: string;
   // ownerAuthFile: a file holding the TPM owner hierarchy password (see src/trust/owner-auth.ts)
   readonly tpm: { readonly device?: string; readonly swtpm?: string; readonly measurePcr: number; readonly ownerAuthFile?: string };
   readonly images: readonly ImageConfig[];
@@ -43,6 +46,11 @@ export interface AgentConfig {
     readonly rebootCommand: readonly string[]; // argv, run without a shell after arming or falling back
     readonly reserveBytes: number;
     readonly maintenanceWindows: readonly string[]; // UTC, e.g. "Mon-Fri 02:00-04:00"; empty: any time
+    // slow-retrieval bounds (docs/faults.md): each file's deadline is retrievalFloorSeconds plus
+    // its signed length (or size cap) at minBytesPerSecond; one update run ends after runBudgetSeconds
+    readonly minBytesPerSecond: number;
+    readonly retrievalFloorSeconds: number;
+    readonly runBudgetSeconds: number;
   };
   // the freshness policy (src/revocation/policy.ts, docs/revocation.md) plus the refresh schedule
   readonly revocation: FreshnessPolicy & { readonly schedule?: string };
@@ -109,6 +117,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
     fleet: f.string('fleet', { ...id, default: 'default' }),
     hardwareId: f.string('hardwareId', id),
     stateDir: f.string('stateDir', { ...abs, default: '/var/lib/edgeseal' }),
+    runDir: f.string('runDir', { ...abs, default: '/run/edgeseal' }),
     tpm: {
       device: f.optionalString('tpm.device', abs),
       swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
@@ -130,6 +139,9 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       rebootCommand: f.stringList('update.rebootCommand', ['systemctl', 'reboot']),
       reserveBytes: f.int('update.reserveBytes', { default: 16 * 1024 ** 2, min: 0 }),
       maintenanceWindows: f.stringList('update.maintenanceWindows', []),
+      minBytesPerSecond: f.int('update.minBytesPerSecond', { default: DEFAULT_RETRIEVAL.minBytesPerSecond, min: 1 }),
+      retrievalFloorSeconds: f.int('update.retrievalFloorSeconds', { default: DEFAULT_RETRIEVAL.floorSeconds, min: 1, max: 3600 }),
+      runBudgetSeconds: f.int('update.runBudgetSeconds', { default: DEFAULT_RETRIEVAL.runBudgetSeconds, min: 1, max: 7 * 86400 }),
     },
     revocation: {
       schedule: f.optionalString('revocation.schedule'),

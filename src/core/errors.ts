@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'OVERSIZED',
   'UNSAFE_PATH',
   'FETCH_FAILED',
+  'SLOW_RETRIEVAL', // a transfer slower than update.minBytesPerSecond, or an update run past its budget
   'CLOCK_BEHIND_FLOOR',
   // revocation
   'KEY_REVOKED',

@@ -32,3 +32,8 @@ export function raiseTimeFloor(floor: TimeFloor | undefined, evidence: Date, sou
   if (floor && floor.at.getTime() >= evidence.getTime()) return undefined;
   return { at: evidence, source };
 }
+
+// The newest of several floors (file, TPM NV, verified revocation list): each is evidence the device saw.
+export function newestFloor(...floors: readonly (TimeFloor | undefined)[]): TimeFloor | undefined {
+  return floors.reduce<TimeFloor | undefined>((best, f) => (f && (!best || f.at.getTime() > best.at.getTime()) ? f : best), undefined);
+}

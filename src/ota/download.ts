@@ -2,6 +2,7 @@ import { open, stat, unlink, mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgesealError, isEdgesealError } from '../core/errors.js';
 import { digestFile } from '../io/file-digest.js';
+import { RetrievalDeadline, type RetrievalBounds } from '../io/retrieval-deadline.js';
 import { openSource, type DownloadSource } from './download-source.js';
 import { partPath, publishedTargetPath, type TargetRef } from './target-path.js';
 
@@ -17,6 +18,8 @@ export interface DownloadRequest {
   readonly stagingDir: string;
   readonly onProgress?: (p: DownloadProgress) => void;
   readonly signal?: AbortSignal;
+  // minimum rate over the bytes still missing (all attempts together); req.signal is the run's signal
+  readonly bounds?: Omit<RetrievalBounds, 'signal'>;
   readonly attempts?: number; // transfers tried within this call, each resuming the last (default 3)
   readonly retryDelayMs?: number; // pause between attempts (default 1000)
 }
@@ -87,14 +90,24 @@ export async function fetchToPart(req: DownloadRequest): Promise<string> {
   const part = partPath(req.stagingDir, req.target);
   await mkdir(req.stagingDir, { recursive: true });
   const attempts = req.attempts ?? 3;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await transferOnce(req, part);
-      return part;
-    } catch (err) {
-      if (attempt >= attempts || !isEdgesealError(err, 'FETCH_FAILED') || req.signal?.aborted) throw err;
-      await sleep(req.retryDelayMs ?? 1000);
+  const before = await sizeOf(part);
+  const deadline = req.bounds ? new RetrievalDeadline(req.target.name, Math.max(0, req.target.length - before), { ...req.bounds, ...(req.signal ? { signal: req.signal } : {}) }) : undefined;
+  const bounded = deadline ? { ...req, signal: deadline.signal } : req;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transferOnce(bounded, part);
+        return part;
+      } catch (err) {
+        if (attempt >= attempts || !isEdgesealError(err, 'FETCH_FAILED') || bounded.signal?.aborted) throw err;
+        await sleep(req.retryDelayMs ?? 1000);
+      }
     }
+  } catch (err) {
+    // the .part keeps what arrived: the next run resumes from there
+    throw deadline?.error(Math.max(0, (await sizeOf(part)) - before)) ?? err;
+  } finally {
+    deadline?.dispose();
   }
 }
 

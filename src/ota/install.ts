@@ -44,7 +44,7 @@ export interface InstallerDeps {
   // raises the TPM floors to the committed, verified image (trust layer's raiseFloor); must be idempotent
   readonly raiseFloors: (verified: VerifiedImage) => Promise<void>;
   readonly tries?: number; // trial boots armed for the new slot (default 1)
-  readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'attempts' | 'retryDelayMs'>;
+  readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds' | 'attempts' | 'retryDelayMs'>;
   readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
 }
 

@@ -9,6 +9,7 @@ import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { raiseFloor, readFloors } from './counters.js';
 import { DEFAULT_MEASUREMENT_PCR, type MeasurementEvent } from './event-log.js';
 import type { Floors } from './floors.js';
+import { raiseNvTimeFloor, readNvTimeFloor, type NvTimeRaise } from './time-floor-nv.js';
 import { measure, startMeasurementLog, verifyMeasurementLog, type MeasuredImage, type MeasurementLog } from './measure.js';
 import { DEFAULT_NV_INDICES } from './nv-layout.js';
 import type { FloorKind, NvPin } from './nv-pin.js';
@@ -42,6 +43,9 @@ export interface Trust {
   raiseFloor(kind: FloorKind, value: number): Promise<Floors>;
   measure(image: MeasuredImage, now: Date): Promise<MeasurementEvent>;
   verifyEventLog(): Promise<MeasurementEvent[]>;
+  // the P5 time floor in TPM NV (src/trust/time-floor-nv.ts); undefined until first written
+  readTimeFloor(): Promise<Date | undefined>;
+  raiseTimeFloor(at: Date): Promise<NvTimeRaise>;
 }
 
 async function readAnchorFile(path: string, what: string): Promise<Buffer> {
@@ -120,5 +124,7 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
       }),
     measure: (image, now) => measure(tpm, measurementLog, image, now),
     verifyEventLog: () => verifyMeasurementLog(tpm, measurementLog),
+    readTimeFloor: () => readNvTimeFloor(tpm, auth),
+    raiseTimeFloor: (at) => raises.run(() => raiseNvTimeFloor(tpm, auth, at)),
   };
 }

@@ -8,6 +8,8 @@ import { encodeNvAttributes } from '../tpm/nv.js';
 //   0x018E5E02  NV counter: image security version floor
 //   0x018E5E03  NV counter: revocation list version floor
 //   0x018E5E04  NV counter: top-level targets version floor (older signed metadata restored on disk)
+//   0x018E5E05  time floor: seconds since 1970 as a big-endian uint64 (P5; src/trust/time-floor-nv.ts),
+//               outside NvIndices because the agent creates it on devices provisioned before it existed
 export interface NvIndices {
   readonly pin: number;
   readonly rootVersion: number;
@@ -41,6 +43,11 @@ export const PIN_ATTRIBUTES_LOCKED = (encodeNvAttributes(PIN_DEFINITION.type, PI
 export const COUNTER_DEFINITION = { type: 'counter', attributes: ['OWNERWRITE', 'OWNERREAD', 'NO_DA'] } as const;
 export const COUNTER_ATTRIBUTES = encodeNvAttributes(COUNTER_DEFINITION.type, COUNTER_DEFINITION.attributes);
 export const COUNTER_ATTRIBUTES_WRITTEN = (COUNTER_ATTRIBUTES | TPMA_NV.WRITTEN) >>> 0;
+
+export const TIME_FLOOR_NV_INDEX = 0x018e5e05;
+// Owner-written and -read like the counters; an ordinary index because time jumps, it does not count.
+export const TIME_FLOOR_DEFINITION = { type: 'ordinary', attributes: ['OWNERWRITE', 'OWNERREAD', 'NO_DA'] } as const;
+export const TIME_FLOOR_ATTRIBUTES = encodeNvAttributes(TIME_FLOOR_DEFINITION.type, TIME_FLOOR_DEFINITION.attributes);
 
 export function hex(handle: number): string {
   return `0x${handle.toString(16).padStart(8, '0')}`;

@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import { EdgesealError, isEdgesealError } from '../core/errors.js';
 import { generateKey } from '../crypto/ed25519.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -7,11 +8,11 @@ import { sealAnchor } from './anchor-blob.js';
 import { encodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { prepareCounter, readNvPublicIfDefined } from './counters.js';
 import { establishTrust, type Trust } from './establish.js';
-import { DEFAULT_NV_INDICES, checkOwnerRange, hex, type NvIndices } from './nv-layout.js';
+import { DEFAULT_NV_INDICES, TIME_FLOOR_NV_INDEX, checkOwnerRange, hex, type NvIndices } from './nv-layout.js';
 import { FLOOR_KINDS, type CounterPin, type FloorKind } from './nv-pin.js';
 import { writePin } from './pin-store.js';
 import { DEFAULT_POLICY_PCRS, formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-selection.js';
-import { deviceIdFor, encodeDeviceIdentity, encodeSealedAnchor, isValidHardwareId, trustPaths, type DeviceIdentity } from './state-files.js';
+import { anchorFiles, deviceIdFor, encodeDeviceIdentity, encodeSealedAnchor, isValidHardwareId, trustPaths, type DeviceIdentity } from './state-files.js';
 
 // `edgeseal provision`: creates the device's TPM anchors (ARCHITECTURE P1–P3) and its identity files.
 
@@ -48,10 +49,23 @@ function checkRootShape(bytes: Uint8Array): void {
   }
 }
 
+// Anchor files already in the state dir while the TPM holds no pin belong to another TPM (the board's
+// real one, swapped out or cleared) or to a provisioning that stopped before its commit point: writing
+// over them would leave the real TPM with ANCHOR_MISMATCH forever, so only --force does.
+async function refuseOrphanFiles(opts: ProvisionOptions, indices: NvIndices): Promise<void> {
+  const found = (await Promise.all(Object.values(anchorFiles(opts.stateDir)).map(async (p) => ((await lstat(p).catch(() => undefined)) ? [p] : [])))).flat();
+  if (found.length === 0) return;
+  throw new EdgesealError(
+    'ANCHOR_EXISTS',
+    `${trustPaths(opts.stateDir).dir}: expected no anchor files while the TPM holds no pin at ${hex(indices.pin)}, found ${found.join(', ')}; ` +
+      `they do not match this TPM (another TPM's anchors, or a provisioning interrupted before its pin); refusing to overwrite them without --force`,
+  );
+}
+
 // Without --force an existing pin is either these very anchors (idempotent: nothing to do) or a refusal.
 async function existingAnchors(opts: ProvisionOptions, indices: NvIndices, pcrs: PcrSelection): Promise<Trust | undefined> {
-  if (!(await readNvPublicIfDefined(opts.tpm, indices.pin))) return undefined;
   if (opts.force) return undefined;
+  if (!(await readNvPublicIfDefined(opts.tpm, indices.pin))) return void (await refuseOrphanFiles(opts, indices));
   let trust: Trust;
   try {
     trust = await establishTrust({ tpm: opts.tpm, stateDir: opts.stateDir, pinIndex: indices.pin, ownerAuth: opts.ownerAuth });
@@ -109,6 +123,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await writeFileAtomic(paths.sealedAnchor, encodeSealedAnchor(sealed), 0o600);
   await writeFileAtomic(paths.device, encodeDeviceIdentity(identity));
   if (await readNvPublicIfDefined(opts.tpm, indices.pin)) await opts.tpm.nvUndefineSpace(indices.pin, auth);
+  // --force starts every floor afresh, the NV time floor too (the agent defines it again at its first raise)
+  if (opts.force && (await readNvPublicIfDefined(opts.tpm, TIME_FLOOR_NV_INDEX))) await opts.tpm.nvUndefineSpace(TIME_FLOOR_NV_INDEX, auth);
   await writePin(
     opts.tpm,
     indices.pin,

@@ -25,6 +25,12 @@ export function trustPaths(stateDir: string): TrustPaths {
   };
 }
 
+// The files provisioning writes and the pin vouches for (the event logs are per boot, not anchors).
+export function anchorFiles(stateDir: string): Pick<TrustPaths, 'initialRoot' | 'sealedAnchor' | 'device'> {
+  const { initialRoot, sealedAnchor, device } = trustPaths(stateDir);
+  return { initialRoot, sealedAnchor, device };
+}
+
 export interface SealedAnchorFile {
   readonly public: Uint8Array; // marshalled TPM2B_PUBLIC of the keyedhash object
   readonly private: Uint8Array; // TPM2B_PRIVATE, encrypted under the storage primary key

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type Fetcher } from 'tuf-js';
 import { EdgesealError } from '../core/errors.js';
+import type { RetrievalBounds } from '../io/retrieval-deadline.js';
 import { assertSafeTargetName } from '../repo/target-path.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { DirFetcher } from './fetchers/dir-fetcher.js';
@@ -17,21 +18,22 @@ export interface UpdateSource {
   readonly metadataUrl: string;
   readonly targetBaseUrl?: string;
   readonly http?: HttpFetcherOptions;
+  readonly bounds?: RetrievalBounds; // minimum rate per file and the run's abort signal (slow retrieval)
 }
 
 // A repository location as an operator writes it: an http(s) URL or a directory, holding metadata/ and targets/.
-export function sourceAt(location: string, http?: HttpFetcherOptions): UpdateSource {
+export function sourceAt(location: string, http?: HttpFetcherOptions, bounds?: RetrievalBounds): UpdateSource {
   const base = /^https?:\/\//.test(location) ? location.replace(/\/+$/, '') : pathToFileURL(location).href.replace(/\/+$/, '');
-  return { metadataUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, ...(http ? { http } : {}) };
+  return { metadataUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, ...(http ? { http } : {}), ...(bounds ? { bounds } : {}) };
 }
 
 export function fetcherFor(source: UpdateSource): Fetcher {
   if (source.metadataUrl.startsWith('file:')) {
     const urls = [source.metadataUrl, ...(source.targetBaseUrl ? [source.targetBaseUrl] : [])];
     if (!urls.every((u) => u.startsWith('file:'))) throw new EdgesealError('USAGE', 'expected metadata and targets both on a directory or both on http(s)');
-    return new DirFetcher(urls.map((u) => fileURLToPath(u)));
+    return new DirFetcher(urls.map((u) => fileURLToPath(u)), source.bounds);
   }
-  return new HttpFetcher(source.http);
+  return new HttpFetcher(source.http, source.bounds);
 }
 
 export interface DeviceUpdaterOptions {

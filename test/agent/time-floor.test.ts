@@ -17,7 +17,7 @@ describe('agent time floor (real swtpm)', function () {
   it('a TUF refresh raises the persisted floor to the clock at which it accepted fresh metadata', async () => {
     const before = Date.now();
     const board = await rig.board(); // the rig's factory step refreshes the metadata cache
-    const floor = await readTimeFloor(agentPaths(board.config.stateDir));
+    const floor = await withDevice(board, (dev) => readTimeFloor(dev));
     expect(floor?.at.getTime()).to.be.within(before, Date.now());
     expect(floor?.source).to.equal('TUF metadata refresh');
   });
@@ -25,7 +25,7 @@ describe('agent time floor (real swtpm)', function () {
   it('boot with the clock behind the floor: verified and ready, CLOCK_BEHIND_FLOOR logged, reported and in the status', async () => {
     const board = await rig.board();
     const paths = agentPaths(board.config.stateDir);
-    await raisePersistedTimeFloor(paths, new Date(NOW.getTime() + 86_400_000), 'test');
+    await withDevice(board, (dev) => raisePersistedTimeFloor(dev, new Date(NOW.getTime() + 86_400_000), 'test'));
     expect(await withDevice(board, (dev) => bootSequence(dev, NOW))).to.include({ action: 'verified', proceed: true });
     const status = await readAgentStatus(paths);
     expect(status.clock).to.include({ ok: false, code: 'CLOCK_BEHIND_FLOOR', at: NOW.toISOString() });
@@ -54,7 +54,7 @@ describe('agent time floor (real swtpm)', function () {
   it('an update judges expiry at the floor: with the floor past the metadata expiry it is refused EXPIRED', async () => {
     const board = await rig.board();
     // as if the device had seen the year 2200 and its clock was then set back to the present
-    await raisePersistedTimeFloor(agentPaths(board.config.stateDir), new Date('2200-01-01T00:00:00Z'), 'test');
+    await withDevice(board, (dev) => raisePersistedTimeFloor(dev, new Date('2200-01-01T00:00:00Z'), 'test'));
     const dev = await board.open();
     try {
       const o = await runUpdate(dev);

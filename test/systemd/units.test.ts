@@ -28,11 +28,13 @@ describe('systemd units', () => {
 
   it('declare the notify protocol, watchdog and hardening the agent relies on', async () => {
     const agent = await unit('edgeseal-agent.service');
-    for (const line of ['Type=notify', 'WatchdogSec=', 'Restart=on-failure', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/edgeseal', 'NoNewPrivileges=yes', 'DeviceAllow=/dev/tpmrm0', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
+    for (const line of ['Type=notify', 'WatchdogSec=', 'Restart=on-failure', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/edgeseal', 'RuntimeDirectory=edgeseal', 'RuntimeDirectoryPreserve=yes', 'NoNewPrivileges=yes', 'DeviceAllow=/dev/tpmrm0', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
       expect(agent, line).to.contain(line);
     }
     const check = await unit('edgeseal-boot-check.service');
     expect(check).to.contain('Type=oneshot');
+    // the spool a read-only state dir leaves in /run/edgeseal must outlive the oneshot for the agent to drain
+    expect(check).to.contain('RuntimeDirectory=edgeseal').and.contain('RuntimeDirectoryPreserve=yes');
     expect(check).to.match(/^Before=.*edgeseal-agent\.service/m);
   });
 });

@@ -51,6 +51,8 @@ describe('trust anchors against swtpm (P1 sealed, P2 pinned)', function () {
     await fx.tpm.nvUndefineSpace(pin);
     await fx.tpm.nvUndefineSpace(rootVersion);
     await fx.tpm.nvDefineSpace({ index: rootVersion, type: 'ordinary', attributes: ['OWNERWRITE', 'OWNERREAD'], dataSize: 8 });
+    // a state dir without anchor files: only the foreign counter stands in the way
+    await rm(trustPaths(p.stateDir).dir, { recursive: true });
     const opts = { tpm: fx.tpm, stateDir: p.stateDir, rootBytes: rootJson(1), hardwareId: 'board-a', now: NOW, pcrs: POLICY_PCRS };
     const err = await expectCodeAsync(() => provision(opts), 'ANCHOR_EXISTS');
     expect(err.message).to.contain('0x018e5e01');

@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Fetcher } from 'tuf-js';
 import { EdgesealError } from '../../core/errors.js';
+import { RetrievalDeadline, type RetrievalBounds } from '../../io/retrieval-deadline.js';
 
 // A tuf-js Fetcher over any byte source that enforces maxLength mid-stream: the source is destroyed
-// the moment it passes the cap, so an endless or oversized response costs at most maxLength bytes.
+// the moment it passes the cap, so an endless or oversized response costs at most maxLength bytes;
+// with bounds, a response slower than the minimum rate over maxLength is cut too (SLOW_RETRIEVAL).
 export abstract class CappedFetcher implements Fetcher {
-  protected abstract open(url: string): Promise<Readable>;
+  constructor(private readonly bounds?: RetrievalBounds) {}
+
+  protected abstract open(url: string, signal?: AbortSignal): Promise<Readable>;
 
   async downloadBytes(url: string, maxLength: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
@@ -39,9 +43,14 @@ export abstract class CappedFetcher implements Fetcher {
   }
 
   private async pump(url: string, maxLength: number, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
-    const source = await this.open(url);
+    const deadline = this.bounds ? new RetrievalDeadline(url, maxLength, this.bounds) : undefined;
     let received = 0;
+    let source: Readable | undefined;
+    const cut = (): void => void source?.destroy(deadline?.error(received));
+    deadline?.signal.addEventListener('abort', cut, { once: true });
     try {
+      source = await this.open(url, deadline?.signal);
+      if (deadline?.signal.aborted) cut();
       for await (const chunk of source as AsyncIterable<Buffer>) {
         received += chunk.length;
         if (received > maxLength) {
@@ -49,8 +58,12 @@ export abstract class CappedFetcher implements Fetcher {
         }
         await sink(chunk);
       }
+    } catch (err) {
+      throw deadline?.error(received) ?? err;
     } finally {
-      source.destroy();
+      deadline?.signal.removeEventListener('abort', cut);
+      deadline?.dispose();
+      source?.destroy();
     }
   }
 }

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { EdgesealError } from '../../core/errors.js';
+import type { RetrievalBounds } from '../../io/retrieval-deadline.js';
 import { CappedFetcher } from './capped-fetcher.js';
 
 // Fetcher for a repository on a local directory (USB stick, factory image), addressed by file:// URLs.
@@ -13,8 +14,8 @@ import { CappedFetcher } from './capped-fetcher.js';
 export class DirFetcher extends CappedFetcher {
   private readonly roots: readonly string[];
 
-  constructor(roots: readonly string[]) {
-    super();
+  constructor(roots: readonly string[], bounds?: RetrievalBounds) {
+    super(bounds);
     this.roots = roots.map((r) => resolve(r));
   }
 

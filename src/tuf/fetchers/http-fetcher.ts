@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { EdgesealError } from '../../core/errors.js';
+import type { RetrievalBounds } from '../../io/retrieval-deadline.js';
 import { CappedFetcher } from './capped-fetcher.js';
 
 export interface HttpFetcherOptions {
@@ -17,11 +18,14 @@ export interface HttpFetcherOptions {
 // HTTP(S) fetcher for repository mirrors. Redirects are not followed (a mirror is configured, not
 // discovered); 403/404 become tuf-js DownloadHTTPError so the root walk (5.3.3) knows when to stop.
 export class HttpFetcher extends CappedFetcher {
-  constructor(private readonly opts: HttpFetcherOptions = {}) {
-    super();
+  constructor(
+    private readonly opts: HttpFetcherOptions = {},
+    bounds?: RetrievalBounds,
+  ) {
+    super(bounds);
   }
 
-  protected open(url: string): Promise<Readable> {
+  protected open(url: string, signal?: AbortSignal): Promise<Readable> {
     const u = parseHttpUrl(url);
     const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
     const timeout = this.opts.timeoutMs ?? 30_000;
@@ -30,6 +34,7 @@ export class HttpFetcher extends CappedFetcher {
         method: 'GET',
         headers: { 'user-agent': this.opts.userAgent ?? 'edgeseal' },
         timeout,
+        ...(signal ? { signal } : {}),
         ...(u.protocol === 'https:'
           ? { ca: this.opts.ca, cert: this.opts.cert, key: this.opts.key, rejectUnauthorized: this.opts.rejectUnauthorized ?? true }
           : {}),
