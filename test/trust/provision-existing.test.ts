@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
-import { provisionCommand } from '../../src/cli/provision.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { establishTrust } from '../../src/trust/establish.js';
 import { anchorFiles } from '../../src/trust/state-files.js';
@@ -38,7 +37,7 @@ describe('provision over existing anchor files (two real swtpms)', function () {
     const errors: string[] = [];
     const io: CliIo = { out: () => undefined, err: (l) => errors.push(l), isTTY: false };
     const argv = ['provision', '--root', join(dir, 'root.json'), '--hardware-id', 'board-a', '--tpm-swtpm', tpm.address, '--state-dir', join(dir, 'state'), ...extra];
-    return { code: await dispatch(argv, io, [provisionCommand]), err: errors.join('\n') };
+    return { code: await dispatch(argv, io), err: errors.join('\n') };
   };
   const bootsOn = async (tpm: Swtpm): Promise<string> => {
     const client = await TpmClient.open({ swtpm: tpm.address });
