@@ -11,7 +11,8 @@ import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import { refreshRevocations } from './revocation-refresh.js';
 import { REFRESH_BACKOFF } from '../revocation/policy.js';
-import { refreshMetadata, runUpdate } from './update.js';
+import { refreshMetadata } from './metadata-refresh.js';
+import { runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
 // cron jobs → SIGTERM/SIGINT (abandon the step, flush the outbox, STOPPING=1, exit 0), SIGHUP reload.

@@ -15,6 +15,7 @@ import { repoRevoke } from './repo-revoke.js';
 import { repoRevocations } from './revocations-list.js';
 import { revocationsStatus } from './revocations-status.js';
 import { revocationsRefresh } from './revocations-refresh.js';
+import { cacheRepair } from './cache-repair.js';
 import { agentCommand } from './agent.js';
 import { bootCheckCommand } from './boot-check.js';
 import { updateCommand } from './update.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   repoRevocations,
   revocationsStatus,
   revocationsRefresh,
+  cacheRepair,
   agentCommand,
   bootCheckCommand,
   updateCommand,

@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
 import { openDevice } from '../agent/device.js';
 import { refreshRevocations, type RevocationRefreshOutcome } from '../agent/revocation-refresh.js';
-import { refreshMetadata } from '../agent/update.js';
+import { refreshMetadata } from '../agent/metadata-refresh.js';
 import { EdgesealError, type ErrorCode } from '../core/errors.js';
 import { createLogger } from '../log/logger.js';
 import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
