@@ -50,7 +50,17 @@ export interface ImageStatus {
 }
 
 export interface AgentStatus {
-  readonly boot?: { readonly at: string; readonly ok: boolean; readonly action: string; readonly code?: ErrorCode; readonly message?: string; readonly rootVersion?: number; readonly images: readonly ImageStatus[] };
+  readonly boot?: {
+    readonly at: string;
+    readonly ok: boolean;
+    readonly action: string;
+    readonly code?: ErrorCode;
+    readonly message?: string;
+    readonly rootVersion?: number;
+    readonly images: readonly ImageStatus[];
+    // the held revocation list was not the one the promoted metadata names (REVOCATION_UNAUTHENTICATED)
+    readonly revocation?: { readonly code: ErrorCode; readonly message: string };
+  };
   readonly update?: { readonly at: string; readonly action: string; readonly code?: ErrorCode; readonly message: string; readonly target?: string; readonly version?: string };
   readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number; readonly targetsVersion: number };
   readonly schedules?: Readonly<Record<string, string | null>>; // job → next run (ISO), as of the last daemon start

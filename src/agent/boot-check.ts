@@ -122,6 +122,13 @@ export async function saveBootStatus(dev: Device, result: BootCheckResult, actio
   const floors = await dev.trust.readFloors();
   await updateAgentStatus(dev.paths, {
     floors: { at: now.toISOString(), ...floors },
-    boot: { at: now.toISOString(), ok: result.ok, action, ...(result.rootVersion ? { rootVersion: result.rootVersion } : {}), images: result.outcomes.map(imageStatus) },
+    boot: {
+      at: now.toISOString(),
+      ok: result.ok,
+      action,
+      ...(result.rootVersion ? { rootVersion: result.rootVersion } : {}),
+      images: result.outcomes.map(imageStatus),
+      ...(result.revocationProblem ? { revocation: { code: result.revocationProblem.code, message: result.revocationProblem.message } } : {}),
+    },
   });
 }

@@ -118,6 +118,8 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
   };
   await schedule(config);
+  // a held revocation list the promoted metadata does not name is replaced at once, not at the next tick (issue 10 D)
+  if (boot.check.revocationProblem) nudge({ command: 'refresh-revocations' });
   const images = boot.check.outcomes.length;
   notifier.ready(`${images} image(s) ${boot.action}`);
   log.info(`ready: ${images} image(s) ${boot.action}`, { action: boot.action });

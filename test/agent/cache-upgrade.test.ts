@@ -3,9 +3,12 @@ import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentPaths } from '../../src/agent/agent-state.js';
 import { runBootCheck } from '../../src/agent/boot-check.js';
+import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { CACHE_FILE } from '../../src/revocation/cache.js';
 import { parseRevocationList, serializeRevocationList } from '../../src/revocation/list.js';
+import { parseEnvelope } from '../../src/telemetry/envelope.js';
+import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { runCli } from './cli-child.js';
 import { toLegacyLayout } from './legacy-cache.js';
 import { LiveRepo } from './live-repo.js';
@@ -70,5 +73,27 @@ describe('metadata cache: devices in the field, repair, forged revocation cache 
     const json = JSON.parse(status.out) as { state: string; code?: string };
     expect(json).to.include({ state: 'unauthenticated', code: 'REVOCATION_UNAUTHENTICATED' });
     expect(status.code).to.not.equal(0);
+    // `status` and telemetry say it too (the boot sequence records both)
+    expect(await withDevice(board, (dev) => bootSequence(dev, new Date()))).to.include({ action: 'refused', code: 'IMAGE_REVOKED' });
+    expect((await runCli(['status', '--config', board.configPath])).out).to.contain('revocation [REVOCATION_UNAUTHENTICATED]');
+    const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
+    expect(entries.map((e) => parseEnvelope(e.bytes).event.code)).to.include('REVOCATION_UNAUTHENTICATED');
+  });
+
+  // issue 10 D: nothing is committed and no floor rises while the held list is unauthenticated (P5)
+  it('a trial boot with a forged revocation cache is not committed: back to the committed slot, floors unchanged', async () => {
+    const pub = new RevocationPublisher(join(rig.dir, 'trial-repo'));
+    await pub.publish({ kind: 'digest', sha256: 'a'.repeat(64) });
+    const board = await rig.board({}, 'board-a', pub.dir);
+    expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'installed' });
+    const path = join(board.config.stateDir, CACHE_FILE);
+    const doc = JSON.parse(await readFile(path, 'utf8')) as { list: { length: number; sha256: string; base64: string } };
+    const forged = serializeRevocationList({ ...parseRevocationList(Buffer.from(doc.list.base64, 'base64')), digests: [] });
+    doc.list = { length: forged.length, sha256: sha(forged), base64: Buffer.from(forged).toString('base64') };
+    await writeFile(path, JSON.stringify(doc));
+    const before = await withDevice(board, (dev) => dev.trust.readFloors());
+    expect(await rig.reboot(board)).to.include({ action: 'rolled-back', code: 'REVOCATION_UNAUTHENTICATED' });
+    expect(await board.boot.state()).to.include({ good: 'A', trySlot: null });
+    expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.deep.equal(before);
   });
 });
