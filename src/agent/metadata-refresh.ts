@@ -4,7 +4,7 @@ import { effectiveTime } from '../core/time-floor.js';
 import { authenticateList, namedList, PROMOTED_LIST_PATH, readPromotedList, type HeldList } from '../revocation/promoted-list.js';
 import { fetchViaTuf } from '../revocation/tuf-source.js';
 import { nodeCacheFs, type CacheFs } from '../tuf/cache/cache-fs.js';
-import { collectGenerations, newGeneration, promote, promotedGeneration, type CacheStep } from '../tuf/cache/generations.js';
+import { collectGenerations, newGeneration, promote, promotedGeneration, promotedPath, type CacheStep } from '../tuf/cache/generations.js';
 import { readSeed, writeSeed } from '../tuf/cache/seed.js';
 import { refreshDelegatedRoles } from '../tuf/delegated-refresh.js';
 import { readMetadataDir } from '../tuf/metadata-files.js';
@@ -60,9 +60,10 @@ export async function refreshMetadata(dev: Device, from: string, hooks: RefreshH
     await step('delegated');
     // the whole set as the boot check will read it, from the pinned root, at the TPM floors, unexpired
     const trusted = loadTrustedMetadata(await readMetadataDir(gen.dir, { initialRoot: dev.trust.initialRoot }), { now, expiry: 'enforce', floors: tpmFloors });
+    for (const [role, r] of trusted.rejected) throw new EdgesealError(r.code, `metadata set not promoted: delegated role ${role}: ${r.message}`);
     const list = await fetchNamedList(fs, gen.dir, trusted, updater, seed.files.get(PROMOTED_LIST_PATH), floors.revocationVersion, now);
     await step('revocation-list');
-    set = { dir: join(cacheDir, 'current'), trusted, updater, list };
+    set = { dir: promotedPath(cacheDir), trusted, updater, list };
     await step('verified');
     await promote(fs, cacheDir, gen, step);
   } catch (err) {
