@@ -6,10 +6,11 @@ import type { SlotId } from '../ota/slot.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 
 // What the agent keeps in <stateDir> besides the trust files: the TUF metadata cache (tuf-js's
-// metadataDir with roots/ history), the install journal and staging dir, which image each A/B slot
+// promoted metadata set, see src/tuf/cache/), the install journal and staging dir, which image each A/B slot
 // holds, and the last verdicts and schedules that `edgeseal status` shows without the daemon.
 export interface AgentPaths {
-  readonly metadataDir: string;
+  readonly metadataCache: string; // generations and the `current` link (src/tuf/cache/generations.ts)
+  readonly metadataDir: string; // the promoted set: what the boot check and the gate read
   readonly dir: string;
   readonly journal: string;
   readonly staging: string;
@@ -21,7 +22,8 @@ export interface AgentPaths {
 export function agentPaths(stateDir: string): AgentPaths {
   const dir = join(stateDir, 'agent');
   return {
-    metadataDir: join(stateDir, 'metadata'),
+    metadataCache: join(stateDir, 'metadata'),
+    metadataDir: join(stateDir, 'metadata', 'current'),
     dir,
     journal: join(dir, 'install.json'),
     staging: join(dir, 'staging'),
@@ -48,7 +50,17 @@ export interface ImageStatus {
 }
 
 export interface AgentStatus {
-  readonly boot?: { readonly at: string; readonly ok: boolean; readonly action: string; readonly code?: ErrorCode; readonly message?: string; readonly rootVersion?: number; readonly images: readonly ImageStatus[] };
+  readonly boot?: {
+    readonly at: string;
+    readonly ok: boolean;
+    readonly action: string;
+    readonly code?: ErrorCode;
+    readonly message?: string;
+    readonly rootVersion?: number;
+    readonly images: readonly ImageStatus[];
+    // the held revocation list was not the one the promoted metadata names (REVOCATION_UNAUTHENTICATED)
+    readonly revocation?: { readonly code: ErrorCode; readonly message: string };
+  };
   readonly update?: { readonly at: string; readonly action: string; readonly code?: ErrorCode; readonly message: string; readonly target?: string; readonly version?: string };
   readonly floors?: { readonly at: string; readonly rootVersion: number; readonly securityVersion: number; readonly revocationVersion: number; readonly targetsVersion: number };
   readonly schedules?: Readonly<Record<string, string | null>>; // job → next run (ISO), as of the last daemon start

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isEdgesealError } from '../core/errors.js';
+import { isEdgesealError, type EdgesealError } from '../core/errors.js';
 import type { FileDigest } from '../io/file-digest.js';
 import { readJournal } from '../ota/install-journal.js';
 import { refusal } from '../tuf/offline/verify-image.js';
@@ -24,6 +24,8 @@ export interface BootCheckResult {
   readonly ok: boolean;
   readonly rootVersion?: number;
   readonly targetsVersion?: number; // top-level targets version of the metadata the check trusted
+  // the held revocation list is not what that metadata names (P5: boot goes on, nothing commits or rises)
+  readonly revocationProblem?: EdgesealError;
   readonly outcomes: readonly ImageOutcome[];
 }
 
@@ -102,7 +104,8 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
     return { ok: false, outcomes };
   }
   // an expired or unauthenticated revocation list never stops booting by default, but the alarm is logged and reported here
-  await announceFreshness(dev, 'boot', now, verifier.revocationProblem(now));
+  const revocationProblem = verifier.revocationProblem(now);
+  await announceFreshness(dev, 'boot', now, revocationProblem);
   const outcomes: ImageOutcome[] = [];
   const reports: Promise<void>[] = [];
   for (const image of list) {
@@ -112,7 +115,7 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   }
   // every event is durable before the check returns (and so before READY=1)
   await Promise.all(reports);
-  return { ok: outcomes.every((o) => o.verdict.ok), rootVersion: verifier.rootVersion, targetsVersion: verifier.trusted.roles.get('targets')!.md.signed.version, outcomes };
+  return { ok: outcomes.every((o) => o.verdict.ok), ...(revocationProblem ? { revocationProblem } : {}), rootVersion: verifier.rootVersion, targetsVersion: verifier.trusted.roles.get('targets')!.md.signed.version, outcomes };
 }
 
 export async function saveBootStatus(dev: Device, result: BootCheckResult, action: string, now: Date): Promise<void> {
@@ -120,6 +123,13 @@ export async function saveBootStatus(dev: Device, result: BootCheckResult, actio
   const floors = await dev.trust.readFloors();
   await updateAgentStatus(dev.paths, {
     floors: { at: now.toISOString(), ...floors },
-    boot: { at: now.toISOString(), ok: result.ok, action, ...(result.rootVersion ? { rootVersion: result.rootVersion } : {}), images: result.outcomes.map(imageStatus) },
+    boot: {
+      at: now.toISOString(),
+      ok: result.ok,
+      action,
+      ...(result.rootVersion ? { rootVersion: result.rootVersion } : {}),
+      images: result.outcomes.map(imageStatus),
+      ...(result.revocationProblem ? { revocation: { code: result.revocationProblem.code, message: result.revocationProblem.message } } : {}),
+    },
   });
 }

@@ -61,8 +61,9 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
   const journal = dev.ab ? await readJournal(dev.paths.journal) : undefined;
   await checkBootClock(dev, now);
   const check = await runBootCheck(dev, now);
-  // the metadata the check trusted may be newer than the floors (a refresh interrupted before its raise)
-  if (check.rootVersion !== undefined) await raiseMetadataFloors(dev, { rootVersion: check.rootVersion, targetsVersion: check.targetsVersion }, 'metadata verified at boot');
+  // the metadata the check trusted may be newer than the floors (a refresh interrupted before its raise);
+  // with an unauthenticated revocation list no floor rises until an authenticated one is fetched (issue 10 D)
+  if (check.rootVersion !== undefined && !check.revocationProblem) await raiseMetadataFloors(dev, { rootVersion: check.rootVersion, targetsVersion: check.targetsVersion }, 'metadata verified at boot');
   let outcome: BootOutcome | undefined;
 
   if (dev.ab && journal?.install && !dev.storage.ok) {
@@ -77,12 +78,15 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
     if (journal.state === 'trying' && active === journal.install.toSlot) {
       // the trial boot of a new slot: its boot check decides commit (then floors) or roll back
       const o = check.outcomes.find((x) => x.image.slot !== undefined)!;
-      // a passing verdict always comes with the digest it judged (checkImage)
-      const step = await installer.confirmBoot(o.verdict.ok ? { ok: true, verified: verifiedSlot(o)! } : { ok: false, code: o.verdict.code, message: o.verdict.message });
+      const unauth = check.revocationProblem;
+      // a passing verdict always comes with the digest it judged (checkImage); nothing commits while the held
+      // revocation list is unauthenticated: the committed slot keeps booting (P5)
+      const verdict = o.verdict.ok && unauth ? { ok: false as const, code: unauth.code, message: unauth.message } : o.verdict;
+      const step = await installer.confirmBoot(verdict.ok ? { ok: true, verified: verifiedSlot(o)! } : { ok: false, code: verdict.code, message: verdict.message });
       await flush();
       if (step.journal.state === 'rolled-back') {
         await dev.reboot(`trial of slot ${journal.install.toSlot} failed its boot check; rolling back to slot ${journal.install.fromSlot}`);
-        outcome = { action: 'rolled-back', proceed: false, check, code: o.verdict.ok ? 'INSTALL_FAILED' : o.verdict.code, message: step.journal.install?.outcome?.message ?? '' };
+        outcome = { action: 'rolled-back', proceed: false, check, code: verdict.ok ? 'INSTALL_FAILED' : verdict.code, message: step.journal.install?.outcome?.message ?? '' };
       } else if (check.ok) {
         log.info(`committed slot ${journal.install.toSlot} (${journal.install.target.name} ${journal.install.target.version})`);
         outcome = { action: 'committed', proceed: true, check };

@@ -12,7 +12,8 @@ import { createNotifier, type Notifier } from './sd-notify.js';
 import { runBudget } from '../io/retrieval-deadline.js';
 import { refreshRevocations } from './revocation-refresh.js';
 import { REFRESH_BACKOFF } from '../revocation/policy.js';
-import { refreshMetadata, runUpdate } from './update.js';
+import { refreshMetadata } from './metadata-refresh.js';
+import { runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
 // cron jobs → SIGTERM/SIGINT (abandon the step, flush the outbox, STOPPING=1, exit 0), SIGHUP reload.
@@ -54,7 +55,7 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
       run: async (signal) => {
         const budget = runBudget(config.update.runBudgetSeconds, signal);
         try {
-          const outcome = await refreshRevocations(dev, () => refreshMetadata(dev, source, budget.signal));
+          const outcome = await refreshRevocations(dev, () => refreshMetadata(dev, source, { signal: budget.signal }));
           return outcome.ok || !outcome.published ? undefined : 'retry';
         } finally {
           budget.dispose();
@@ -123,6 +124,8 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     if (dev.storage.ok) await updateAgentStatus(dev.paths, { schedules: scheduler.nextRuns(), pid: process.pid });
   };
   await schedule(config);
+  // a held revocation list the promoted metadata does not name is replaced at once, not at the next tick (issue 10 D)
+  if (boot.check.revocationProblem) nudge({ command: 'refresh-revocations' });
   const images = boot.check.outcomes.length;
   notifier.ready(`${images} image(s) ${boot.action}`);
   log.info(`ready: ${images} image(s) ${boot.action}`, { action: boot.action });

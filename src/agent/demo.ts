@@ -17,7 +17,8 @@ import { openDevice, type Device } from './device.js';
 import { imageLines, short, shortenDigests } from './format.js';
 import { serveDirectory } from './static-server.js';
 import { startSwtpm, type Swtpm } from './swtpm-process.js';
-import { refreshMetadata, runUpdate, type UpdateOutcome } from './update.js';
+import { refreshMetadata } from './metadata-refresh.js';
+import { runUpdate, type UpdateOutcome } from './update.js';
 
 // `edgeseal demo`: the real agent on this machine with nothing but the README — its own swtpm, the
 // fixture repository on a loopback mirror, an embedded MQTT broker — through one A → B update.

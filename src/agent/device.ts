@@ -10,6 +10,7 @@ import { BlockSlotBackend } from '../ota/slot-block.js';
 import { FileSlotBackend } from '../ota/slot-file.js';
 import type { SlotBackend } from '../ota/slot.js';
 import { RevocationCache } from '../revocation/cache.js';
+import { readPromotedList } from '../revocation/promoted-list.js';
 import type { FreshnessPolicy } from '../revocation/policy.js';
 import { createEventSigner } from '../telemetry/envelope.js';
 import type { FleetCommand } from '../telemetry/command.js';
@@ -29,6 +30,7 @@ import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
 import type { ExpiryPolicy } from '../tuf/offline/types.js';
 import { agentPaths, type AgentPaths } from './agent-state.js';
 import { bootSelectorFrom } from './boot-selector-config.js';
+import { migrateLegacyCache } from './cache-migrate.js';
 import { buildImageVerifier, type ImageVerifier } from './image-verifier.js';
 
 const exec = promisify(execFile);
@@ -160,6 +162,11 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     throw err;
   }
   const paths = agentPaths(config.stateDir);
+  // a device provisioned before generations: its cache moves into the promoted layout before anything reads it
+  await migrateLegacyCache({ cacheDir: paths.metadataCache, stateDir: config.stateDir, initialRoot: trust.initialRoot, floors: trust.floors, now: clock() }).then(
+    (moved) => moved && log.info(`metadata cache moved into the promoted layout (${paths.metadataDir})`),
+    (err: unknown) => log.warn('could not move the metadata cache into the promoted layout', { error: asEdgesealError(err).message }),
+  );
   const { graceDays, onExpired, onNever } = config.revocation;
   const freshness: FreshnessPolicy = { graceDays, onExpired, onNever };
   const abConfig = config.images.find((i) => i.path === undefined);
@@ -201,7 +208,9 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
       const floors = await trust.readFloors();
       const files = await readMetadataDir(paths.metadataDir, { initialRoot: trust.initialRoot });
       const trusted = loadTrustedMetadata(files, { now, expiry, floors: { rootVersion: floors.rootVersion, targetsVersion: floors.targetsVersion } });
-      return buildImageVerifier({ trusted, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness });
+      // the list inside the promoted set, when it is what that metadata names: enforced whatever the cache file says
+      const promotedList = (await readPromotedList(paths.metadataDir, trusted, now).catch(() => undefined))?.list;
+      return buildImageVerifier({ trusted, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness, ...(promotedList ? { promotedList } : {}) });
     },
     async report(event) {
       if (!reporter) {

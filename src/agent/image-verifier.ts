@@ -6,6 +6,7 @@ import { heldListProblem } from '../revocation/authenticate.js';
 import { enforceRevocation } from '../revocation/enforce.js';
 import { revocationTargetInfo } from '../revocation/tuf-source.js';
 import type { FreshnessPolicy, Operation } from '../revocation/policy.js';
+import type { RevocationList } from '../revocation/list.js';
 import type { RevocationStatus } from '../revocation/store.js';
 import { toGateCandidates } from '../ota/candidates.js';
 import { checkFloor, type Floors } from '../trust/floors.js';
@@ -28,6 +29,9 @@ export interface VerifierInputs {
   readonly floors: Floors;
   readonly revocations: (now: Date) => RevocationStatus; // the cache's status at `now` (in memory)
   readonly freshness: FreshnessPolicy;
+  // the list inside the promoted metadata set, authenticated against `trusted` (finding 6: enforced even
+  // when the held cache was forged to drop an entry)
+  readonly promotedList?: RevocationList;
 }
 
 export type Refusal = Extract<Verdict, { ok: false }>;
@@ -60,7 +64,7 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
   const revocation = (subject: { name: string; sha256: string; version: string; keyids: readonly string[] }, now: Date, operation: Operation): RevocationResult => {
     const status = inputs.revocations(now);
     const subj = { targetName: subject.name, sha256: subject.sha256, version: subject.version, hardwareId, keyids: subject.keyids };
-    const r = enforceRevocation(status, operation, subj, freshness, heldListProblem(status, () => revocationTargetInfo(trusted, now)));
+    const r = enforceRevocation(status, operation, subj, freshness, heldListProblem(status, () => revocationTargetInfo(trusted, now)), inputs.promotedList);
     return r.ok ? { ok: true } : { ok: false, code: r.code, message: r.message };
   };
 

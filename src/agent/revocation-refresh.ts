@@ -1,16 +1,16 @@
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
 import { heldListProblem } from '../revocation/authenticate.js';
 import type { CacheStatus } from '../revocation/cache.js';
-import type { VerifiedTargetInfo } from '../revocation/store.js';
+import { REVOCATION_TARGET_NAME } from '../revocation/list.js';
 import { decideFreshness, type FreshnessDecision } from '../revocation/policy.js';
-import { fetchViaTuf, revocationTargetInfo } from '../revocation/tuf-source.js';
-import type { DeviceUpdater } from '../tuf/updater.js';
+import { revocationTargetInfo } from '../revocation/tuf-source.js';
 import type { Device } from './device.js';
+import type { PromotedSet } from './metadata-refresh.js';
 import { announceFreshness, revocationRef } from './revocation-freshness.js';
 import { raisePersistedTimeFloor } from './time-floor-store.js';
 
 // The one revocation refresh the update check, the daemon's cron job and fleet nudge, and
-// `edgeseal revocations refresh` share: fetch through the device's TUF client, accept into the cache
+// `edgeseal revocations refresh` share: take the list from the freshly promoted metadata set, accept into the cache
 // (atomic replace), raise the TPM floor on a newer version, log and report. A failure keeps the cached list.
 
 type Fetched =
@@ -23,16 +23,17 @@ export type RevocationRefreshOutcome = Fetched & {
   readonly update: FreshnessDecision; // what that means for updates now
 };
 
-// `openUpdater` refreshes (or hands over already refreshed) TUF metadata; its failures are outcomes too.
-export async function refreshRevocations(dev: Device, openUpdater: () => Promise<DeviceUpdater>): Promise<RevocationRefreshOutcome> {
+// `openSet` refreshes and promotes (or hands over the already promoted) metadata set, which holds the list
+// its metadata names; its failures are outcomes too.
+export async function refreshRevocations(dev: Device, openSet: () => Promise<PromotedSet>): Promise<RevocationRefreshOutcome> {
   const log = dev.logger.child({ component: 'revocation' });
   const before = dev.revocations.status(dev.clock()).version;
   let result: Fetched;
   try {
-    const updater = await openUpdater();
-    const { bytes, info } = await fetchViaTuf(() => updater.updater, dev.paths.staging)();
-    await checkPinned(dev, info, dev.clock());
-    // vouched for from the pinned root: a different held list under the same version is the forgery (H1)
+    const set = await openSet();
+    if (!set.list) throw new EdgesealError('UNKNOWN_TARGET', `expected ${REVOCATION_TARGET_NAME} in the TUF repository, found none`);
+    const { bytes, info } = set.list;
+    // part of the promoted set, vouched for from the pinned root: a different held list under the same version is the forgery (H1)
     const list = await dev.revocations.accept(bytes, info, dev.clock(), { supersede: true });
     // signed evidence of time: the list cannot have been issued after the present (P5)
     await raisePersistedTimeFloor(dev, new Date(list.issued), `revocation list v${list.version} issued`);
@@ -58,22 +59,6 @@ export async function refreshRevocations(dev: Device, openUpdater: () => Promise
     update = { proceed: false, level: 'alarm', state: 'never', error };
   }
   return { ...result, status, update };
-}
-
-// tuf-js trusts whatever root.json is in the metadata cache, so its word alone never lets a list in or a TPM
-// floor rise: the offline verifier, walking from the TPM-pinned root over the metadata tuf-js just stored,
-// must name the same bytes.
-async function checkPinned(dev: Device, info: VerifiedTargetInfo, now: Date): Promise<void> {
-  let pinned: VerifiedTargetInfo;
-  try {
-    pinned = revocationTargetInfo((await dev.createImageVerifier(now, 'enforce')).trusted, now);
-  } catch (err) {
-    const e = asEdgesealError(err);
-    throw new EdgesealError('REVOCATION_UNAUTHENTICATED', `revocation list: expected the metadata verified from the TPM-pinned root to vouch for the list tuf-js fetched, found [${e.code}] ${e.message}`, { cause: e });
-  }
-  if (pinned.sha256 !== info.sha256 || pinned.length !== info.length) {
-    throw new EdgesealError('REVOCATION_UNAUTHENTICATED', `revocation list: expected ${pinned.length} bytes with sha256 ${pinned.sha256} (named by the metadata verified from the TPM-pinned root), found tuf-js vouching for ${info.length} bytes with sha256 ${info.sha256}`);
-  }
 }
 
 // The held list (or its absence after one was accepted) against the metadata verified from the TPM-pinned

@@ -1,7 +1,3 @@
-import { isEdgesealError } from '../core/errors.js';
-import { readMetadataDir } from '../tuf/metadata-files.js';
-import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
-import { trustRootChain } from '../tuf/offline/root-chain.js';
 import type { Device } from './device.js';
 
 // P3 for metadata: the moment the device accepts a newer root through the verified chain from its
@@ -14,20 +10,6 @@ import type { Device } from './device.js';
 export interface MetadataVersions {
   readonly rootVersion: number;
   readonly targetsVersion?: number;
-}
-
-// The versions the metadata cache reaches. Expiry is no part of "validly signed": a published
-// targets version supersedes every older one whether or not it has expired since.
-export async function cachedMetadataVersions(dev: Device): Promise<MetadataVersions> {
-  const files = await readMetadataDir(dev.paths.metadataDir, { initialRoot: dev.trust.initialRoot });
-  const rootVersion = trustRootChain(files.initialRoot, files.rootChain).root.signed.version;
-  try {
-    const trusted = loadTrustedMetadata(files, { now: dev.clock(), expiry: 'ignore' });
-    return { rootVersion, targetsVersion: trusted.roles.get('targets')!.md.signed.version };
-  } catch (err) {
-    if (isEdgesealError(err)) return { rootVersion };
-    throw err;
-  }
 }
 
 // Raises the TPM root and targets version floors to verified versions; never lowers them.

@@ -1,25 +1,22 @@
-import { access, mkdir, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, statfs } from 'node:fs/promises';
 import { decideUpdate, type GateDecision } from '../core/gate.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { effectiveTime } from '../core/time-floor.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
-import { runBudget, type RetrievalBounds } from '../io/retrieval-deadline.js';
+import { runBudget } from '../io/retrieval-deadline.js';
 import type { DownloadProgress } from '../ota/download.js';
 import { floorsPending, readJournal, type InstallTarget } from '../ota/install-journal.js';
 import { toInstallTarget } from '../ota/candidates.js';
 import type { NextStep } from '../ota/install.js';
-import { refreshDelegatedRoles } from '../tuf/delegated-refresh.js';
-import { createDeviceUpdater, initMetadataDir, sourceAt, type DeviceUpdater } from '../tuf/updater.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
 import { scanTargets } from '../tuf/offline/verify-image.js';
 import { readSlotRecords, updateAgentStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import { createInstaller, downloadSource } from './installer.js';
 import { refreshRevocations } from './revocation-refresh.js';
-import { cachedMetadataVersions, raiseMetadataFloors } from './root-floor.js';
+import { refreshMetadata, retrievalBounds } from './metadata-refresh.js';
 import { slotTarget } from './installed-images.js';
-import { raisePersistedTimeFloor, readTimeFloor } from './time-floor-store.js';
+import { readTimeFloor } from './time-floor-store.js';
 
 // The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
 // verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
@@ -46,35 +43,6 @@ function location(dev: Device, from: string | undefined): string {
   const loc = from ?? dev.config.update.source;
   if (!loc) throw new EdgesealError('USAGE', 'update: expected --from DIR|URL or update.source in the config, found neither');
   return loc;
-}
-
-// The configured slow-retrieval bounds, tied to a run's signal.
-export function retrievalBounds(dev: Device, signal?: AbortSignal): RetrievalBounds {
-  const u = dev.config.update;
-  return { minBytesPerSecond: u.minBytesPerSecond, floorSeconds: u.retrievalFloorSeconds, ...(signal ? { signal } : {}) };
-}
-
-// Refreshes the device's TUF metadata cache from `from` (client workflow 5.3–5.6, roots kept in
-// roots/ for the offline boot verifier). The cache starts from the TPM-pinned initial root. Every
-// file is fetched within its slow-retrieval deadline; `signal` (the run) stops the whole refresh.
-export async function refreshMetadata(dev: Device, from: string, signal?: AbortSignal): Promise<DeviceUpdater> {
-  const dir = dev.paths.metadataDir;
-  if (!(await access(join(dir, 'root.json')).then(() => true, () => false))) await initMetadataDir(dir, dev.trust.initialRoot, true);
-  const updater = createDeviceUpdater({ metadataDir: dir, source: sourceAt(from, undefined, retrievalBounds(dev, signal)), keepRootHistory: true });
-  await updater.refresh();
-  // tuf-js just accepted an unexpired timestamp at this clock: the newest time the device has seen (P5)
-  await raisePersistedTimeFloor(dev, dev.clock(), 'TUF metadata refresh');
-  // a rotated root and newer targets are trusted from now on, whether or not an image follows them (P3)
-  await raiseMetadataFloors(dev, await cachedMetadataVersions(dev), 'metadata accepted by TUF metadata refresh');
-  // tuf-js loads delegated roles only on lookup: the offline verifier needs every one the snapshot names (5.6.7)
-  const now = effectiveTime(dev.clock(), await readTimeFloor(dev));
-  const delegated = await refreshDelegatedRoles({ metadataDir: dir, initialRoot: dev.trust.initialRoot, fetchMetadata: updater.fetchMetadata, now });
-  for (const f of delegated.failed) {
-    // not fatal: the old copy stays and fails only the lookups that reach it; the operator hears about it
-    dev.logger.child({ component: 'update' }).warn(`delegated role ${f.role} not refreshed [${f.code}] ${f.message}`);
-    await dev.report({ type: 'update-check', verdict: 'error', code: f.code, detail: `delegated role ${f.role}: ${f.message}`.slice(0, 512) });
-  }
-  return updater;
 }
 
 // Targets no device can use (e.g. published without image custom fields) are left out of the gate's
@@ -166,9 +134,9 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
     return { action: 'installed', message: `install of ${t?.name ?? '?'} ${t?.version ?? ''} in progress, resumed: ${where}`, ...(t ? { target: t } : {}), next: step.next };
   }
   await mkdir(dev.paths.staging, { recursive: true });
-  const updater = await refreshMetadata(dev, from, opts.signal);
+  const set = await refreshMetadata(dev, from, { ...(opts.signal ? { signal: opts.signal } : {}) });
   // freshness blocks (expired beyond grace, onNever=require, a published list that fails to verify) stop here
-  const revocations = await refreshRevocations(dev, () => Promise.resolve(updater));
+  const revocations = await refreshRevocations(dev, () => Promise.resolve(set));
   if (!revocations.update.proceed) return { action: 'refused', code: revocations.update.error.code, message: revocations.update.error.message };
   const decision = await decide(dev, opts, dev.clock());
   if (decision.action === 'none') return { action: 'none', code: decision.code, message: decision.message };

@@ -129,4 +129,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'first run: provision a software TPM, boot-check, update A → B, commit, refuse a tampered update (under a minute)',
     load: async () => (await import('./demo.js')).demoCommand,
   },
+  {
+    name: 'cache repair',
+    summary: 'rebuild the promoted TUF metadata set from the TPM-pinned root and a repository (rescue shell)',
+    load: async () => (await import('./cache-repair.js')).cacheRepair,
+  },
 ];

@@ -17,6 +17,9 @@ export const repoPublish: Command = {
     '                     and DIR/targets/<dirs>/<sha256>.<name> (consistent snapshots); nothing is written outside DIR',
     `  ${KEY_USAGE}`,
     `  ${NOW_USAGE}`,
+    '',
+    'Writes targets, then every versioned metadata file, timestamp.json last, each by rename: sync a mirror in',
+    'the same order (rsync --delay-updates, timestamp.json in a second pass; docs/metadata-cache.md).',
   ].join('\n'),
   async run(argv, io) {
     const { values } = parseCommandArgs(NAME, argv, { ...DIR_OPTION, ...NOW_OPTION, ...KEY_OPTION, out: { type: 'string' } });

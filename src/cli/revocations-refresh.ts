@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
 import { openDevice } from '../agent/device.js';
 import { refreshRevocations, type RevocationRefreshOutcome } from '../agent/revocation-refresh.js';
-import { refreshMetadata } from '../agent/update.js';
+import { refreshMetadata } from '../agent/metadata-refresh.js';
 import { EdgesealError, type ErrorCode } from '../core/errors.js';
 import { createLogger } from '../log/logger.js';
 import { EXIT, exitCodeFor, parseCommandArgs, type CliIo, type Command } from './command.js';
@@ -37,9 +37,9 @@ export const revocationsRefresh: Command = {
     '  --from DIR|URL  published TUF repository (default update.source from the config)',
     '  --json          print the outcome as one JSON object',
     '',
-    'Refreshes the TUF metadata with the agent\'s own updater, fetches revocations/list.json (signed by the',
-    '`revocations` delegation), replaces <stateDir>/revocations/cache.json atomically, and raises the TPM',
-    'revocation-version floor when the list is newer. A failure keeps the cached list.',
+    'Refreshes and promotes the TUF metadata set with the agent\'s own updater (docs/metadata-cache.md); the set',
+    'holds revocations/list.json (signed by the `revocations` delegation). Replaces <stateDir>/revocations/cache.json',
+    'with it atomically and raises the TPM revocation-version floor when the list is newer. A failure keeps both.',
     '',
     'exit 0  accepted (new or unchanged)',
     'exit 1  refused: ROLLBACK (older list replayed), SIGNATURE_THRESHOLD / DIGEST_MISMATCH (forged or swapped),',

@@ -4,6 +4,7 @@ import { RevocationCache } from '../revocation/cache.js';
 import { decideFreshness, DEFAULT_FRESHNESS_POLICY, type FreshnessPolicy } from '../revocation/policy.js';
 import { EXIT, exitCodeFor, parseCommandArgs, type Command } from './command.js';
 import { NOW_OPTION, parseCount, parseNow } from './repo-shared.js';
+import { promotedListProblem } from '../revocation/promoted-check.js';
 import { printEntries } from './revocations-print.js';
 
 const NAME = 'revocations status';
@@ -37,17 +38,21 @@ export const revocationsStatus: Command = {
     }
     const now = parseNow(NAME, values.now);
     const status = (await RevocationCache.open({ stateDir, graceDays: policy.graceDays, readOnly: true })).status(now);
-    const boot = decideFreshness(status, 'boot', policy);
-    const update = decideFreshness(status, 'update', policy);
+    // finding 6: a held list the promoted metadata does not name is never shown as fresh
+    const unauthenticated = await promotedListProblem(stateDir, status, now);
+    const boot = decideFreshness(status, 'boot', policy, unauthenticated);
+    const update = decideFreshness(status, 'update', policy, unauthenticated);
+    const state = unauthenticated ? 'unauthenticated' : status.state;
     const say = (d: typeof boot): string => (d.proceed ? `proceeds (${d.level}): ${d.message}` : `blocked [${d.error.code}]: ${d.error.message}`);
     const problem = status.cacheProblem;
     if (values.json) {
-      const { state, version, highestVersion, ageDays, expires } = status;
-      io.out(JSON.stringify({ state, version: version ?? null, highestVersion, ageDays: ageDays ?? null, expires: expires ?? null, boot: boot.proceed ? boot.level : 'blocked', update: update.proceed ? update.level : 'blocked', problem: problem ? { code: problem.code, message: problem.message } : null }));
+      const { version, highestVersion, ageDays, expires } = status;
+      io.out(JSON.stringify({ state, ...(unauthenticated ? { code: unauthenticated.code } : {}), version: version ?? null, highestVersion, ageDays: ageDays ?? null, expires: expires ?? null, boot: boot.proceed ? boot.level : 'blocked', update: update.proceed ? update.level : 'blocked', problem: problem ? { code: problem.code, message: problem.message } : null }));
     } else {
       const age = status.ageDays === undefined ? '' : `, issued ${status.ageDays.toFixed(1)} days ago`;
-      io.out(`revocation list: ${status.state}${status.version !== undefined ? ` v${status.version}` : ''}${status.expires ? `, expires ${status.expires}` : ''}${age}; highest accepted version ${status.highestVersion}`);
+      io.out(`revocation list: ${state}${unauthenticated ? ` [${unauthenticated.code}]` : ''}${status.version !== undefined ? ` v${status.version}` : ''}${status.expires ? `, expires ${status.expires}` : ''}${age}; highest accepted version ${status.highestVersion}`);
       if (problem) io.err(`cache damaged [${problem.code}]: ${problem.message}`);
+      if (unauthenticated) io.err(`not authenticated [${unauthenticated.code}]: ${unauthenticated.message}`);
       io.out(`boot:   ${say(boot)}`);
       io.out(`update: ${say(update)}`);
       if (status.list) printEntries(io, status.list);

@@ -46,6 +46,7 @@ export const statusCommand: Command = {
       const why = status.boot.code ? `  [${status.boot.code}] ${status.boot.message ?? ''}` : '';
       io.out(`last boot  ${status.boot.at}  ${status.boot.action}${status.boot.rootVersion ? `  root v${status.boot.rootVersion}` : ''}${why}`);
       imageLines(status.boot.images).forEach((l) => io.out(l));
+      if (status.boot.revocation) io.out(`revocation [${status.boot.revocation.code}] ${status.boot.revocation.message}`);
     } else io.out('last boot  never checked');
     if (status.update) io.out(`last update ${status.update.at}  ${status.update.action}${status.update.code ? ` [${status.update.code}]` : ''}  ${status.update.message}`);
     if (status.clock) io.out(`clock      ${status.clock.ok ? 'ok' : `[${status.clock.code}] ${status.clock.message ?? ''}`}${status.clock.floor ? `  (time floor ${status.clock.floor})` : ''}`);

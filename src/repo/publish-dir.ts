@@ -16,13 +16,23 @@ export interface PublishReport {
   readonly bytesCopied: number;
 }
 
+// The one unversioned file: a mirror read mid-publish must never name what is not there yet (issue 10, finding 1).
+const TIMESTAMP = 'metadata/timestamp.json';
+
 // Writes a published repository under outDir, never outside it: every path is re-checked to stay below
-// outDir and no existing directory on the way may be a symlink. Files are replaced atomically.
+// outDir and no existing directory on the way may be a symlink. Files are replaced atomically (rename),
+// in the order a reader needs: targets, then every versioned metadata file, timestamp.json last.
 export async function writePublished(outDir: string, repo: PublishedRepo, source: TargetSource): Promise<PublishReport> {
   const root = resolve(outDir);
   await mkdir(root, { recursive: true });
   await assertRealDir(root, outDir);
-  for (const f of repo.metadata) await writeFileAtomic(await safeFilePath(root, f.path), f.bytes);
+  const report = await writeTargets(root, repo, source);
+  const versioned = repo.metadata.filter((f) => f.path !== TIMESTAMP);
+  for (const f of [...versioned, ...repo.metadata.filter((f) => f.path === TIMESTAMP)]) await writeFileAtomic(await safeFilePath(root, f.path), f.bytes);
+  return { metadataFiles: repo.metadata.length, ...report };
+}
+
+async function writeTargets(root: string, repo: PublishedRepo, source: TargetSource): Promise<Omit<PublishReport, 'metadataFiles'>> {
   let copied = 0;
   let bytes = 0;
   for (const t of repo.targets) {
@@ -34,7 +44,7 @@ export async function writePublished(outDir: string, repo: PublishedRepo, source
     copied++;
     bytes += t.length;
   }
-  return { metadataFiles: repo.metadata.length, targetsCopied: copied, targetsUnchanged: repo.targets.length - copied, bytesCopied: bytes };
+  return { targetsCopied: copied, targetsUnchanged: repo.targets.length - copied, bytesCopied: bytes };
 }
 
 async function assertRealDir(path: string, shown: string): Promise<void> {

@@ -6,12 +6,13 @@ import type { RevocationStatus, VerifiedTargetInfo } from './store.js';
 // from the TPM-pinned root names exactly these bytes. Pure.
 
 // `named`: what that metadata says about the list (revocationTargetInfo), throwing when it cannot say.
-// Undefined when the held list is authenticated, or when none was ever accepted (the 'never' state, judged
-// by onNever); otherwise REVOCATION_UNAUTHENTICATED saying what was expected and what is held.
+// Undefined when the held list is authenticated, or when none was ever accepted and the metadata names
+// none (the 'never' state, judged by onNever); otherwise REVOCATION_UNAUTHENTICATED saying what was
+// expected and what is held: a list the metadata names but the device lacks is never "never fetched".
 export function heldListProblem(status: RevocationStatus, named: () => VerifiedTargetInfo): EdgesealError | undefined {
-  if (status.sha256 === undefined && status.highestVersion === 0) return undefined;
+  if (status.sha256 === undefined && status.highestVersion === 0 && !namesList(named)) return undefined;
   // a floor above zero with no list held: the cache was deleted or damaged after a list was accepted
-  const held = status.sha256 === undefined ? `no cached list, although version ${status.highestVersion} was accepted before` : `cached list v${status.version ?? '?'} with sha256 ${status.sha256}`;
+  const held = status.sha256 === undefined ? (status.highestVersion ? `no cached list, although version ${status.highestVersion} was accepted before` : 'no cached list') : `cached list v${status.version ?? '?'} with sha256 ${status.sha256}`;
   let expected: VerifiedTargetInfo;
   try {
     expected = named();
@@ -24,4 +25,14 @@ export function heldListProblem(status: RevocationStatus, named: () => VerifiedT
     'REVOCATION_UNAUTHENTICATED',
     `revocation list: expected sha256 ${expected.sha256} (named by the metadata verified from the TPM-pinned root), found ${held} (the cache was tampered with, deleted or damaged, or a newer list is not fetched yet)`,
   );
+}
+
+// True when the metadata names a list; false when it names none or cannot be read (judged elsewhere).
+function namesList(named: () => VerifiedTargetInfo): boolean {
+  try {
+    named();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runBootCheck } from '../../src/agent/boot-check.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
@@ -22,7 +23,7 @@ describe('agent update to images signed by a delegated builder role (real swtpm)
     return bytes;
   };
   const builderVersion = async (stateDir: string): Promise<number> =>
-    (JSON.parse(await readFile(join(stateDir, 'metadata', 'builder.json'), 'utf8')) as { signed: { version: number } }).signed.version;
+    (JSON.parse(await readFile(join(stateDir, 'metadata', 'current', 'builder.json'), 'utf8')) as { signed: { version: number } }).signed.version;
 
   it('installs and commits the builder-signed release, then follows the builder to its next one', async () => {
     const pub = new LiveRepo(join(rig.dir, 'repo'));
@@ -53,7 +54,9 @@ describe('agent update to images signed by a delegated builder role (real swtpm)
     expect((await rig.reboot(board)).action).to.equal('committed');
   });
 
-  it('reports a builder role the mirror does not serve, and still judges the top-level releases', async () => {
+  // decided in docs/metadata-cache.md: one delegated role that does not refresh blocks promotion (a set with a
+  // stale role would fail the boot check of an image it signed); the promoted set and the floors stay
+  it('reports a builder role the mirror does not serve and promotes nothing: the update is refused, the boot check still passes', async () => {
     const pub = new LiveRepo(join(rig.dir, 'repo-missing'));
     await pub.publish();
     const board = await rig.board({}, 'board-a', pub.dir);
@@ -62,7 +65,9 @@ describe('agent update to images signed by a delegated builder role (real swtpm)
     await pub.publish();
     await rm(join(pub.dir, 'metadata', '1.builder.json'));
 
-    expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'none', code: 'NO_UPDATE' });
+    expect(await withDevice(board, (dev) => runUpdate(dev))).to.include({ action: 'refused', code: 'FETCH_FAILED' });
+    expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.include({ targetsVersion: 1 });
+    expect(await withDevice(board, (dev) => runBootCheck(dev, new Date()))).to.include({ ok: true, targetsVersion: 1 });
     const { entries } = await new DiskOutboxStore(join(board.config.stateDir, 'outbox')).load();
     const checks = entries.map((e) => parseEnvelope(e.bytes).event).filter((e) => e.type === 'update-check');
     expect(checks.map((e) => [e.verdict, e.code])).to.deep.equal([['error', 'FETCH_FAILED']]);

@@ -6,7 +6,7 @@ import { FIXTURES_OUT, readMetadataDir } from '../../firmware-fixtures/manifest.
 import { bootSequence, type BootOutcome } from '../../src/agent/boot-sequence.js';
 import type { Device, DeviceOptions } from '../../src/agent/device.js';
 import { openDevice } from '../../src/agent/device.js';
-import { refreshMetadata } from '../../src/agent/update.js';
+import { refreshMetadata } from '../../src/agent/metadata-refresh.js';
 import { parseConfig, type AgentConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import { runBootCheck } from '../../src/agent/boot-check.js';
 import { runUpdate } from '../../src/agent/update.js';
@@ -21,11 +21,12 @@ describe('agent root rotation raises the TPM root floor at once (real swtpm, tuf
     pub.rotateRoot('root-2');
     pub.rotateRoot('root-3');
     await pub.publish();
-    return { pub, board, metadataDir: join(board.config.stateDir, 'metadata') };
+    return { pub, board, metadataDir: join(board.config.stateDir, 'metadata', 'current') };
   }
 
   it('update flow with no new image: floor 3; the v1 metadata restored on disk is refused with ROLLBACK', async () => {
-    const { board, metadataDir } = await rotatedBoard('update');
+    const { board, metadataDir: promoted } = await rotatedBoard('update');
+    const metadataDir = dirname(promoted); // the whole cache: generations and `current`
     const v1Cache = join(rig.dir, 'update-v1-cache');
     await cp(metadataDir, v1Cache, { recursive: true });
     expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.include({ rootVersion: 1 });

@@ -17,7 +17,7 @@ describe('agent metadata refresh raises the TPM targets-version floor (real swtp
     const pub = new LiveRepo(join(rig.dir, 'repo'));
     await pub.publish();
     const board = await rig.board({}, 'board-a', pub.dir);
-    const metadataDir = join(board.config.stateDir, 'metadata');
+    const metadataDir = join(board.config.stateDir, 'metadata'); // the whole cache: generations and `current`
     // the factory refresh already verified targets v1
     expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.include({ rootVersion: 1, targetsVersion: 1 });
     const v1Cache = join(rig.dir, 'v1-cache');
@@ -42,7 +42,7 @@ describe('agent metadata refresh raises the TPM targets-version floor (real swtp
     const pub = new LiveRepo(join(rig.dir, 'boot-repo'));
     await pub.publish();
     const board = await rig.board({}, 'board-a', pub.dir);
-    const metadataDir = join(board.config.stateDir, 'metadata');
+    const metadataDir = join(board.config.stateDir, 'metadata', 'current');
     pub.repo.markDirty('targets');
     await pub.publish();
     // targets v2 reached the cache, but the raise did not happen (e.g. power lost right after the refresh)
