@@ -20,6 +20,7 @@ import { bootCheckCommand } from './boot-check.js';
 import { updateCommand } from './update.js';
 import { statusCommand } from './status.js';
 import { configCheckCommand } from './config-check.js';
+import { configSchemaCommand } from './config-schema.js';
 import { telemetryVerifyCommand } from './telemetry-verify.js';
 import { telemetryTailCommand } from './telemetry-tail.js';
 import { demoCommand } from './demo.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   updateCommand,
   statusCommand,
   configCheckCommand,
+  configSchemaCommand,
   telemetryTailCommand,
   telemetryVerifyCommand,
   demoCommand,
