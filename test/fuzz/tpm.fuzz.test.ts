@@ -3,6 +3,7 @@ import { TpmClient } from '../../src/tpm/client.js';
 import { TPM_HT } from '../../src/tpm/constants.js';
 import { openTransport, type TpmTransport } from '../../src/tpm/transport.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { EndlessCapabilityTpm } from '../tpm/hostile-tpm.js';
 import { fuzz, iterations } from './harness.js';
 import { mutateBytes } from './mutator.js';
 
@@ -31,6 +32,13 @@ class Recorder implements TpmTransport {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+// A TPM that lists handles without end, answering on a later turn of the event loop as a socket would.
+function endless(perPage: number): TpmClient {
+  const tpm = new EndlessCapabilityTpm(Number.MAX_SAFE_INTEGER, perPage);
+  const t: TpmTransport = { description: tpm.description, send: (cmd) => new Promise((resolve) => setImmediate(() => resolve(tpm.send(cmd)))), close: () => tpm.close() };
+  return new TpmClient(t, { sleep: () => Promise.resolve() });
 }
 
 function replay(responses: readonly Uint8Array[]): TpmClient {
@@ -65,6 +73,7 @@ describe('fuzz: TPM responses', function () {
       name: 'tpm',
       count: iterations(4000),
       generate: (rng, i) => {
+        if (i > 0 && rng.chance(0.01)) return { name: 'endless moreData', op: (c: TpmClient) => c.getHandles(TPM_HT.NV_INDEX), responses: [], perPage: 1 + rng.int(1024) };
         const { name, op } = i === 0 ? OPS[2] : rng.pick(OPS);
         const responses = [...recorded.get(name)!];
         if (i > 0) {
@@ -74,9 +83,9 @@ describe('fuzz: TPM responses', function () {
           if (rng.chance(0.7) && bytes.length >= 6) new DataView(bytes.buffer, bytes.byteOffset).setUint32(2, bytes.length);
           responses[k] = bytes;
         }
-        return { name, op, responses };
+        return { name, op, responses, perPage: 0 };
       },
-      run: ({ op, responses }) => op(replay(responses)),
+      run: ({ op, responses, perPage }) => op(perPage ? endless(perPage) : replay(responses)),
       describe: ({ name, responses }) => `${name}: ${responses.map((b) => Buffer.from(b).toString('hex')).join(' | ')}`,
     });
     expect(r.codes.get('TPM_MALFORMED_RESPONSE')).to.be.greaterThan(0);
