@@ -103,6 +103,7 @@ async function openReporter(config: AgentConfig, trust: Trust, clock: () => Date
 
 function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, log: Logger, onCommand?: (cmd: FleetCommand) => void): Promise<TelemetryService> {
   const t = config.telemetry;
+  if (!t.broker) log.warn('telemetry.broker is not set: events wait in the outbox (bounded by telemetry.outboxMaxBytes) until a broker is configured');
   return startTelemetry(
     {
       deviceId: config.deviceId,

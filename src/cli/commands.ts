@@ -115,6 +115,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./config-check.js')).configCheckCommand,
   },
   {
+    name: 'config schema',
+    summary: 'print the agent config JSON Schema (draft 2020-12)',
+    load: async () => (await import('./config-schema.js')).configSchemaCommand,
+  },
+  {
     name: 'telemetry tail',
     summary: "follow a fleet's telemetry (status, signed events, metrics) from an MQTT broker",
     load: async () => (await import('./telemetry-tail.js')).telemetryTailCommand,

@@ -29,7 +29,7 @@ export const configCheckCommand: Command = {
     io.out(`  images     ${config.images.map((i) => `${i.target}${i.path ? '' : ' (A/B)'}`).join(', ')}`);
     io.out(`  on failure ${config.onFailure}; expiry at boot ${config.expiryAtBoot}`);
     io.out(`  updates    ${config.update.source ?? 'no source'}${config.update.schedule ? `, cron '${config.update.schedule}' ±${config.update.jitterSeconds}s` : ', no schedule'}${config.update.maintenanceWindows.length ? `, windows ${config.update.maintenanceWindows.join(', ')} UTC` : ''}${ab ? '' : ' (no A/B image: updates disabled)'}`);
-    io.out(`  telemetry  ${config.telemetry.broker ?? 'embedded loopback broker'} under ${config.telemetry.prefix}/${config.fleet}/${config.deviceId}`);
+    io.out(`  telemetry  ${config.telemetry.broker ?? 'no broker: events wait in the outbox'} under ${config.telemetry.prefix}/${config.fleet}/${config.deviceId}`);
     return EXIT.OK;
   },
 };

@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { agentPaths, readAgentStatus, readSlotRecords } from '../agent/agent-state.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
 import { bootSelectorFrom } from '../agent/boot-selector-config.js';
 import { imageLines, short } from '../agent/format.js';
 import { readJournal } from '../ota/install-journal.js';
+import { spoolBacklog } from '../telemetry/outbox/disk-store.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'status';
@@ -25,8 +27,9 @@ export const statusCommand: Command = {
     const [status, slots, journal] = await Promise.all([readAgentStatus(paths), readSlotRecords(paths), readJournal(paths.journal)]);
     const ab = config.images.find((i) => i.path === undefined);
     const boot = config.update.bootSelector ? await bootSelectorFrom(config.update.bootSelector).state().catch(() => undefined) : undefined;
+    const telemetry = { broker: config.telemetry.broker ?? null, outbox: await spoolBacklog(join(config.stateDir, 'outbox')) };
     if (values.json) {
-      io.out(JSON.stringify({ deviceId: config.deviceId, stateDir: config.stateDir, bootSelector: boot ?? null, slots, install: journal, ...status }, null, 2));
+      io.out(JSON.stringify({ deviceId: config.deviceId, stateDir: config.stateDir, bootSelector: boot ?? null, slots, install: journal, telemetry, ...status }, null, 2));
       return EXIT.OK;
     }
     io.out(`device ${config.deviceId} (hardware ${config.hardwareId})   state ${config.stateDir}`);
@@ -51,6 +54,8 @@ export const statusCommand: Command = {
     if (status.update) io.out(`last update ${status.update.at}  ${status.update.action}${status.update.code ? ` [${status.update.code}]` : ''}  ${status.update.message}`);
     if (status.clock) io.out(`clock      ${status.clock.ok ? 'ok' : `[${status.clock.code}] ${status.clock.message ?? ''}`}${status.clock.floor ? `  (time floor ${status.clock.floor})` : ''}`);
     if (status.floors) io.out(`floors     root ${status.floors.rootVersion}, security ${status.floors.securityVersion}, revocation ${status.floors.revocationVersion}, targets ${status.floors.targetsVersion}  (TPM, as of ${status.floors.at})`);
+    const waiting = `${telemetry.outbox.entries} event(s), ${telemetry.outbox.bytes} bytes waiting in the outbox`;
+    io.out(`telemetry  ${waiting}; ${telemetry.broker ? `broker ${telemetry.broker}` : 'no broker configured (telemetry.broker): they stay there until one is'}`);
     const schedules = Object.entries(status.schedules ?? {});
     io.out(`schedules  ${schedules.length ? schedules.map(([k, v]) => `${k} next ${v ?? '-'}`).join('; ') : 'none (agent not started, or no schedules configured)'}`);
     return EXIT.OK;

@@ -1,107 +1,153 @@
 import cron from 'node-cron';
 import { EdgesealError } from '../core/errors.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
-import { IMAGE_KINDS, type ImageKind } from '../core/target-meta.js';
-import type { CommandBootSelectorConfig } from '../ota/boot-selector-command.js';
-import { DEFAULT_FRESHNESS_POLICY, ON_EXPIRED_BOOT, ON_EXPIRED_UPDATE, ON_NEVER, type FreshnessPolicy } from '../revocation/policy.js';
+import { IMAGE_KINDS } from '../core/target-meta.js';
 import { DEFAULT_RETRIEVAL } from '../io/retrieval-deadline.js';
+import { DEFAULT_FRESHNESS_POLICY, ON_EXPIRED_BOOT, ON_EXPIRED_UPDATE, ON_NEVER } from '../revocation/policy.js';
 import { DEFAULT_METRICS_CRON } from '../telemetry/metrics-schedule.js';
 import { DEFAULT_LIMITS } from '../telemetry/outbox/outbox.js';
-import { Fields } from './fields.js';
-
-// The agent's configuration (default /etc/edgeseal/config.json). README documents every field.
-export interface ImageConfig {
-  readonly target: string; // TUF target name (for the A/B image: the one installed at the factory)
-  // installed file or block device; omitted for the A/B image, which lives in update.slots
-  readonly path?: string;
-  readonly kind: ImageKind;
-}
-
-export type OnFailure = 'refuse' | 'fallback' | 'report-only';
-
-// A JSON file the bootloader reads (tests, simple boards), or the bootloader's env tools (GRUB, U-Boot).
-export type BootSelectorConfig = { readonly file: string } | { readonly commands: CommandBootSelectorConfig };
-
-export interface AgentConfig {
-  readonly deviceId: string;
-  readonly fleet: string;
-  readonly hardwareId: string;
-  readonly stateDir: string;
-  // tmpfs, this boot only: the verdict spool and event log when the state dir cannot be written (docs/faults.md)
-  readonly runDir: string;
-  // ownerAuthFile: a file holding the TPM owner hierarchy password (see src/trust/owner-auth.ts)
-  readonly tpm: { readonly device?: string; readonly swtpm?: string; readonly measurePcr: number; readonly ownerAuthFile?: string };
-  readonly images: readonly ImageConfig[];
-  readonly onFailure: OnFailure;
-  readonly expiryAtBoot: 'enforce' | 'ignore';
-  readonly clockToleranceSeconds: number; // how far behind the time floor the clock may be before CLOCK_BEHIND_FLOOR
-  readonly update: {
-    readonly source?: string; // URL or directory of a published TUF repository
-    readonly schedule?: string; // cron expression
-    readonly jitterSeconds: number;
-    readonly allowDowngrade: boolean;
-    readonly slots?: { readonly a: string; readonly b: string };
-    readonly bootSelector?: BootSelectorConfig;
-    readonly maxTries: number;
-    readonly rebootCommand: readonly string[]; // argv, run without a shell after arming or falling back
-    readonly reserveBytes: number;
-    readonly maintenanceWindows: readonly string[]; // UTC, e.g. "Mon-Fri 02:00-04:00"; empty: any time
-    // slow-retrieval bounds (docs/faults.md): each file's deadline is retrievalFloorSeconds plus
-    // its signed length (or size cap) at minBytesPerSecond; one update run ends after runBudgetSeconds
-    readonly minBytesPerSecond: number;
-    readonly retrievalFloorSeconds: number;
-    readonly runBudgetSeconds: number;
-  };
-  // the freshness policy (src/revocation/policy.ts, docs/revocation.md) plus the refresh schedule
-  readonly revocation: FreshnessPolicy & { readonly schedule?: string };
-  readonly telemetry: {
-    readonly broker?: string; // mqtt(s)://host:port; unset → embedded loopback broker
-    readonly prefix: string;
-    readonly username?: string;
-    readonly password?: string;
-    readonly ca?: string;
-    readonly cert?: string;
-    readonly key?: string;
-    readonly metricsSchedule: string;
-    readonly outboxMaxBytes: number;
-  };
-  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
-}
+import { bool, choice, exactlyOne, int, list, optional, section, str, strList, type JsonSchema, type SectionOf } from './fields.js';
+import { Problems } from './problems.js';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const SWTPM = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-const ABS = /^\//;
+const ABS = { pattern: /^\//, describe: 'an absolute path' };
+const id = { pattern: ID, describe: 'letters, digits, . _ - (1–64)' };
+const VAR = { pattern: /^[A-Za-z0-9_.-]{1,64}$/, describe: 'a bootloader variable name (letters, digits, _ . -)' };
+const ARGV = { minItems: 1, what: 'an argv list with at least the program' };
 
-const BOOT_VARS = ['active', 'good', 'trySlot', 'tryCount'] as const;
-
-function bootSelector(f: Fields): BootSelectorConfig | undefined {
-  const p = 'update.bootSelector';
-  const abs = { pattern: ABS, describe: 'an absolute path' };
-  if (f.has(`${p}.file`) === f.has(`${p}.commands`)) {
-    f.problems.push(`${p}: expected exactly one of { file } or { commands: { print, set, setStyle } }, found ${f.has(`${p}.file`) ? 'both' : 'neither'}`);
+const cronCheck = (expr: string): string | undefined => (cron.validate(expr) ? undefined : `expected a cron expression like '0 3 * * *', found ${JSON.stringify(expr)}`);
+const cronField = (description: string, def?: string): ReturnType<typeof str> => str({ description, check: cronCheck, ...(def !== undefined ? { default: def } : {}) });
+function windowsCheck(windows: readonly string[]): string | undefined {
+  try {
+    parseMaintenanceWindows(windows);
     return undefined;
+  } catch (err) {
+    return (err as Error).message;
   }
-  if (f.has(`${p}.file`)) return { file: f.string(`${p}.file`, abs) };
-  const c = `${p}.commands`;
-  const name = { pattern: /^[A-Za-z0-9_.-]{1,64}$/, describe: 'a bootloader variable name (letters, digits, _ . -)' };
-  const vars = Object.fromEntries(BOOT_VARS.flatMap((k) => (f.has(`${c}.vars.${k}`) ? [[k, f.string(`${c}.vars.${k}`, name)]] : [])));
-  // argv lists run without a shell; each needs at least the program
-  const argv = (key: string): string[] => {
-    const before = f.problems.length;
-    const list = f.stringList(`${c}.${key}`);
-    if (f.problems.length === before && list.length === 0) f.problems.push(`${c}.${key}: expected an argv list with at least the program, found []`);
-    return list;
-  };
-  return {
-    commands: {
-      print: argv('print'),
-      set: argv('set'),
-      setStyle: f.oneOf(`${c}.setStyle`, ['assign', 'pair'] as const),
-      ...(Object.keys(vars).length ? { vars } : {}),
-      ...(f.has(`${c}.cmdline`) ? { cmdline: { path: f.string(`${c}.cmdline.path`, abs), key: f.string(`${c}.cmdline.key`, name) } } : {}),
-      ...(f.has(`${c}.timeoutMs`) ? { timeoutMs: f.int(`${c}.timeoutMs`, { min: 100, max: 600_000 }) } : {}),
-    },
-  };
+}
+
+const bootVar = (description: string): ReturnType<typeof optional<string>> => optional(str({ description, ...VAR }));
+
+// The bootloader's env tools, run as argv without a shell (src/ota/boot-selector-command.ts).
+const BOOT_COMMANDS = section(
+  {
+    print: strList({ description: 'argv that prints the bootloader environment as key=value lines', ...ARGV }),
+    set: strList({ description: 'argv prefix that sets bootloader variables', ...ARGV }),
+    setStyle: choice(['assign', 'pair'] as const, { description: "'assign': one call with every key=value (grub-editenv); 'pair': one `key value` call per variable (fw_setenv)" }),
+    vars: optional(section({ active: bootVar('variable naming the active slot'), good: bootVar('variable naming the last good slot'), trySlot: bootVar('variable naming the slot on trial'), tryCount: bootVar('variable counting trial boots') }, { description: 'bootloader variable names, when they differ from the defaults' })),
+    cmdline: optional(section({ path: str({ description: 'file holding the kernel command line', ...ABS }), key: str({ description: 'command-line key naming the booted slot', ...VAR }) }, { description: 'read the booted slot from the kernel command line' })),
+    timeoutMs: optional(int({ description: 'how long one bootloader tool may run (ms)', min: 100, max: 600_000 })),
+  },
+  { description: 'GRUB/U-Boot environment tools' },
+);
+
+// Every field the agent reads (default /etc/edgeseal/config.json), one line each: type, default,
+// description, constraints. parseConfig and `edgeseal config schema` both come from this.
+export const AGENT_CONFIG = section(
+  {
+    deviceId: str({ description: 'this device, unique in its fleet', ...id }),
+    fleet: str({ description: 'fleet the device reports under', default: 'default', ...id }),
+    hardwareId: str({ description: 'board type; a target must list it in custom.hardwareIds', ...id }),
+    stateDir: str({ description: 'where the agent keeps its state (metadata cache, journal, outbox)', default: '/var/lib/edgeseal', ...ABS }),
+    runDir: str({ description: 'tmpfs, this boot only: the verdict spool and measurement log when the state dir cannot be written (docs/faults.md)', default: '/run/edgeseal', ...ABS }),
+    tpm: section(
+      {
+        device: optional(str({ description: 'TPM character device (default /dev/tpmrm0)', ...ABS })),
+        swtpm: optional(str({ description: 'swtpm socket as host:port (tests, demo)', pattern: SWTPM, describe: 'host:port' })),
+        measurePcr: int({ description: 'PCR the boot check extends with each verified image', default: 23, min: 0, max: 23 }),
+        ownerAuthFile: optional(str({ description: 'file holding the TPM owner hierarchy password', ...ABS })),
+      },
+      { description: 'the TPM holding the pinned root and the floors' },
+    ),
+    images: list(
+      section(
+        {
+          target: str({ description: 'TUF target name (for the A/B image: the one installed at the factory)' }),
+          path: optional(str({ description: 'installed file or block device; omitted for the A/B image, which lives in update.slots', ...ABS })),
+          kind: choice(IMAGE_KINDS, { description: 'what the image is; the target must say the same' }),
+        },
+        { description: 'one image the boot check verifies' },
+      ),
+      { description: 'images the boot check verifies; at most one without a path (the A/B image)', minItems: 1 },
+    ),
+    onFailure: choice(['refuse', 'fallback', 'report-only'] as const, { description: 'what a failed boot check does', default: 'refuse' }),
+    expiryAtBoot: choice(['enforce', 'ignore'] as const, { description: 'whether expired metadata fails the boot check', default: 'ignore' }),
+    clockToleranceSeconds: int({ description: 'how far behind the time floor the clock may be before CLOCK_BEHIND_FLOOR', default: 300, min: 0, max: 86400 }),
+    update: section(
+      {
+        source: optional(str({ description: 'URL or directory of a published TUF repository' })),
+        schedule: optional(cronField('cron expression for update checks')),
+        jitterSeconds: int({ description: 'random delay added to each scheduled check', default: 300, min: 0, max: 86400 }),
+        allowDowngrade: bool({ description: 'allow installing a lower version (never below the securityVersion floor)', default: false }),
+        slots: optional(section({ a: str({ description: 'slot A file or block device', ...ABS }), b: str({ description: 'slot B file or block device', ...ABS }) }, { description: 'the A/B slots of the image without a path' })),
+        bootSelector: exactlyOne({ file: str({ description: 'JSON file the bootloader reads', ...ABS }), commands: BOOT_COMMANDS }, { description: 'how the agent reads and arms the boot slot', describe: '{ file } or { commands: { print, set, setStyle } }' }),
+        maxTries: int({ description: 'trial boots of a new slot before the bootloader falls back', default: 1, min: 1, max: 10 }),
+        rebootCommand: strList({ description: 'argv run without a shell after arming or falling back', default: ['systemctl', 'reboot'], ...ARGV }),
+        reserveBytes: int({ description: 'free space an install must leave in the state dir', default: 16 * 1024 ** 2, min: 0 }),
+        maintenanceWindows: strList({ description: 'UTC windows for installs, e.g. "Mon-Fri 02:00-04:00"; empty: any time', default: [], check: windowsCheck }),
+        // slow-retrieval bounds (docs/faults.md): a file's deadline is retrievalFloorSeconds plus its signed length (or size cap) at minBytesPerSecond
+        minBytesPerSecond: int({ description: 'slowest transfer rate accepted for any metadata file or target (bytes/s)', default: DEFAULT_RETRIEVAL.minBytesPerSecond, min: 1 }),
+        retrievalFloorSeconds: int({ description: 'slack added to every file deadline (connect, TLS, tiny files)', default: DEFAULT_RETRIEVAL.floorSeconds, min: 1, max: 3600 }),
+        runBudgetSeconds: int({ description: 'longest one update or revocation refresh run may take', default: DEFAULT_RETRIEVAL.runBudgetSeconds, min: 1, max: 7 * 86400 }),
+      },
+      { description: 'over-the-air updates' },
+    ),
+    revocation: section(
+      {
+        schedule: optional(cronField('cron expression for revocation list refreshes')),
+        graceDays: int({ description: 'days past its expiry a revocation list is still used', default: DEFAULT_FRESHNESS_POLICY.graceDays, min: 0, max: 365 }),
+        onExpired: section(
+          {
+            update: choice(ON_EXPIRED_UPDATE, { description: 'updates with an expired revocation list', default: DEFAULT_FRESHNESS_POLICY.onExpired.update }),
+            boot: choice(ON_EXPIRED_BOOT, { description: 'boot checks with an expired revocation list', default: DEFAULT_FRESHNESS_POLICY.onExpired.boot }),
+          },
+          { description: 'what an expired revocation list does (docs/revocation.md)' },
+        ),
+        onNever: choice(ON_NEVER, { description: 'what a device that never fetched a list does', default: DEFAULT_FRESHNESS_POLICY.onNever }),
+      },
+      { description: 'revocation list freshness policy and refresh schedule' },
+    ),
+    telemetry: section(
+      {
+        broker: optional(str({ description: 'MQTT broker URL; unset: events wait in the outbox', pattern: /^(mqtts?|wss?):\/\/[^\s]+$/, describe: 'a URL like mqtt://host:1883 or mqtts://host:8883' })),
+        prefix: str({ description: 'MQTT topic prefix', default: 'edgeseal', pattern: /^[^#+\s]+$/, describe: 'an MQTT topic prefix without wildcards' }),
+        username: optional(str({ description: 'broker user name' })),
+        password: optional(str({ description: 'broker password' })),
+        ca: optional(str({ description: 'CA certificate (PEM) the broker certificate must chain to', ...ABS })),
+        cert: optional(str({ description: 'client certificate (PEM) for mutual TLS; needs telemetry.key', ...ABS })),
+        key: optional(str({ description: 'client private key (PEM) for mutual TLS; needs telemetry.cert', ...ABS })),
+        metricsSchedule: cronField('cron expression for metrics reports', DEFAULT_METRICS_CRON),
+        outboxMaxBytes: int({ description: 'outbox size before the drop policy discards events', default: DEFAULT_LIMITS.maxBytes, min: 64 * 1024 }),
+      },
+      { description: 'signed fleet telemetry (docs/telemetry.md)' },
+    ),
+    logLevel: choice(['error', 'warn', 'info', 'debug'] as const, { description: 'log verbosity', default: 'info' }),
+  },
+  { description: 'edgeseal agent configuration' },
+);
+
+export type AgentConfig = SectionOf<typeof AGENT_CONFIG.fields>;
+export type ImageConfig = AgentConfig['images'][number];
+export type OnFailure = AgentConfig['onFailure'];
+export type BootSelectorConfig = NonNullable<AgentConfig['update']['bootSelector']>;
+
+// The draft 2020-12 JSON Schema of the config (`edgeseal config schema`). Cross-field rules (A/B image
+// needs slots and a boot selector, cert needs key, …) are parseConfig's and named in descriptions.
+export function configJsonSchema(): JsonSchema {
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'edgeseal agent config', ...AGENT_CONFIG.schema };
+}
+
+// Rules between fields, which no single field definition can state.
+function crossFieldProblems(config: AgentConfig, p: Problems): void {
+  if (config.tpm.device && config.tpm.swtpm) p.add('tpm: expected either tpm.device or tpm.swtpm, found both');
+  if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) p.add('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
+  const slotted = config.images.filter((i) => i.path === undefined);
+  if (slotted.length > 1) p.add(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);
+  if (slotted.length > 0 && (!config.update.slots || !config.update.bootSelector)) {
+    p.add('update.slots/update.bootSelector: expected both for the A/B image (the image without a path), found them missing');
+  }
+  if (config.onFailure === 'fallback' && slotted.length === 0) p.add('onFailure: fallback needs an A/B image (update.slots), found none');
 }
 
 // Validates raw JSON into an AgentConfig, reporting every bad field at once as CONFIG_INVALID.
@@ -109,81 +155,9 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new EdgesealError('CONFIG_INVALID', `${origin}: expected a JSON object, found ${JSON.stringify(raw)}`);
   }
-  const f = new Fields(raw as Record<string, unknown>);
-  const id = { pattern: ID, describe: 'letters, digits, . _ - (1–64)' };
-  const abs = { pattern: ABS, describe: 'an absolute path' };
-  const config: AgentConfig = {
-    deviceId: f.string('deviceId', id),
-    fleet: f.string('fleet', { ...id, default: 'default' }),
-    hardwareId: f.string('hardwareId', id),
-    stateDir: f.string('stateDir', { ...abs, default: '/var/lib/edgeseal' }),
-    runDir: f.string('runDir', { ...abs, default: '/run/edgeseal' }),
-    tpm: {
-      device: f.optionalString('tpm.device', abs),
-      swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
-      measurePcr: f.int('tpm.measurePcr', { default: 23, min: 0, max: 23 }),
-      ownerAuthFile: f.optionalString('tpm.ownerAuthFile', abs),
-    },
-    images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.optionalString(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),
-    onFailure: f.oneOf('onFailure', ['refuse', 'fallback', 'report-only'] as const, 'refuse'),
-    expiryAtBoot: f.oneOf('expiryAtBoot', ['enforce', 'ignore'] as const, 'ignore'),
-    clockToleranceSeconds: f.int('clockToleranceSeconds', { default: 300, min: 0, max: 86400 }),
-    update: {
-      source: f.optionalString('update.source'),
-      schedule: f.optionalString('update.schedule'),
-      jitterSeconds: f.int('update.jitterSeconds', { default: 300, min: 0, max: 86400 }),
-      allowDowngrade: f.bool('update.allowDowngrade', false),
-      slots: f.has('update.slots') ? { a: f.string('update.slots.a', abs), b: f.string('update.slots.b', abs) } : undefined,
-      bootSelector: f.has('update.bootSelector') ? bootSelector(f) : undefined,
-      maxTries: f.int('update.maxTries', { default: 1, min: 1, max: 10 }),
-      rebootCommand: f.stringList('update.rebootCommand', ['systemctl', 'reboot']),
-      reserveBytes: f.int('update.reserveBytes', { default: 16 * 1024 ** 2, min: 0 }),
-      maintenanceWindows: f.stringList('update.maintenanceWindows', []),
-      minBytesPerSecond: f.int('update.minBytesPerSecond', { default: DEFAULT_RETRIEVAL.minBytesPerSecond, min: 1 }),
-      retrievalFloorSeconds: f.int('update.retrievalFloorSeconds', { default: DEFAULT_RETRIEVAL.floorSeconds, min: 1, max: 3600 }),
-      runBudgetSeconds: f.int('update.runBudgetSeconds', { default: DEFAULT_RETRIEVAL.runBudgetSeconds, min: 1, max: 7 * 86400 }),
-    },
-    revocation: {
-      schedule: f.optionalString('revocation.schedule'),
-      graceDays: f.int('revocation.graceDays', { default: DEFAULT_FRESHNESS_POLICY.graceDays, min: 0, max: 365 }),
-      onExpired: {
-        update: f.oneOf('revocation.onExpired.update', ON_EXPIRED_UPDATE, DEFAULT_FRESHNESS_POLICY.onExpired.update),
-        boot: f.oneOf('revocation.onExpired.boot', ON_EXPIRED_BOOT, DEFAULT_FRESHNESS_POLICY.onExpired.boot),
-      },
-      onNever: f.oneOf('revocation.onNever', ON_NEVER, DEFAULT_FRESHNESS_POLICY.onNever),
-    },
-    telemetry: {
-      broker: f.optionalString('telemetry.broker', { pattern: /^(mqtts?|wss?):\/\/[^\s]+$/, describe: 'a URL like mqtt://host:1883 or mqtts://host:8883' }),
-      prefix: f.string('telemetry.prefix', { default: 'edgeseal', pattern: /^[^#+\s]+$/, describe: 'an MQTT topic prefix without wildcards' }),
-      username: f.optionalString('telemetry.username'),
-      password: f.optionalString('telemetry.password'),
-      ca: f.optionalString('telemetry.ca', abs),
-      cert: f.optionalString('telemetry.cert', abs),
-      key: f.optionalString('telemetry.key', abs),
-      metricsSchedule: f.string('telemetry.metricsSchedule', { default: DEFAULT_METRICS_CRON }),
-      outboxMaxBytes: f.int('telemetry.outboxMaxBytes', { default: DEFAULT_LIMITS.maxBytes, min: 64 * 1024 }),
-    },
-    logLevel: f.oneOf('logLevel', ['error', 'warn', 'info', 'debug'] as const, 'info'),
-  };
-  if (config.tpm.device && config.tpm.swtpm) f.problems.push('tpm: expected either tpm.device or tpm.swtpm, found both');
-  if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) f.problems.push('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
-  const slotted = config.images.filter((i) => i.path === undefined);
-  if (slotted.length > 1) f.problems.push(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);
-  if (slotted.length > 0 && (!config.update.slots || !config.update.bootSelector)) {
-    f.problems.push('update.slots/update.bootSelector: expected both for the A/B image (the image without a path), found them missing');
-  }
-  if (config.onFailure === 'fallback' && slotted.length === 0) f.problems.push('onFailure: fallback needs an A/B image (update.slots), found none');
-  for (const [path, expr] of [['update.schedule', config.update.schedule], ['revocation.schedule', config.revocation.schedule], ['telemetry.metricsSchedule', config.telemetry.metricsSchedule]] as const) {
-    if (expr !== undefined && expr !== '' && !cron.validate(expr)) f.problems.push(`${path}: expected a cron expression like '0 3 * * *', found ${JSON.stringify(expr)}`);
-  }
-  try {
-    parseMaintenanceWindows(config.update.maintenanceWindows);
-  } catch (err) {
-    f.problems.push(`update.maintenanceWindows: ${(err as Error).message}`);
-  }
-  if (config.update.rebootCommand.length === 0) f.problems.push('update.rebootCommand: expected an argv list with at least the program, found []');
-  if (f.problems.length) {
-    throw new EdgesealError('CONFIG_INVALID', `${origin} has ${f.problems.length} invalid field(s):\n  - ${f.problems.join('\n  - ')}`);
-  }
+  const p = new Problems();
+  const config = AGENT_CONFIG.read(raw, '', p);
+  if (!p.full) crossFieldProblems(config, p);
+  if (p.count) throw new EdgesealError('CONFIG_INVALID', `${origin} has ${p.summary()}`);
   return config;
 }

@@ -4,6 +4,21 @@ import { writeFileAtomic } from '../store/atomic-write.js';
 import { nextBootSlot, type BootSelector, type BootState } from './boot-selector.js';
 import { isSlotId, type SlotId } from './slot.js';
 
+// The boot selector file's text as a BootState, or STORAGE_ERROR quoting (the start of) what it holds.
+export function parseBootState(path: string, text: string): BootState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new EdgesealError('STORAGE_ERROR', `boot selector ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const { active, good, trySlot, tryCount } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (!isSlotId(active) || !isSlotId(good) || !(trySlot === null || isSlotId(trySlot)) || !Number.isSafeInteger(tryCount) || (tryCount as number) < 0) {
+    throw new EdgesealError('STORAGE_ERROR', `boot selector ${path}: expected {active, good, trySlot, tryCount}, found ${text.slice(0, 200)}`);
+  }
+  return { active, good, trySlot, tryCount: tryCount as number };
+}
+
 // A boot selector kept in one JSON file, written atomically: for tests, and for devices whose
 // bootloader reads a file. simulateBoot() plays the bootloader's part at a reboot.
 export class FileBootSelector implements BootSelector {
@@ -17,18 +32,13 @@ export class FileBootSelector implements BootSelector {
   }
 
   async state(): Promise<BootState> {
-    let raw: unknown;
+    let text: string;
     try {
-      raw = JSON.parse(await readFile(this.path, 'utf8'));
+      text = await readFile(this.path, 'utf8');
     } catch (err) {
       throw new EdgesealError('STORAGE_ERROR', `boot selector ${this.path}: ${(err as Error).message}`, { cause: err });
     }
-    const s = (raw ?? {}) as Record<string, unknown>;
-    const { active, good, trySlot, tryCount } = s;
-    if (!isSlotId(active) || !isSlotId(good) || !(trySlot === null || isSlotId(trySlot)) || !Number.isSafeInteger(tryCount) || (tryCount as number) < 0) {
-      throw new EdgesealError('STORAGE_ERROR', `boot selector ${this.path}: expected {active, good, trySlot, tryCount}, found ${JSON.stringify(raw)}`);
-    }
-    return { active, good, trySlot, tryCount: tryCount as number };
+    return parseBootState(this.path, text);
   }
 
   async active(): Promise<SlotId> {

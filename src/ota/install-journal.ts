@@ -48,19 +48,26 @@ function parseTarget(path: string, t: unknown): InstallTarget {
   return { name: r.name as string, length: r.length as number, sha256: r.sha256 as string, version: r.version as string, securityVersion: r.securityVersion as number };
 }
 
+// `outcome` is any JSON on disk: null, a number or a list must be refused, not dereferenced.
+function isOutcome(o: unknown): o is { code: ErrorCode; message: string } {
+  if (typeof o !== 'object' || o === null) return false;
+  const { code, message } = o as Record<string, unknown>;
+  return ERROR_CODES.includes(code as ErrorCode) && typeof message === 'string';
+}
+
 function parseRecord(path: string, rec: unknown): InstallRecord {
   const r = (rec ?? {}) as Record<string, unknown>;
   if (!isSlotId(r.fromSlot) || !isSlotId(r.toSlot) || r.fromSlot === r.toSlot || typeof r.floorsRaised !== 'boolean') {
     throw bad(path, 'an install record with two different slots', rec);
   }
-  const o = r.outcome as Record<string, unknown> | undefined;
-  if (o !== undefined && (!ERROR_CODES.includes(o.code as ErrorCode) || typeof o.message !== 'string')) throw bad(path, 'an outcome {code, message}', o);
+  const o = r.outcome;
+  if (o !== undefined && !isOutcome(o)) throw bad(path, 'an outcome {code, message}', o);
   return {
     target: parseTarget(path, r.target),
     fromSlot: r.fromSlot,
     toSlot: r.toSlot,
     floorsRaised: r.floorsRaised,
-    ...(o ? { outcome: { code: o.code as ErrorCode, message: o.message as string } } : {}),
+    ...(o ? { outcome: { code: o.code, message: o.message } } : {}),
   };
 }
 
@@ -73,6 +80,11 @@ export async function readJournal(path: string): Promise<InstallJournal> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return IDLE;
     throw new EdgesealError('STORAGE_ERROR', `install journal ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return parseJournal(path, text);
+}
+
+// The journal in `text` (read from `path`), or STORAGE_ERROR saying what is wrong with it.
+export function parseJournal(path: string, text: string): InstallJournal {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

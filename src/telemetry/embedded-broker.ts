@@ -8,8 +8,8 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-// First-run default when no broker is configured: an in-process aedes broker bound to loopback only,
-// so a newcomer sees telemetry flowing with nothing installed. Not for production fleets.
+// The first-run demo's broker: an in-process aedes broker bound to loopback only, so a newcomer sees
+// telemetry flowing with nothing installed. The agent never starts one (no broker: events wait in the outbox).
 export async function startEmbeddedBroker(opts: { port?: number } = {}): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
   const server: Server = createServer((socket) => broker.handle(socket));

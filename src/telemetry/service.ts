@@ -3,7 +3,6 @@ import type { EdgesealError } from '../core/errors.js';
 import type { BackoffPolicy } from './backoff.js';
 import { clientOptions, type BrokerConfig } from './broker-connect.js';
 import type { FleetCommand } from './command.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { createEventSigner } from './envelope.js';
 import { scheduleMetrics, DEFAULT_METRICS_CRON } from './metrics-schedule.js';
 import { DiskOutboxStore } from './outbox/disk-store.js';
@@ -17,7 +16,7 @@ export interface TelemetryConfig {
   deviceId: string;
   fleet: string;
   prefix?: string;
-  broker?: BrokerConfig; // absent: an embedded loopback broker (first-run demo)
+  broker?: BrokerConfig; // absent: nothing is published; events wait in the outbox until one is configured
   stateDir: string; // the outbox lives in <stateDir>/outbox
   limits?: Limits;
   metricsCron?: string | null; // null disables the periodic metrics message
@@ -35,14 +34,15 @@ export interface TelemetryDeps {
 
 export interface TelemetryService {
   reporter: TelemetryReporter;
-  publisher: MqttPublisher;
+  publisher: MqttPublisher | undefined; // none without a broker
   outbox: Outbox;
-  brokerUrl: string;
-  embedded: EmbeddedBroker | undefined;
+  brokerUrl: string | undefined;
   stop(): Promise<void>;
 }
 
 // Composition of the telemetry pieces for the agent: disk outbox → signed reporter → MQTT publisher.
+// Without a broker there is no publisher: events are never acknowledged into nothing, they stay in the
+// durable outbox (bounded by its drop policy, counted by `edgeseal status`) until a broker is configured.
 export async function startTelemetry(cfg: TelemetryConfig, deps: TelemetryDeps): Promise<TelemetryService> {
   const topics = deviceTopics({ prefix: cfg.prefix ?? DEFAULT_PREFIX, fleet: cfg.fleet, deviceId: cfg.deviceId });
   const signer = createEventSigner(deps.seed);
@@ -50,9 +50,8 @@ export async function startTelemetry(cfg: TelemetryConfig, deps: TelemetryDeps):
   if (cfg.broker) await clientOptions(cfg.broker);
   const outbox = await Outbox.open(new DiskOutboxStore(join(cfg.stateDir, 'outbox')), cfg.limits ?? DEFAULT_LIMITS);
   const reporter = new TelemetryReporter({ outbox, signer, deviceId: cfg.deviceId, fleet: cfg.fleet, clock: deps.clock ?? (() => new Date()) });
-  const embedded = cfg.broker ? undefined : await startEmbeddedBroker();
-  const broker = cfg.broker ?? { url: (embedded as EmbeddedBroker).url };
-  const publisher = new MqttPublisher({
+  const { broker } = cfg;
+  const publisher = broker && new MqttPublisher({
     broker,
     topics,
     outbox,
@@ -69,18 +68,16 @@ export async function startTelemetry(cfg: TelemetryConfig, deps: TelemetryDeps):
   });
   const cronExpr = cfg.metricsCron === undefined ? DEFAULT_METRICS_CRON : cfg.metricsCron;
   const schedule = cronExpr === null ? undefined : scheduleMetrics(cronExpr, () => reporter.recordMetrics(), deps.onError ?? (() => undefined));
-  publisher.start();
+  publisher?.start();
   return {
     reporter,
     publisher,
     outbox,
-    brokerUrl: broker.url,
-    embedded,
+    brokerUrl: broker?.url,
     async stop() {
       await schedule?.stop();
-      await publisher.stop();
+      await publisher?.stop();
       await outbox.flush();
-      await embedded?.close();
     },
   };
 }

@@ -35,6 +35,10 @@ export async function getRandom(tpm: CommandRunner, count: number): Promise<Uint
 }
 
 const MAX_LIST = 1024;
+// A real TPM lists its properties, algorithms or NV indices in a few rounds and well under these; a
+// hostile one that keeps setting moreData must not make us loop or allocate without end.
+const MAX_ROUNDS = 64;
+const MAX_ITEMS = 8192;
 
 // TPM2_GetCapability (Part 3 §30.2), following moreData until the TPM has listed everything.
 async function getCapabilityAll<T>(
@@ -45,7 +49,7 @@ async function getCapabilityAll<T>(
   nextProperty: (last: T) => number,
 ): Promise<T[]> {
   const all: T[] = [];
-  for (let property = first; ; ) {
+  for (let property = first, round = 1; ; round++) {
     const { params: r } = await tpm.run({ cc: 'GetCapability', params: new TpmWriter().u32(capability).u32(property).u32(MAX_LIST).finish() });
     const more = r.u8('moreData');
     const cap = r.u32('capabilityData.capability');
@@ -55,6 +59,9 @@ async function getCapabilityAll<T>(
     all.push(...items);
     const last = items.at(-1);
     if (!more || last === undefined) return all;
+    if (round >= MAX_ROUNDS || all.length >= MAX_ITEMS) {
+      throw r.malformed(`moreData: expected the list to end within ${MAX_ROUNDS} responses and ${MAX_ITEMS} entries, found ${round} responses and ${all.length} entries with more to come`);
+    }
     const next = nextProperty(last);
     if (next <= property) throw r.malformed(`moreData set but the list did not advance past 0x${property.toString(16)}`);
     property = next;

@@ -41,7 +41,7 @@ describe('config schema', () => {
   });
 
   it('revocation: the freshness policy defaults come from the library, overrides are validated', () => {
-    expect(parseConfig(minimal).revocation).to.deep.equal({ schedule: undefined, ...DEFAULT_FRESHNESS_POLICY });
+    expect(parseConfig(minimal).revocation).to.deep.equal(DEFAULT_FRESHNESS_POLICY);
     const c = parseConfig({ ...minimal, revocation: { graceDays: 3, onExpired: { update: 'allow-with-warning', boot: 'block' }, onNever: 'require' } });
     expect(c.revocation).to.include({ graceDays: 3, onNever: 'require' });
     expect(c.revocation.onExpired).to.deep.equal({ update: 'allow-with-warning', boot: 'block' });
@@ -85,5 +85,32 @@ describe('config schema', () => {
     );
     for (const path of ['images:', 'update.slots/update.bootSelector:', 'update.rebootCommand:', 'update.schedule:', 'update.maintenanceWindows:']) expect(err.message).to.contain(path);
     expect(expectCode(() => parseConfig({ ...minimal, onFailure: 'fallback' }), 'CONFIG_INVALID').message).to.contain('onFailure: fallback needs an A/B image');
+  });
+
+  // issue 10 finding 9: wrong-typed sections were replaced by defaults, unknown keys passed
+  it('refuses a section that is not an object, naming it', () => {
+    for (const section of ['tpm', 'update', 'revocation', 'revocation.onExpired', 'telemetry']) {
+      for (const value of [12345, 'x', [], null]) {
+        const [outer, inner] = section.split('.');
+        const doc = inner ? { ...minimal, [outer]: { [inner]: value } } : { ...minimal, [outer]: value };
+        expect(expectCode(() => parseConfig(doc), 'CONFIG_INVALID').message, `${section} = ${JSON.stringify(value)}`).to.contain(`- ${section}: expected an object`);
+      }
+    }
+  });
+
+  it('refuses unknown keys with a did-you-mean', () => {
+    const err = expectCode(() => parseConfig({ ...minimal, onFailur: 'refuse', updates: {}, telemetry: { caFile: '/ca.pem', certFile: '/c.pem', keyFile: '/k.pem' }, measurePcr: 23 }), 'CONFIG_INVALID');
+    for (const line of ['onFailur: unknown key; did you mean onFailure?', 'updates: unknown key; did you mean update?', 'telemetry.caFile: unknown key; did you mean telemetry.ca?', 'telemetry.certFile: unknown key; did you mean telemetry.cert?', 'telemetry.keyFile: unknown key; did you mean telemetry.key?', 'measurePcr: unknown key; did you mean tpm.measurePcr?']) {
+      expect(err.message).to.contain(line);
+    }
+  });
+
+  // issue 10 part I: a 1 MiB config with half a million bad entries printed 73 MB
+  it('caps the problems reported at once, and what each quotes', () => {
+    const junk = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
+    const err = expectCode(() => parseConfig({ ...minimal, ...junk, images: Array.from({ length: 400_000 }, () => 1), tpm: 'y'.repeat(500_000) }), 'CONFIG_INVALID');
+    expect(err.message.split('\n').length).to.be.at.most(52);
+    expect(err.message.length).to.be.below(10_000);
+    expect(err.message).to.contain('at least 50 invalid fields');
   });
 });

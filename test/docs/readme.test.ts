@@ -18,7 +18,9 @@ describe('README', () => {
   it('names only commands that exist', async () => {
     const text = await readme();
     const names = new Set(COMMANDS.map((c) => c.name));
-    const used = [...text.matchAll(/^\s*edgeseal ((?:[a-z-]+)(?: [a-z-]+)?)/gm)].map((m) => m[1]);
+    // command lines live in fenced blocks; prose may start a line with "edgeseal runs on …"
+    const code = [...text.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+    const used = [...code.matchAll(/^\s*edgeseal ((?:[a-z-]+)(?: [a-z-]+)?)/gm)].map((m) => m[1]);
     expect(used.length).to.be.greaterThan(10);
     for (const u of used) {
       const known = names.has(u) || names.has(u.split(' ')[0]);

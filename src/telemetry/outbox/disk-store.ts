@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesealError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
@@ -59,8 +59,8 @@ export class DiskOutboxStore implements OutboxStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const meta = JSON.parse(text) as OutboxMeta;
-    if (!Number.isSafeInteger(meta.nextSeq) || meta.nextSeq < 1) throw new EdgesealError('STORAGE_ERROR', `outbox meta.json: expected nextSeq ≥ 1, found ${String(meta.nextSeq)}`);
+    const meta = JSON.parse(text) as OutboxMeta | null;
+    if (typeof meta !== 'object' || meta === null || !Number.isSafeInteger(meta.nextSeq) || meta.nextSeq < 1) throw new EdgesealError('STORAGE_ERROR', `outbox meta.json: expected nextSeq ≥ 1, found ${text.slice(0, 80)}`);
     return meta;
   }
 
@@ -88,4 +88,19 @@ export class DiskOutboxStore implements OutboxStore {
   async saveMeta(meta: OutboxMeta): Promise<void> {
     await writeFileAtomic(join(this.dir, 'meta.json'), JSON.stringify(meta), 0o600);
   }
+}
+
+// What waits in an outbox, read without its lock and without touching it (for `edgeseal status`).
+export async function spoolBacklog(dir: string): Promise<{ entries: number; bytes: number }> {
+  const spool = join(dir, 'spool');
+  let names: string[];
+  try {
+    names = (await readdir(spool)).filter((n) => NAME.test(n));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: 0, bytes: 0 };
+    throw storageError(`list ${spool}`, err);
+  }
+  // an entry the publisher removes meanwhile simply no longer counts
+  const sizes = await Promise.all(names.map((n) => stat(join(spool, n)).then((st) => st.size, () => 0)));
+  return { entries: names.length, bytes: sizes.reduce((a, b) => a + b, 0) };
 }

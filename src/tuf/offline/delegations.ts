@@ -3,12 +3,13 @@ import { EdgesealError, asEdgesealError, type ErrorCode } from '../../core/error
 import { MAX_DELEGATIONS } from '../limits.js';
 import { checkExpiry, trustTargetsRole } from './top-level.js';
 import type { TrustedMetadata, TrustedRole } from './types.js';
+import { own } from '../../core/own.js';
 
 // The role (keys + threshold) a targets role delegates `name` to, explicit or hash-binned (TAP 15).
 function delegationFor(delegator: Targets, name: string): { keyIDs: string[]; threshold: number } | undefined {
   const d = delegator.delegations;
   if (!d) return undefined;
-  if (d.roles) return d.roles[name];
+  if (d.roles) return own(d.roles, name);
   return d.succinctRoles?.isDelegatedRole(name) ? d.succinctRoles : undefined;
 }
 
@@ -37,7 +38,7 @@ export function trustDelegations(
     const parent = roles.get(parentName)!.md.signed;
     const children: string[] = [];
     for (const name of childNames(parent, available)) {
-      const bytes = files[name];
+      const bytes = own(files, name);
       if (name === 'targets' || roles.has(name) || rejected.has(name) || bytes === undefined) continue;
       try {
         roles.set(name, trustTargetsRole(snap, name, bytes, parent.delegations!.keys, delegationFor(parent, name)!));
@@ -66,7 +67,7 @@ export function delegationsToFetch(trusted: TrustedMetadata, maxDepth = MAX_DELE
     const role = trusted.roles.get(name);
     if (!role || depth >= maxDepth) continue;
     for (const child of childNames(role.md.signed, listed)) {
-      if (seen.has(child) || !meta[`${child}.json`]) continue;
+      if (seen.has(child) || !own(meta, `${child}.json`)) continue;
       seen.add(child);
       if (trusted.roles.has(child)) queue.push([child, depth + 1]);
       else wanted.push(child);
@@ -96,7 +97,7 @@ export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date)
       throw new EdgesealError('MALFORMED_METADATA', `delegated role ${roleName} is needed to resolve ${JSON.stringify(name)} but its metadata is not present`);
     }
     checkExpiry(role.md, roleName, now, trusted.expiry);
-    const target = role.md.signed.targets[name];
+    const target = own(role.md.signed.targets, name);
     if (target) return { target, role: roleName, keyids: role.keyids };
     visited.add(roleName);
     const children: string[] = [];
@@ -115,7 +116,7 @@ export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date)
 // Distinguishes "nobody signed it" from "a delegated role signed it outside the paths it was given".
 function notFound(trusted: TrustedMetadata, name: string): EdgesealError {
   for (const [roleName, role] of trusted.roles) {
-    if (roleName !== 'targets' && role.md.signed.targets[name]) {
+    if (roleName !== 'targets' && own(role.md.signed.targets, name)) {
       return new EdgesealError('DELEGATION_VIOLATION', `target ${JSON.stringify(name)} is listed by role ${roleName}, which is not trusted for that path (outside its delegated patterns, or behind a terminating delegation)`);
     }
   }

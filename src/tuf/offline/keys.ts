@@ -1,5 +1,6 @@
 import type { Key, Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { EdgesealError } from '../../core/errors.js';
+import { own } from '../../core/own.js';
 
 // Key types and schemes @tufjs/models can verify; anything else in trusted metadata is refused
 // up front instead of silently never counting toward a threshold.
@@ -14,7 +15,7 @@ const PEM = '-----BEGIN PUBLIC KEY-----';
 
 export function assertSupportedKeys(keys: Record<string, Key>, label: string): void {
   for (const [keyid, key] of Object.entries(keys)) {
-    const schemes = SCHEMES[key.keyType];
+    const schemes = own(SCHEMES, key.keyType);
     if (!schemes) throw new EdgesealError('MALFORMED_METADATA', `${label}: key ${keyid}: expected a key type of ${Object.keys(SCHEMES).join('|')}, found ${JSON.stringify(key.keyType)}`);
     if (!schemes.includes(key.scheme)) {
       throw new EdgesealError('MALFORMED_METADATA', `${label}: key ${keyid}: expected scheme ${schemes.join('|')} for ${key.keyType}, found ${JSON.stringify(key.scheme)}`);
@@ -42,7 +43,7 @@ export function verifyThreshold(
   const seen = new Set<string>();
   const counted: string[] = [];
   for (const keyid of role.keyIDs) {
-    const key = keys[keyid];
+    const key = own(keys, keyid);
     if (!key) continue;
     const identity = `${key.keyType}:${(key.keyVal.public ?? '').toLowerCase()}`;
     if (seen.has(identity)) continue;

@@ -5,6 +5,7 @@ import { verifyThreshold } from './keys.js';
 import { checkMetaFile } from './meta-file.js';
 import { parseMetadata } from './parse.js';
 import type { ExpiryPolicy, TrustedRole } from './types.js';
+import { own } from '../../core/own.js';
 
 type Any = Metadata<Root | Timestamp | Snapshot | Targets>;
 
@@ -21,7 +22,7 @@ export function checkFloor(version: number, floor: number | undefined, label: st
 }
 
 export function topRole(root: Metadata<Root>, name: string): { keyIDs: string[]; threshold: number } {
-  const role = root.signed.roles[name];
+  const role = own(root.signed.roles, name);
   if (!role) throw new EdgesealError('MALFORMED_METADATA', `root: expected a '${name}' role, found none`);
   return role;
 }
@@ -60,7 +61,7 @@ export function trustTargetsRole(
   if (bytes.length > METADATA_MAX_LENGTH.targets) {
     throw new EdgesealError('OVERSIZED', `${name}: expected at most ${METADATA_MAX_LENGTH.targets} bytes, found ${bytes.length}`);
   }
-  const meta = snap.signed.meta[`${name}.json`];
+  const meta = own(snap.signed.meta, `${name}.json`);
   if (!meta) throw new EdgesealError('MALFORMED_METADATA', `${name}: expected an entry '${name}.json' in snapshot, found none`);
   checkMetaFile(meta, bytes, name);
   const md = parseMetadata('targets', bytes, METADATA_MAX_LENGTH.targets, name);

@@ -1,0 +1,36 @@
+// Every optional section present, so every nested field has a place in a valid document.
+export const FULL = {
+  deviceId: 'dev-1',
+  fleet: 'plant-7',
+  hardwareId: 'board-a',
+  stateDir: '/var/lib/edgeseal',
+  tpm: { swtpm: '127.0.0.1:2321', measurePcr: 23, ownerAuthFile: '/etc/edgeseal/owner.pass' },
+  images: [{ target: 'fw/a.bin', kind: 'firmware' }],
+  onFailure: 'fallback',
+  expiryAtBoot: 'enforce',
+  clockToleranceSeconds: 10,
+  update: {
+    source: 'https://updates.example.com/repo',
+    schedule: '0 3 * * *',
+    jitterSeconds: 1,
+    allowDowngrade: false,
+    slots: { a: '/dev/p2', b: '/dev/p3' },
+    bootSelector: {
+      commands: {
+        print: ['grub-editenv', '/boot/grub/grubenv', 'list'],
+        set: ['grub-editenv', '/boot/grub/grubenv', 'set'],
+        setStyle: 'assign',
+        vars: { active: 'a', good: 'g', trySlot: 't', tryCount: 'c' },
+        cmdline: { path: '/proc/cmdline', key: 'edgeseal.slot' },
+        timeoutMs: 1000,
+      },
+    },
+    maxTries: 2,
+    rebootCommand: ['reboot'],
+    reserveBytes: 0,
+    maintenanceWindows: ['Mon-Fri 02:00-04:00'],
+  },
+  revocation: { schedule: '17 */6 * * *', graceDays: 7, onExpired: { update: 'block', boot: 'block' }, onNever: 'require' },
+  telemetry: { broker: 'mqtts://mqtt.example.com:8883', prefix: 'edgeseal', username: 'u', password: 'p', ca: '/etc/ca.pem', cert: '/etc/c.pem', key: '/etc/c.key', metricsSchedule: '0 * * * *', outboxMaxBytes: 65536 },
+  logLevel: 'debug',
+};
