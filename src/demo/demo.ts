@@ -10,14 +10,14 @@ import type { DownloadProgress } from '../ota/download.js';
 import { startEmbeddedBroker } from '../telemetry/embedded-broker.js';
 import { TpmClient } from '../tpm/client.js';
 import { provision } from '../trust/provision.js';
-import { imageStatus } from './boot-check.js';
-import { bootSequence, type BootOutcome } from './boot-sequence.js';
+import { imageStatus } from '../agent/boot-check.js';
+import { bootSequence, type BootOutcome } from '../agent/boot-sequence.js';
 import { tapFleet } from './demo-telemetry.js';
-import { openDevice, type Device } from './device.js';
-import { imageLines, short, shortenDigests } from './format.js';
+import { openDevice, type Device } from '../agent/device.js';
+import { imageLines, short, shortenDigests } from '../agent/format.js';
 import { serveDirectory } from './static-server.js';
 import { startSwtpm, type Swtpm } from './swtpm-process.js';
-import { refreshMetadata, runUpdate, type UpdateOutcome } from './update.js';
+import { refreshMetadata, runUpdate, type UpdateOutcome } from '../agent/update.js';
 
 // `edgeseal demo`: the real agent on this machine with nothing but the README — its own swtpm, the
 // fixture repository on a loopback mirror, an embedded MQTT broker — through one A → B update.
