@@ -52,6 +52,7 @@ export const ERROR_CODES = [
   'COMMAND_INVALID',
   'RATE_LIMITED', // fleet commands beyond the cmd-topic rate cap
   'EVENT_INVALID',
+  'DEPENDENCY_MISSING', // an optional npm package (peerDependency) that this feature needs is not installed
   'INTERNAL',
 ] as const;
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import { EdgesealError } from '../core/errors.js';
+import { optionalDependency } from '../io/optional-dependency.js';
 
 export interface EmbeddedBroker {
   url: string;
@@ -9,8 +9,10 @@ export interface EmbeddedBroker {
 }
 
 // First-run default when no broker is configured: an in-process aedes broker bound to loopback only,
-// so a newcomer sees telemetry flowing with nothing installed. Not for production fleets.
+// so a newcomer sees telemetry flowing with nothing installed. Not for production fleets: aedes is a
+// development/peer dependency the device install leaves out (DEPENDENCY_MISSING there).
 export async function startEmbeddedBroker(opts: { port?: number } = {}): Promise<EmbeddedBroker> {
+  const { Aedes } = await optionalDependency('aedes', 'the embedded MQTT broker (used when telemetry.broker is not set)', () => import('aedes'));
   const broker = await Aedes.createBroker();
   const server: Server = createServer((socket) => broker.handle(socket));
   await new Promise<void>((resolve, reject) => {
