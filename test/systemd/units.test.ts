@@ -28,7 +28,7 @@ describe('systemd units', () => {
 
   it('declare the notify protocol, watchdog and hardening the agent relies on', async () => {
     const agent = await unit('edgeseal-agent.service');
-    for (const line of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=', 'Restart=on-failure', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/edgeseal', 'NoNewPrivileges=yes', 'DeviceAllow=/dev/tpmrm0', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
+    for (const line of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=', 'Restart=on-failure', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/edgeseal', 'NoNewPrivileges=yes', 'DeviceAllow=/dev/tpmrm0', 'SupplementaryGroups=tss', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
       expect(agent, line).to.contain(line);
     }
     const check = await unit('edgeseal-boot-check.service');
