@@ -4,25 +4,16 @@ import { Repository } from '../src/repo/repository.js';
 import { fixtureKey, hoursAfter, T0 } from './deterministic.js';
 import { FixtureRepo, targetPath, type ImageSpec } from './fixture-repo.js';
 import type { FixtureCase } from './generate.js';
+import { UPDATE_SCENARIO } from '../src/demo/scenario.js';
 
-// The OTA update scenario for the agent's tests and the first-run demo: board-a firmware v1.0.0
-// (factory, slot A) and v1.1.0 (a higher securityVersion) in repos/update; repos/update-tampered is
-// the next release (targets v2 adds v1.2.0) served by a mirror that altered v1.1.0's and v1.2.0's
-// bytes. Metadata expires a century after T0: tuf-js checks expiry against the real clock.
+// The OTA update scenario for the agent's tests and the first-run demo (names and versions in
+// src/demo/scenario.ts, which the packages ship). Metadata expires a century after T0: tuf-js checks
+// expiry against the real clock.
+export { UPDATE_SCENARIO };
 
 const KiB = 1024;
 const CENTURY = 100 * 365 * 86400;
-const NAME = (v: string): string => `fw/board-a/firmware-${v}.bin`;
-const fw = (version: string, securityVersion: number, length: number): ImageSpec => ({ name: NAME(version), length, hardwareIds: ['board-a'], kind: 'firmware', version, securityVersion });
-
-export const UPDATE_SCENARIO = {
-  repo: 'repos/update',
-  tampered: 'repos/update-tampered',
-  hardwareId: 'board-a',
-  v1: { target: NAME('1.0.0'), version: '1.0.0', securityVersion: 1 },
-  v2: { target: NAME('1.1.0'), version: '1.1.0', securityVersion: 2 },
-  v3: { target: NAME('1.2.0'), version: '1.2.0', securityVersion: 3 },
-} as const;
+const fw = (s: { target: string; version: string; securityVersion: number }, length: number): ImageSpec => ({ name: s.target, length, hardwareIds: ['board-a'], kind: 'firmware', version: s.version, securityVersion: s.securityVersion });
 
 async function flipByte(file: string): Promise<void> {
   const bytes = await readFile(file);
@@ -35,14 +26,14 @@ export async function updateScenario(out: string, cases: FixtureCase[]): Promise
   const k = (role: string): ReturnType<typeof fixtureKey>[] => [fixtureKey(`update-${role}`)];
   const expirySeconds = { root: CENTURY, targets: CENTURY, snapshot: CENTURY, timestamp: CENTURY };
   const f = new FixtureRepo(Repository.init({ keys: { root: k('root'), targets: k('targets'), snapshot: k('snapshot'), timestamp: k('timestamp') }, expirySeconds }));
-  const v1 = f.addImage(fw(s.v1.version, s.v1.securityVersion, 128 * KiB));
-  const v2 = f.addImage(fw(s.v2.version, s.v2.securityVersion, 160 * KiB));
+  const v1 = f.addImage(fw(s.v1, 128 * KiB));
+  const v2 = f.addImage(fw(s.v2, 160 * KiB));
   f.repo.sign(T0);
   await f.publish(out, s.repo);
-  const v3 = f.addImage(fw(s.v3.version, s.v3.securityVersion, 192 * KiB));
+  const v3 = f.addImage(fw(s.v3, 192 * KiB));
   f.repo.sign(hoursAfter(T0, 1));
   await f.publish(out, s.tampered);
-  for (const [version, bytes] of [[s.v2.version, v2], [s.v3.version, v3]] as const) await flipByte(join(out, targetPath(s.tampered, NAME(version), bytes)));
+  for (const [target, bytes] of [[s.v2.target, v2], [s.v3.target, v3]] as const) await flipByte(join(out, targetPath(s.tampered, target, bytes)));
   const at = { now: hoursAfter(T0, 12).toISOString(), expiry: 'enforce' as const, hardwareId: s.hardwareId };
   cases.push(
     { ...at, name: 'update-factory-v1', repo: s.repo, metadata: `${s.repo}/metadata`, target: s.v1.target, image: targetPath(s.repo, s.v1.target, v1), expect: 'VERIFIED', note: 'update scenario: factory image in slot A' },

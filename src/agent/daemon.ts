@@ -86,12 +86,12 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     if (e.code === 'OUTBOX_LOCKED') {
       // another edgeseal process still owns the device state: not a trust failure, systemd retries
       log.error(`cannot start [${e.code}] ${e.message}`, { code: e.code });
-      notifier.close();
+      await notifier.close();
       throw e;
     }
     log.error(`cannot establish trust [${e.code}] ${e.message}`, { code: e.code });
     await recordTrustFailure(agentPaths(config.stateDir), e.code, e.message, clock()).catch(() => undefined);
-    notifier.close();
+    await notifier.close();
     throw e;
   }
   await dev.report({ type: 'agent-start', verdict: 'info', detail: `pid ${process.pid}` });
@@ -100,7 +100,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     log.error(`boot ${boot.action} [${boot.code ?? '-'}] ${boot.message ?? ''}`);
     await dev.report({ type: 'agent-stop', verdict: 'refused', code: boot.code ?? 'INTERNAL', detail: `boot ${boot.action}` });
     await dev.close();
-    notifier.close();
+    await notifier.close();
     return AGENT_EXIT.REFUSED;
   }
 
@@ -152,7 +152,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
         await scheduler.stop();
         await dev.report({ type: 'agent-stop', verdict: 'info', detail: signal });
         await dev.close().catch((err: unknown) => log.warn(`close: ${asEdgesealError(err).message}`));
-        notifier.close();
+        await notifier.close();
         resolve(AGENT_EXIT.OK);
       })();
     };

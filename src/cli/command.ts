@@ -32,6 +32,7 @@ const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SLOW_RETRIEVAL',
   'BROKER_UNREACHABLE',
   'BROKER_REJECTED',
+  'DEPENDENCY_MISSING',
 ]);
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'CONFIG_INVALID', 'PASSPHRASE_REQUIRED', 'KEY_INVALID', 'ANCHOR_EXISTS']);
 

@@ -1,4 +1,4 @@
-import { runDemo } from '../agent/demo.js';
+import { runDemo } from '../demo/demo.js';
 import { progressLine } from '../ota/progress.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 

@@ -53,6 +53,8 @@ export const ERROR_CODES = [
   'COMMAND_INVALID',
   'RATE_LIMITED', // fleet commands beyond the cmd-topic rate cap
   'EVENT_INVALID',
+  'DEPENDENCY_MISSING', // an optional npm package (peerDependency) that this feature needs is not installed
+  'PACKAGING_FAILED', // npm run package: a device tarball could not be built as specified (native code, missing runtime)
   'INTERNAL',
 ] as const;
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 import { EdgesealError } from '../core/errors.js';
+import { optionalDependency } from '../io/optional-dependency.js';
 
 export interface EmbeddedBroker {
   url: string;
@@ -9,8 +9,10 @@ export interface EmbeddedBroker {
 }
 
 // The first-run demo's broker: an in-process aedes broker bound to loopback only, so a newcomer sees
-// telemetry flowing with nothing installed. The agent never starts one (no broker: events wait in the outbox).
+// telemetry flowing with nothing installed. The agent never starts one (no broker: events wait in the
+// outbox); aedes is a development/optional peer dependency the device install leaves out.
 export async function startEmbeddedBroker(opts: { port?: number } = {}): Promise<EmbeddedBroker> {
+  const { Aedes } = await optionalDependency('aedes', "the first-run demo's embedded MQTT broker", () => import('aedes'));
   const broker = await Aedes.createBroker();
   const server: Server = createServer((socket) => broker.handle(socket));
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -10,26 +9,11 @@ import { startEmbeddedBroker } from '../../src/telemetry/embedded-broker.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
+import { listenNotify } from '../helpers/notify-listener.js';
 import { runCli, startCli } from './cli-child.js';
 import { serveRepo } from './repo-server.js';
 import { flipByte, REPO, TAMPERED, useBoardRig } from './rig.js';
 
-interface ServerSocket {
-  bind(path: string): void;
-  on(event: 'message', cb: (msg: Buffer) => void): void;
-  close(): void;
-}
-const unixDgram = createRequire(import.meta.url)('unix-dgram') as { createSocket(type: 'unix_dgram'): ServerSocket };
-
-// A NOTIFY_SOCKET in `dir` collecting every datagram the agent sends to systemd.
-function listenNotify(dir: string): { sock: string; got: string[]; stop: () => void } {
-  const sock = join(dir, 'notify.sock');
-  const server = unixDgram.createSocket('unix_dgram');
-  const got: string[] = [];
-  server.on('message', (m) => got.push(m.toString()));
-  server.bind(sock);
-  return { sock, got, stop: () => server.close() };
-}
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -42,13 +26,18 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 describe('edgeseal agent / boot-check / update as processes (real swtpm)', function () {
   const rig = useBoardRig(this);
 
-  it('agent: READY=1 after the boot check, WATCHDOG=1, then SIGTERM → STOPPING=1 and exit 0', async () => {
+  it('agent: READY=1 with STATUS= after the boot check, WATCHDOG=1 at half of WATCHDOG_USEC, then SIGTERM → STOPPING=1 and exit 0 (through systemd-notify)', async () => {
     const board = await rig.board({ update: { schedule: '0 3 * * *' } });
-    const { sock, got, stop } = listenNotify(board.dir);
-    const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '200000' });
+    const { sock, got, at, stop } = await listenNotify(board.dir);
+    const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '1000000' });
     try {
       await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
-      await waitFor('WATCHDOG=1', () => got.includes('WATCHDOG=1'));
+      expect(got.find((m) => m.startsWith('READY=1'))).to.match(/^READY=1\nSTATUS=\d+ image\(s\) verified$/);
+      await waitFor('4 WATCHDOG=1', () => got.filter((m) => m === 'WATCHDOG=1').length >= 4);
+      const pings = at.filter((_, i) => got[i] === 'WATCHDOG=1');
+      const gaps = pings.slice(1).map((t, i) => t - (pings[i] ?? 0)).sort((a, b) => a - b);
+      const median = gaps[gaps.length >> 1] ?? 0;
+      expect(median, `gaps ${gaps.map(Math.round).join(', ')} ms`).to.be.within(350, 750); // half of 1 s, not the full second
       const status = JSON.parse((await runCli(['status', '--config', board.configPath, '--json'])).out) as { boot: { action: string }; schedules: Record<string, string> };
       expect(status.boot.action).to.equal('verified');
       expect(Date.parse(status.schedules.update)).to.be.greaterThan(Date.now());
@@ -57,18 +46,19 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       child.kill('SIGTERM');
       const r = await done;
       expect(r.code, r.err).to.equal(0);
-      expect(got.some((m) => m.startsWith('STOPPING=1'))).to.equal(true);
+      await waitFor('STOPPING=1', () => got.some((m) => m.startsWith('STOPPING=1')));
+      expect(got.filter((m) => m.startsWith('STOPPING=1'))).to.deep.equal(['STOPPING=1\nSTATUS=SIGTERM']);
       expect(got.findIndex((m) => m.startsWith('READY=1'))).to.be.lessThan(got.findIndex((m) => m.startsWith('STOPPING=1')));
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      stop();
+      await stop();
     }
   });
 
   it('agent: a fleet check-update nudge runs the update job; SIGHUP reloads the schedules, a bad config is refused', async () => {
     const broker = await startEmbeddedBroker();
     const board = await rig.board({ update: { schedule: '0 3 * * *' }, telemetry: { broker: broker.url }, fleet: 'f1' });
-    const { sock, got, stop } = listenNotify(board.dir);
+    const { sock, got, stop } = await listenNotify(board.dir);
     const fleet = await mqtt.connectAsync(broker.url);
     const paths = agentPaths(board.config.stateDir);
     const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
@@ -93,7 +83,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await fleet.endAsync(true);
-      stop();
+      await stop();
       await broker.close();
     }
   });
@@ -102,7 +92,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     const broker = await startEmbeddedBroker();
     const server = await serveRepo(REPO, { stallAfter: 48 * 1024 }); // the nudged update stays in flight
     const board = await rig.board({ update: { schedule: '0 3 * * *', source: server.url }, telemetry: { broker: broker.url }, fleet: 'f1', logLevel: 'debug' });
-    const { sock, got, stop } = listenNotify(board.dir);
+    const { sock, got, stop } = await listenNotify(board.dir);
     const fleet = await mqtt.connectAsync(broker.url);
     const commands: { verdict: string; code?: string }[] = [];
     fleet.on('message', (_topic, payload) => {
@@ -130,7 +120,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await fleet.endAsync(true);
-      stop();
+      await stop();
       await server.close();
       await broker.close();
     }
@@ -139,13 +129,13 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
   it('agent: a refused boot never sends READY=1 and exits 1', async () => {
     const board = await rig.board();
     await flipByte(board.slots.a);
-    const { sock, got, stop } = listenNotify(board.dir);
+    const { sock, got, stop } = await listenNotify(board.dir);
     try {
       const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
       expect(r.code).to.equal(1);
       expect(got.filter((m) => m.startsWith('READY=1'))).to.deep.equal([]);
     } finally {
-      stop();
+      await stop();
     }
   });
 
@@ -153,7 +143,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
     const board = await rig.board();
     const tpm = await TpmClient.open({ swtpm: rig.swtpm.address });
     await tpm.pcrExtend(0, [{ hash: 'sha256', digest: new Uint8Array(32).fill(7) }]).finally(() => tpm.close());
-    const { sock, got, stop } = listenNotify(board.dir);
+    const { sock, got, stop } = await listenNotify(board.dir);
     try {
       const r = await runCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock });
       expect(r.code).to.equal(1);
@@ -162,7 +152,7 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       const status = await runCli(['status', '--config', board.configPath]);
       expect(status.out).to.match(/last boot .* untrusted {2}\[ANCHOR_UNAVAILABLE\]/);
     } finally {
-      stop();
+      await stop();
     }
   });
 

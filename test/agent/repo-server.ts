@@ -1,4 +1,4 @@
-import { serveDirectory } from '../../src/agent/static-server.js';
+import { serveDirectory } from '../../src/demo/static-server.js';
 
 // The demo's repository server with knobs for tests: the first response for a target file can be cut
 // (dropAfter: socket destroyed) or stalled (stallAfter: never finished).

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { realTimers, Scheduler } from '../../src/agent/scheduler.js';
-import { serveDirectory, type StaticServer } from '../../src/agent/static-server.js';
+import { serveDirectory, type StaticServer } from '../../src/demo/static-server.js';
 import { runUpdate, type UpdateOutcome } from '../../src/agent/update.js';
 import { exitCodeFor } from '../../src/cli/command.js';
 import { REPO, S, useBoardRig, withDevice, type Board } from './rig.js';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-// Asks the kernel for a free loopback TCP port (swtpm's consecutive pair lives in src/agent/swtpm-process.ts).
+// Asks the kernel for a free loopback TCP port (swtpm's consecutive pair lives in src/demo/swtpm-process.ts).
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

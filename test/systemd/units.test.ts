@@ -31,6 +31,8 @@ describe('systemd units', () => {
     for (const line of ['Type=notify', 'WatchdogSec=', 'Restart=on-failure', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/edgeseal', 'RuntimeDirectory=edgeseal', 'RuntimeDirectoryPreserve=yes', 'NoNewPrivileges=yes', 'DeviceAllow=/dev/tpmrm0', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
       expect(agent, line).to.contain(line);
     }
+    // sd_notify goes through systemd-notify (a child of the agent); with no capabilities the units open the TPM as group tss
+    expect(agent).to.match(/^NotifyAccess=all$/m).and.match(/^SupplementaryGroups=tss$/m);
     const check = await unit('edgeseal-boot-check.service');
     expect(check).to.contain('Type=oneshot');
     // the spool a read-only state dir leaves in /run/edgeseal must outlive the oneshot for the agent to drain

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { runCli } from './cli-child.js';
+import { runCli } from '../agent/cli-child.js';
 
 describe('edgeseal demo (the newcomer first run)', function () {
   this.timeout(60_000);

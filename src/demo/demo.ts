@@ -1,24 +1,24 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES_OUT } from '../../firmware-fixtures/manifest.js';
-import { UPDATE_SCENARIO as S } from '../../firmware-fixtures/update-scenario.js';
 import { parseConfig, type AgentConfig } from '../config/schema.js';
+import { isEdgesealError } from '../core/errors.js';
 import { createLogger } from '../log/logger.js';
 import { FileBootSelector } from '../ota/boot-selector-file.js';
 import type { DownloadProgress } from '../ota/download.js';
 import { startEmbeddedBroker } from '../telemetry/embedded-broker.js';
 import { TpmClient } from '../tpm/client.js';
 import { provision } from '../trust/provision.js';
-import { imageStatus } from './boot-check.js';
-import { bootSequence, type BootOutcome } from './boot-sequence.js';
+import { imageStatus } from '../agent/boot-check.js';
+import { bootSequence, type BootOutcome } from '../agent/boot-sequence.js';
 import { tapFleet } from './demo-telemetry.js';
-import { openDevice, type Device } from './device.js';
-import { imageLines, short, shortenDigests } from './format.js';
+import { DEMO_FIXTURES as FIXTURES_OUT, UPDATE_SCENARIO as S } from './scenario.js';
+import { openDevice, type Device } from '../agent/device.js';
+import { imageLines, short, shortenDigests } from '../agent/format.js';
 import { serveDirectory } from './static-server.js';
 import { startSwtpm, type Swtpm } from './swtpm-process.js';
-import { refreshMetadata } from './metadata-refresh.js';
-import { runUpdate, type UpdateOutcome } from './update.js';
+import { refreshMetadata } from '../agent/metadata-refresh.js';
+import { runUpdate, type UpdateOutcome } from '../agent/update.js';
 
 // `edgeseal demo`: the real agent on this machine with nothing but the README — its own swtpm, the
 // fixture repository on a loopback mirror, an embedded MQTT broker — through one A → B update.
@@ -66,12 +66,16 @@ export async function runDemo(io: DemoIo): Promise<void> {
     swtpm = await startSwtpm({ stateDir: join(work, 'swtpm') });
     const mirror = await serveDirectory(FIXTURES_OUT);
     closers.push(() => mirror.close());
-    const broker = await startEmbeddedBroker();
-    closers.push(() => broker.close());
+    // the device install (npm run package) leaves the demo's broker out: the demo then runs without telemetry
+    const broker = await startEmbeddedBroker().catch((err: unknown) => {
+      if (isEdgesealError(err, 'DEPENDENCY_MISSING')) return { missing: err.message };
+      throw err;
+    });
+    if ('close' in broker) closers.push(() => broker.close());
     io.line(`▸ environment`);
     io.line(`  swtpm (software TPM 2.0)   ${swtpm.address}, state in ${swtpm.stateDir}`);
     io.line(`  update mirror (HTTP)       ${mirror.url}/${S.repo}  (firmware-fixtures, signed TUF repository)`);
-    io.line(`  MQTT broker (embedded)     ${broker.url}`);
+    io.line(`  MQTT broker (embedded)     ${'url' in broker ? broker.url : `none: ${broker.missing}`}`);
 
     const stateDir = join(work, 'device');
     const slots = { a: join(work, 'slot-a.img'), b: join(work, 'slot-b.img') };
@@ -90,14 +94,14 @@ export async function runDemo(io: DemoIo): Promise<void> {
       tpm: { swtpm: swtpm.address },
       images: [{ target: S.v1.target, kind: 'firmware' }],
       update: { source: `${mirror.url}/${S.repo}`, slots, bootSelector: { file: join(work, 'bootloader.json') }, rebootCommand: ['true'], jitterSeconds: 0 },
-      telemetry: { broker: broker.url },
+      ...('url' in broker ? { telemetry: { broker: broker.url } } : {}),
       logLevel: 'error',
     };
     await writeFile(join(work, 'config.json'), JSON.stringify(raw, null, 2));
     const config: AgentConfig = parseConfig(raw, join(work, 'config.json'));
-    const tap = await tapFleet(broker.url, config.telemetry.prefix, FLEET, DEVICE);
-    closers.unshift(() => tap.close());
-    const open = (): Promise<Device> => openDevice({ config, logger: createLogger({ silent: true }), telemetry: 'publish' });
+    const tap = 'url' in broker ? await tapFleet(broker.url, config.telemetry.prefix, FLEET, DEVICE) : undefined;
+    if (tap) closers.unshift(() => tap.close());
+    const open = (): Promise<Device> => openDevice({ config, logger: createLogger({ silent: true }), telemetry: tap ? 'publish' : 'off' });
 
     // factory: slot A holds v1.0.0, the bootloader boots A, the metadata cache is fetched once
     const v1 = await readFile(join(FIXTURES_OUT, S.repo, 'targets', await targetFile(S.repo, S.v1.target)));
@@ -141,9 +145,10 @@ export async function runDemo(io: DemoIo): Promise<void> {
     await dev.close(); // flushes the outbox to the broker
 
     io.line('');
-    const count = tap.verifyAll(provisioned.identity.reportPublicKey);
-    io.line(`▸ telemetry: ${count} signed events on ${config.telemetry.prefix}/${FLEET}/${DEVICE}/event, every signature verified with the device report key`);
-    for (const { event: e } of tap.events().filter((x) => x.event.type !== 'metrics')) {
+    if (!tap) io.line('▸ telemetry: skipped (no MQTT broker; npm install aedes to see the signed events)');
+    const count = tap?.verifyAll(provisioned.identity.reportPublicKey);
+    if (tap) io.line(`▸ telemetry: ${count} signed events on ${config.telemetry.prefix}/${FLEET}/${DEVICE}/event, every signature verified with the device report key`);
+    for (const { event: e } of tap?.events().filter((x) => x.event.type !== 'metrics') ?? []) {
       io.line(`  #${String(e.seq).padEnd(3)} ${e.type.padEnd(18)} ${e.verdict.padEnd(8)} ${(e.code ?? '').padEnd(16)} ${e.image ? `${e.image.name} ${e.image.version ?? ''}`.trim() : (e.detail ?? '')}`);
     }
     io.line('');
