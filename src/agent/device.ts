@@ -173,7 +173,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
       const floors = await trust.readFloors();
       const files = await readMetadataDir(paths.metadataDir, { initialRoot: trust.initialRoot });
       const trusted = loadTrustedMetadata(files, { now, expiry, floors: { rootVersion: floors.rootVersion, targetsVersion: floors.targetsVersion } });
-      return buildImageVerifier({ trusted, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness });
+      return buildImageVerifier({ trusted, files, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness });
     },
     async report(event) {
       if (!reporter) return;
