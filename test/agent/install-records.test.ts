@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runBootCheck } from '../../src/agent/boot-check.js';
 import { checkImage } from '../../src/agent/check-image.js';
@@ -37,9 +37,9 @@ class Publisher {
   }
 
   // `repo add-target --replace` under the same name, as the README's publisher does
-  release(bytes: Uint8Array, version: string, securityVersion: number): void {
+  release(bytes: Uint8Array, version: string, securityVersion: number, name = FW): void {
     this.blobs.set(sha(bytes), bytes);
-    this.repo.addTarget(FW, { length: bytes.length, sha256: sha(bytes), custom: { hardwareIds: ['board-a'], version, securityVersion, kind: 'firmware' } });
+    this.repo.addTarget(name, { length: bytes.length, sha256: sha(bytes), custom: { hardwareIds: ['board-a'], version, securityVersion, kind: 'firmware' } });
   }
 
   revoke(bytes: Uint8Array): void {
@@ -177,5 +177,26 @@ describe('install records: an installed image is known by its bytes (real swtpm,
     } finally {
       await server.close();
     }
+  });
+
+  it('a device upgraded from an agent without records gets one for each slot at its first verified boot', async () => {
+    const { pub, board, server } = await deviceOn100('upgraded');
+    try {
+      // a patch release at the same securityVersion, so that slot A stays a valid fallback after the commit
+      pub.release(pub.v110, '1.0.1', 1, 'firmware/board-a/fw-1.0.1.bin');
+      await pub.publish();
+      expect(await withDevice(board, (dev) => runUpdate(dev, { from: server.url }))).to.include({ action: 'installed' });
+      expect((await rig.reboot(board)).action).to.equal('committed');
+    } finally {
+      await server.close();
+    }
+    // the state an older agent leaves: slot B committed, slot A the factory image, no records at all
+    const records = join(board.config.stateDir, 'agent', 'records');
+    await rm(records, { recursive: true });
+
+    expect(await rig.reboot(board)).to.include({ action: 'verified', proceed: true });
+    expect((await readdir(records)).sort()).to.deep.equal(['slot-A.json', 'slot-B.json']);
+    const slotA = await withDevice(board, async (dev) => (await dev.createImageVerifier(new Date(), 'ignore')).forRecord(await readFile(join(records, 'slot-A.json')), new Date()));
+    expect(slotA.ok && slotA.target).to.include({ name: FW, length: pub.v100.length });
   });
 });
