@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asEdgesealError, isEdgesealError } from '../core/errors.js';
+import { asEdgesealError, EdgesealError, isEdgesealError } from '../core/errors.js';
 import type { SlotId } from '../ota/slot.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { fsyncDir, writeFileAtomic } from '../store/atomic-write.js';
 import { readCapped } from '../tuf/metadata-files.js';
 import { INSTALL_RECORD_MAX_LENGTH, type InstallRecordDoc } from '../tuf/offline/install-record.js';
 import type { AgentPaths } from './agent-state.js';
@@ -32,6 +33,23 @@ export async function readInstallRecord(p: AgentPaths, key: string): Promise<Uin
 
 export function writeInstallRecord(p: AgentPaths, key: string, record: InstallRecordDoc): Promise<void> {
   return writeFileAtomic(recordPath(p, key), `${JSON.stringify(record)}\n`);
+}
+
+// An update's record waits beside the slot's until the slot holds the staged bytes (the installer's
+// 'staged' step), so a failed install leaves the slot's old record, which still matches it.
+const pendingKey = (slot: SlotId): string => `pending-${slotRecordKey(slot)}`;
+
+export const stageSlotRecord = (p: AgentPaths, slot: SlotId, record: InstallRecordDoc): Promise<void> => writeInstallRecord(p, pendingKey(slot), record);
+
+// Idempotent: after a crash between the rename and the journal's 'staged', resume finds nothing pending.
+export async function promoteSlotRecord(p: AgentPaths, slot: SlotId): Promise<void> {
+  try {
+    await rename(recordPath(p, pendingKey(slot)), recordPath(p, slotRecordKey(slot)));
+    await fsyncDir(p.records);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new EdgesealError('STORAGE_ERROR', `install record for slot ${slot}: could not move it into place: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 // Writes `target`'s record from today's metadata; a failure is logged, never fatal (the record is an aid).

@@ -11,6 +11,7 @@ import { slotImage } from './installed-images.js';
 // records it gets one too, the first time it verifies on today's metadata (ARCHITECTURE H). A slot never
 // written (a factory device's empty B) is left alone so that no boot hashes it for nothing.
 const SETTLED = new Set(['idle', 'committed', 'rolled-back', 'abandoned']);
+const POLICY_REFUSALS = new Set(['ROLLBACK', 'IMAGE_REVOKED', 'KEY_REVOKED', 'BELOW_MINIMUM_VERSION']);
 
 export async function recordOtherSlot(dev: Device, verifier: ImageVerifier, now: Date): Promise<void> {
   const ab = dev.ab;
@@ -23,5 +24,7 @@ export async function recordOtherSlot(dev: Device, verifier: ImageVerifier, now:
   if (image.record) return;
   const o = await checkImage(verifier, image, now);
   if (o.verdict.ok) await keepRecord(dev, verifier, image.recordKey, o.verdict.target.name, now);
+  // genuine bytes that policy refuses (below the floor, revoked) get their record too, so no later boot hashes them again
+  else if (POLICY_REFUSALS.has(o.verdict.code)) await keepRecord(dev, verifier, image.recordKey, image.target, now);
   else dev.logger.child({ component: 'install-record' }).info(`slot ${slot} has no install record and does not verify today [${o.verdict.code}]: none written`);
 }

@@ -20,7 +20,7 @@ import { refreshRevocations } from './revocation-refresh.js';
 import { cachedMetadataVersions, raiseMetadataFloors } from './root-floor.js';
 import { slotTarget } from './installed-images.js';
 import type { ImageVerifier } from './image-verifier.js';
-import { readInstallRecord, slotRecordKey, writeInstallRecord } from './install-records.js';
+import { readInstallRecord, slotRecordKey, stageSlotRecord } from './install-records.js';
 import { raisePersistedTimeFloor, readTimeFloor } from './time-floor-store.js';
 
 // The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
@@ -170,9 +170,8 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
     return { action: 'refused', code: decision.code, message: decision.message, ...(t ? { target: toInstallTarget(t) } : {}) };
   }
   const target = toInstallTarget(decision.target);
-  // the slot about to be written gets the record of what will be in it; until staging is done it matches
-  // nothing there, and a record only ever vouches for the bytes its signed metadata names
-  await writeInstallRecord(dev.paths, slotRecordKey(otherSlot(await dev.ab!.selector.active())), verifier.recordFor(target.name, now));
+  // the record of what the slot will hold, from the metadata the gate chose it from; the installer puts it in place once staged
+  await stageSlotRecord(dev.paths, otherSlot(await dev.ab!.selector.active()), verifier.recordFor(target.name, now));
   const step = await installer.install(target);
   await flush();
   if (step.journal.state === 'abandoned') {

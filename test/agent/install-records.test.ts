@@ -98,7 +98,11 @@ describe('install records: an installed image is known by its bytes (real swtpm,
       expect(update).to.include({ action: 'installed' });
       expect(update.target).to.include({ name: FW, version: '1.1.0', sha256: sha(pub.v110) });
       expect(update.reasons).to.include('version 1.1.0 newer than installed 1.0.0');
-      expect((await rig.reboot(board)).action).to.equal('committed');
+      // slot B's record was moved into place once B was staged
+      expect((await readdir(join(board.config.stateDir, 'agent', 'records'))).sort()).to.deep.equal(['slot-A.json', 'slot-B.json']);
+      const trial = await rig.reboot(board);
+      expect(trial.action).to.equal('committed');
+      expect(trial.check.outcomes[0]).to.include({ vouchedBy: 'install-record' });
       expect(await withDevice(board, (dev) => dev.trust.readFloors())).to.include({ securityVersion: 2 });
       expect(await withDevice(board, (dev) => runUpdate(dev, { from: server.url }))).to.include({ action: 'none', code: 'NO_UPDATE' });
 
