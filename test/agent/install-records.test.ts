@@ -37,9 +37,9 @@ class Publisher {
   }
 
   // `repo add-target --replace` under the same name, as the README's publisher does
-  release(bytes: Uint8Array, version: string, securityVersion: number, name = FW): void {
+  release(bytes: Uint8Array, version: string, securityVersion: number, name = FW, kind = 'firmware'): void {
     this.blobs.set(sha(bytes), bytes);
-    this.repo.addTarget(name, { length: bytes.length, sha256: sha(bytes), custom: { hardwareIds: ['board-a'], version, securityVersion, kind: 'firmware' } });
+    this.repo.addTarget(name, { length: bytes.length, sha256: sha(bytes), custom: { hardwareIds: ['board-a'], version, securityVersion, kind } });
   }
 
   revoke(bytes: Uint8Array): void {
@@ -202,5 +202,26 @@ describe('install records: an installed image is known by its bytes (real swtpm,
     expect((await readdir(records)).sort()).to.deep.equal(['slot-A.json', 'slot-B.json']);
     const slotA = await withDevice(board, async (dev) => (await dev.createImageVerifier(new Date(), 'ignore')).forRecord(await readFile(join(records, 'slot-A.json')), new Date()));
     expect(slotA.ok && slotA.target).to.include({ name: FW, length: pub.v100.length });
+  });
+
+  it('a fixed image keeps booting after its name is republished; its record is keyed by its path', async () => {
+    const APP = 'apps/board-a/app.tar';
+    const app1 = imageOf('app-1', 8 * 1024);
+    const pub = new Publisher(join(rig.dir, 'fixed'));
+    pub.release(app1, '1.0.0', 0, APP, 'app');
+    await pub.publish();
+    const appPath = join(rig.dir, 'fixed-app.tar');
+    await writeFile(appPath, app1);
+    const board = await rig.board({ images: [{ target: FW, kind: 'firmware' }, { target: APP, kind: 'app', path: appPath }] }, 'board-a', pub.dir);
+    const server = await serveRepo(pub.dir);
+    try {
+      expect(await bootCodes(board)).to.deep.equal(['VERIFIED 1.0.0', 'VERIFIED 1.0.0']);
+      pub.release(imageOf('app-2', 9 * 1024), '2.0.0', 0, APP, 'app');
+      await pub.publish();
+      expect(await bootCodes(board, server.url)).to.deep.equal(['VERIFIED 1.0.0', 'VERIFIED 1.0.0']);
+      expect((await readdir(join(board.config.stateDir, 'agent', 'records'))).filter((f) => f.startsWith('fixed-'))).to.have.length(1);
+    } finally {
+      await server.close();
+    }
   });
 });
