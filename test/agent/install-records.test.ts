@@ -224,4 +224,24 @@ describe('install records: an installed image is known by its bytes (real swtpm,
       await server.close();
     }
   });
+
+  it('an image signed by a delegated builder keeps booting after the builder key is rotated and the target removed', async () => {
+    const BUILT = 'firmware/board-a/built-1.0.1.bin';
+    const { pub, board, server } = await deviceOn100('builder');
+    try {
+      pub.repo.delegate({ name: 'builder', paths: ['firmware/board-a/built-*'], keys: [key('builder-1')] });
+      pub.blobs.set(sha(pub.v110), pub.v110);
+      pub.repo.addTarget(BUILT, { length: pub.v110.length, sha256: sha(pub.v110), custom: { hardwareIds: ['board-a'], version: '1.0.1', securityVersion: 1, kind: 'firmware' } }, { role: 'builder' });
+      await pub.publish();
+      expect(await withDevice(board, (dev) => runUpdate(dev, { from: server.url }))).to.include({ action: 'installed' });
+      expect((await rig.reboot(board)).action).to.equal('committed');
+
+      pub.repo.rotateKeys('builder', { add: [key('builder-2')], remove: [key('builder-1').keyid] });
+      pub.repo.removeTarget(BUILT, { role: 'builder' });
+      await pub.publish();
+      expect(await bootCodes(board, server.url)).to.deep.equal(['VERIFIED 1.0.1']);
+    } finally {
+      await server.close();
+    }
+  });
 });
