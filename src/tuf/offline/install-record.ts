@@ -31,7 +31,7 @@ export function makeInstallRecord(files: MetadataFiles, trusted: TargetsView, na
   const target = findTarget(trusted, name, now);
   const delegated: Record<string, string> = {};
   for (const role of resolveTarget(trusted, name, now).path) {
-    const bytes = files.delegated[role];
+    const bytes = Object.hasOwn(files.delegated, role) ? files.delegated[role] : undefined; // role names come from input
     if (role !== 'targets' && bytes) delegated[role] = b64(bytes);
   }
   return { format: 1, target: { name, length: target.length, sha256: target.hashes.sha256 ?? '' }, rootChain: files.rootChain.map(b64), targets: b64(files.targets), delegated };
