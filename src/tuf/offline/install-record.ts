@@ -29,7 +29,7 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 // The record for `name` from the metadata files `trusted` was loaded from (it must vouch for `name`).
 export function makeInstallRecord(files: MetadataFiles, trusted: TargetsView, name: string, now: Date): InstallRecordDoc {
   const target = findTarget(trusted, name, now);
-  const delegated: Record<string, string> = {};
+  const delegated = Object.create(null) as Record<string, string>; // a role named __proto__ stays a key
   for (const role of resolveTarget(trusted, name, now).path) {
     const bytes = Object.hasOwn(files.delegated, role) ? files.delegated[role] : undefined; // role names come from input
     if (role !== 'targets' && bytes) delegated[role] = b64(bytes);
