@@ -111,7 +111,7 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
     ...judge(trusted),
     forRecord(bytes, now) {
       try {
-        const { view, target } = trustInstallRecord(files.initialRoot, parseInstallRecord(bytes), now);
+        const { view, target } = trustInstallRecord(files.initialRoot, files.rootChain, parseInstallRecord(bytes), now);
         return { ok: true, judge: judge(view), target };
       } catch (err) {
         return refusal(err) as Refusal;

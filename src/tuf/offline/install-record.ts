@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EdgesealError } from '../../core/errors.js';
 import { METADATA_MAX_LENGTH } from '../limits.js';
 import { resolveTarget, walkDelegations } from './delegations.js';
@@ -76,10 +77,20 @@ function trustRecordRole(name: string, bytes: Uint8Array, keys: Parameters<typeo
 }
 
 // Re-verifies a record from the pinned root: its root chain (as of the root that signed its targets,
-// however far today's root floor has moved), then targets and delegated roles, then that the recorded
+// however far today's root floor has moved, and byte for byte a prefix of the device's verified chain), then targets and delegated roles, then that the recorded
 // target is what they list. Expiry is ignored (P5: an installed image never expires). Throws coded errors.
-export function trustInstallRecord(initialRoot: Uint8Array, rec: InstallRecordDoc, now: Date): { view: TargetsView; target: ListedTarget } {
-  const { root } = trustRootChain(initialRoot, rec.rootChain.map((r) => bytesOf(r, 'root')));
+// `knownChain`: the roots after the pinned one that the device's verified metadata holds. A record's roots
+// must be the same bytes, so that keys of a retired root cannot mint a root of their own for a record.
+export function trustInstallRecord(initialRoot: Uint8Array, knownChain: readonly Uint8Array[], rec: InstallRecordDoc, now: Date): { view: TargetsView; target: ListedTarget } {
+  const chain = rec.rootChain.map((r) => bytesOf(r, 'root'));
+  chain.forEach((bytes, i) => {
+    const known = knownChain[i];
+    if (!known || !Buffer.from(known).equals(bytes)) {
+      const digest = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+      throw new EdgesealError('DIGEST_MISMATCH', `install record root #${i + 2}: expected the root the device's verified chain holds (sha256 ${known ? digest(known) : 'none'}), found sha256 ${digest(bytes)}`);
+    }
+  });
+  const { root } = trustRootChain(initialRoot, chain);
   const targets = trustRecordRole('targets', bytesOf(rec.targets, 'targets'), root.signed.keys, topRole(root, 'targets'));
   // no prototype: a role named `constructor` or `__proto__` is looked up as data, never as a member
   const files = Object.assign(Object.create(null) as Record<string, Uint8Array>, Object.fromEntries(Object.entries(rec.delegated).map(([role, v]) => [role, bytesOf(v, role)])));

@@ -38,7 +38,7 @@ describe('install records (pure)', () => {
     const built = record(BUILT);
     expect(Object.keys(built.delegated)).to.deep.equal(['builder']);
     expect(Object.keys(record(FW).delegated)).to.deep.equal([]);
-    const { target, view } = trustInstallRecord(files.initialRoot, parseInstallRecord(bytes(built)), after(3650));
+    const { target, view } = trustInstallRecord(files.initialRoot, files.rootChain, parseInstallRecord(bytes(built)), after(3650));
     expect(target).to.include({ name: BUILT, length: imageOf('built').length });
     expect(target.hashes.sha256).to.equal(sha256Hex(imageOf('built')));
     expect(target.signedBy.role).to.equal('builder');
@@ -51,16 +51,16 @@ describe('install records (pure)', () => {
     const targets = JSON.parse(Buffer.from(doc.targets, 'base64').toString('utf8')) as { signed: { version: number } };
     targets.signed.version += 1;
     const edited = { ...doc, targets: Buffer.from(JSON.stringify(targets)).toString('base64') };
-    expect(codeOf(() => trustInstallRecord(files.initialRoot, edited, NOW))).to.equal('SIGNATURE_THRESHOLD');
+    expect(codeOf(() => trustInstallRecord(files.initialRoot, files.rootChain, edited, NOW))).to.equal('SIGNATURE_THRESHOLD');
     // genuine metadata, but the entry claims other bytes
-    expect(codeOf(() => trustInstallRecord(files.initialRoot, { ...doc, target: { ...doc.target, sha256: sha256Hex(imageOf('other')) } }, NOW))).to.equal('DIGEST_MISMATCH');
+    expect(codeOf(() => trustInstallRecord(files.initialRoot, files.rootChain, { ...doc, target: { ...doc.target, sha256: sha256Hex(imageOf('other')) } }, NOW))).to.equal('DIGEST_MISMATCH');
     // the builder's role left out: the lookup cannot reach the target
-    expect(codeOf(() => trustInstallRecord(files.initialRoot, { ...record(BUILT), delegated: {} }, NOW))).to.equal('MALFORMED_METADATA');
+    expect(codeOf(() => trustInstallRecord(files.initialRoot, files.rootChain, { ...record(BUILT), delegated: {} }, NOW))).to.equal('MALFORMED_METADATA');
     const other = (role: string): ReturnType<typeof testKey>[] => [testKey(`stranger-${role}`)];
     const strangerRepo = Repository.init({ keys: { root: other('root'), targets: other('targets'), snapshot: other('snapshot'), timestamp: other('timestamp') } });
     strangerRepo.sign(T0);
     const stranger = publishedFiles(strangerRepo);
-    expect(codeOf(() => trustInstallRecord(stranger.initialRoot, doc, NOW))).to.equal('SIGNATURE_THRESHOLD');
+    expect(codeOf(() => trustInstallRecord(stranger.initialRoot, [], doc, NOW))).to.equal('SIGNATURE_THRESHOLD');
   });
 
   it('parses adversarial bytes into coded errors, never a crash; role names from input stay data', () => {
@@ -87,6 +87,24 @@ describe('install records (pure)', () => {
     // delegated role names that are Object.prototype members: a record lookup treats them as absent roles
     const proto = JSON.parse(`{"__proto__": "${doc.delegated.builder}", "constructor": "${doc.delegated.builder}"}`) as Record<string, string>;
     const parsed = parseInstallRecord(bytes({ ...doc, delegated: proto }));
-    expect(codeOf(() => trustInstallRecord(files.initialRoot, parsed, NOW))).to.equal('MALFORMED_METADATA');
+    expect(codeOf(() => trustInstallRecord(files.initialRoot, files.rootChain, parsed, NOW))).to.equal('MALFORMED_METADATA');
+  });
+
+  it("refuses a record whose root chain is not the device's own: retired root keys cannot mint a root for a record", () => {
+    // two rotations to root v2 signed by the same v1 root key: the device knows one, the record brings the other
+    const rotated = (label: string): MetadataFiles => {
+      const { repo } = newRepo();
+      addImage(repo, FW, imageOf('fw'));
+      repo.rotateKeys('root', { add: [testKey(label)], remove: [testKey('root-0').keyid] });
+      repo.sign(T0);
+      return publishedFiles(repo);
+    };
+    const genuine = rotated('root-v2-genuine');
+    const forged = rotated('root-v2-forged');
+    const record = (files: MetadataFiles): InstallRecordDoc => makeInstallRecord(files, loadTrustedMetadata(files, { now: NOW, expiry: 'enforce' }), FW, NOW);
+    expect(trustInstallRecord(genuine.initialRoot, genuine.rootChain, record(genuine), NOW).target.name).to.equal(FW);
+    expect(codeOf(() => trustInstallRecord(genuine.initialRoot, genuine.rootChain, record(forged), NOW))).to.equal('DIGEST_MISMATCH');
+    // a record from before the rotation (a shorter chain) is a prefix of the device's chain
+    expect(codeOf(() => trustInstallRecord(genuine.initialRoot, genuine.rootChain, { ...record(genuine), rootChain: [] }, NOW))).to.equal('OK');
   });
 });
