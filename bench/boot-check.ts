@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { checkImage } from '../src/agent/boot-check.js';
+import { checkImage } from '../src/agent/check-image.js';
 import { buildImageVerifier } from '../src/agent/image-verifier.js';
 import { fixedImage } from '../src/agent/installed-images.js';
 import { keyFromSeed } from '../src/crypto/ed25519.js';
@@ -74,9 +74,10 @@ export const bootCheckBench: Bench = {
         files.push(file);
       }
       repo.sign(NOW);
-      const trusted = loadTrustedMetadata(publishedFiles(repo), { now: NOW, expiry: 'ignore' });
+      const metadata = publishedFiles(repo);
+      const trusted = loadTrustedMetadata(metadata, { now: NOW, expiry: 'ignore' });
       const never = { state: 'never' as const, version: undefined, highestVersion: 0, ageDays: undefined, expires: undefined, list: undefined };
-      const verifier = buildImageVerifier({ trusted, hardwareId: 'bench', floors: { rootVersion: 0, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 }, revocations: () => never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
+      const verifier = buildImageVerifier({ trusted, files: metadata, hardwareId: 'bench', floors: { rootVersion: 0, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 }, revocations: () => never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
 
       const ours = async (): Promise<number> => {
         const t0 = performance.now();

@@ -17,6 +17,7 @@ export interface AgentPaths {
   readonly slots: string;
   readonly status: string; // one file per part (boot, update, floors, …): writers never race on a merge
   readonly timeFloor: string; // P5: newest time evidence accepted (src/agent/time-floor-store.ts)
+  readonly records: string; // one install record per installed image (src/agent/install-records.ts)
 }
 
 export function agentPaths(stateDir: string): AgentPaths {
@@ -30,6 +31,7 @@ export function agentPaths(stateDir: string): AgentPaths {
     slots: join(dir, 'slots.json'),
     status: join(dir, 'status'),
     timeFloor: join(dir, 'time-floor.json'),
+    records: join(dir, 'records'),
   };
 }
 

@@ -1,24 +1,16 @@
-import { performance } from 'node:perf_hooks';
-import { isEdgesealError, type EdgesealError } from '../core/errors.js';
-import type { FileDigest } from '../io/file-digest.js';
-import { readJournal } from '../ota/install-journal.js';
+import type { EdgesealError } from '../core/errors.js';
 import { refusal } from '../tuf/offline/verify-image.js';
-import type { Verdict } from '../tuf/offline/types.js';
-import { readSlotRecords, updateAgentStatus, type ImageStatus } from './agent-state.js';
+import { updateAgentStatus, type ImageStatus } from './agent-state.js';
 import type { Device } from './device.js';
+import { checkImage, type ImageOutcome } from './check-image.js';
 import type { ImageVerifier } from './image-verifier.js';
+import { fixedRecordKey, keepRecord, readInstallRecord } from './install-records.js';
 import { announceFreshness } from './revocation-freshness.js';
-import { fixedImage, slotImage, slotTarget, type InstalledImage } from './installed-images.js';
+import { recordOtherSlot } from './other-slot-record.js';
+import { fixedImage, slotImage, type InstalledImage } from './installed-images.js';
 
 // The boot check (ARCHITECTURE "boot" flow): every installed image streamed through sha256 and judged
 // by the one image verifier (TUF, revocation, TPM floor); each verified digest measured into the PCR.
-
-export interface ImageOutcome {
-  readonly image: InstalledImage;
-  readonly verdict: Verdict;
-  readonly digest?: FileDigest;
-  readonly latencyMs: number;
-}
 
 export interface BootCheckResult {
   readonly ok: boolean;
@@ -29,31 +21,12 @@ export interface BootCheckResult {
   readonly outcomes: readonly ImageOutcome[];
 }
 
-// One image: signed length first (caps the read), then the digest, then the synchronous verdict.
-export async function checkImage(verifier: ImageVerifier, image: InstalledImage, now: Date): Promise<ImageOutcome> {
-  const t0 = performance.now();
-  const done = (verdict: Verdict, digest?: FileDigest): ImageOutcome => ({ image, verdict, ...(digest ? { digest } : {}), latencyMs: performance.now() - t0 });
-  const expected = verifier.expected(image.target, image.kind, now);
-  if (!expected.ok) return done(expected);
-  let digest: FileDigest;
-  try {
-    digest = await image.digest(expected.target.length);
-  } catch (err) {
-    if (isEdgesealError(err, 'OVERSIZED')) {
-      return done({ ok: false, code: 'LENGTH_MISMATCH', message: `${image.target}: expected ${expected.target.length} bytes at ${image.location}, found a longer image` });
-    }
-    return done(refusal(err));
-  }
-  return done(verifier.verify({ targetName: image.target, kind: image.kind, securityFloor: image.slot !== undefined }, digest, now), digest);
-}
-
 // The images to check right now: fixed ones and the A/B image in the booted slot.
 export async function installedImages(dev: Device): Promise<InstalledImage[]> {
-  const fixed = dev.config.images.flatMap((i) => (i.path !== undefined ? [fixedImage({ ...i, path: i.path })] : []));
+  const fixed: InstalledImage[] = [];
+  for (const i of dev.config.images) if (i.path !== undefined) fixed.push(fixedImage({ ...i, path: i.path }, await readInstallRecord(dev.paths, fixedRecordKey(i.path))));
   if (!dev.ab) return fixed;
-  const active = await dev.ab.selector.active();
-  const target = slotTarget(dev.ab, active, await readSlotRecords(dev.paths), await readJournal(dev.paths.journal));
-  return [slotImage(dev.ab, active, target), ...fixed];
+  return [await slotImage(dev, dev.ab, await dev.ab.selector.active()), ...fixed];
 }
 
 export function imageStatus(o: ImageOutcome): ImageStatus {
@@ -73,7 +46,7 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ report
   if (verdict.ok) {
     const version = verdict.target.custom.version;
     await dev.trust.measure({ name: image.target, version, sha256: digest!.sha256 }, now);
-    log.info(`verified ${image.target} ${version}`, { ...fields, keyids: verdict.keyids, rootVersion: verdict.rootVersion });
+    log.info(`verified ${image.target} ${version}${o.vouchedBy === 'install-record' ? ' (by its install record)' : ''}`, { ...fields, keyids: verdict.keyids, rootVersion: verdict.rootVersion });
   } else {
     log.error(`refused ${image.target} [${verdict.code}] ${verdict.message}`, { ...fields, code: verdict.code });
   }
@@ -115,6 +88,11 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   }
   // every event is durable before the check returns (and so before READY=1)
   await Promise.all(reports);
+  // images cleared by today's metadata get their record from it, so a later republish cannot strand them
+  if (dev.storage.ok) {
+    for (const o of outcomes) if (o.verdict.ok && o.vouchedBy === 'metadata') await keepRecord(dev, verifier, o.image.recordKey, o.verdict.target.name, now);
+    if (!images) await recordOtherSlot(dev, verifier, now);
+  }
   return { ok: outcomes.every((o) => o.verdict.ok), ...(revocationProblem ? { revocationProblem } : {}), rootVersion: verifier.rootVersion, targetsVersion: verifier.trusted.roles.get('targets')!.md.signed.version, outcomes };
 }
 

@@ -2,12 +2,12 @@ import type { ErrorCode } from '../core/errors.js';
 import { readJournal } from '../ota/install-journal.js';
 import type { VerifiedImage } from '../ota/install.js';
 import { otherSlot } from '../ota/slot.js';
-import { readSlotRecords } from './agent-state.js';
-import { checkImage, runBootCheck, saveBootStatus, type BootCheckResult, type ImageOutcome } from './boot-check.js';
+import { runBootCheck, saveBootStatus, type BootCheckResult } from './boot-check.js';
+import { checkImage, type ImageOutcome } from './check-image.js';
 import { checkBootClock } from './boot-clock.js';
 import type { Device } from './device.js';
 import { createInstaller } from './installer.js';
-import { slotImage, slotTarget } from './installed-images.js';
+import { slotImage } from './installed-images.js';
 import { raiseMetadataFloors } from './root-floor.js';
 
 // What happens at start after the boot check: confirm or roll back an install on its trial boot,
@@ -42,16 +42,15 @@ async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise
   if (!ab || fixedFailed) return undefined;
   const active = await ab.selector.active();
   const other = otherSlot(active);
-  const target = slotTarget(ab, other, await readSlotRecords(dev.paths), await readJournal(dev.paths.journal));
   const verifier = await dev.createImageVerifier(now, dev.config.expiryAtBoot).catch(() => undefined);
   if (!verifier) return undefined;
-  const o = await checkImage(verifier, slotImage(ab, other, target), now);
+  const o = await checkImage(verifier, await slotImage(dev, ab, other), now);
   if (!o.verdict.ok) {
     dev.logger.child({ component: 'boot' }).error(`fallback impossible: slot ${other} does not verify either [${o.verdict.code}] ${o.verdict.message}`);
     return undefined;
   }
   await ab.selector.markGood(other);
-  await dev.report({ type: 'rollback', verdict: 'refused', code: firstRefusal(check)!.code, image: { name: target, sha256: o.digest!.sha256 }, detail: `fallback from slot ${active} to verified slot ${other}` });
+  await dev.report({ type: 'rollback', verdict: 'refused', code: firstRefusal(check)!.code, image: { name: o.verdict.target.name, sha256: o.digest!.sha256 }, detail: `fallback from slot ${active} to verified slot ${other}` });
   await dev.reboot(`slot ${active} failed its boot check; falling back to verified slot ${other}`);
   return { action: 'fallback', proceed: false, check, ...firstRefusal(check)! };
 }

@@ -211,7 +211,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
       const trusted = loadTrustedMetadata(files, { now, expiry, floors: { rootVersion: floors.rootVersion, targetsVersion: floors.targetsVersion } });
       // the list inside the promoted set, when it is what that metadata names: enforced whatever the cache file says
       const promotedList = (await readPromotedList(paths.metadataDir, trusted, now).catch(() => undefined))?.list;
-      return buildImageVerifier({ trusted, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness, ...(promotedList ? { promotedList } : {}) });
+      return buildImageVerifier({ trusted, files, hardwareId: config.hardwareId, floors, revocations: (n) => revocations.status(n), freshness, ...(promotedList ? { promotedList } : {}) });
     },
     async report(event) {
       if (!reporter) {

@@ -10,8 +10,9 @@ import type { RevocationList } from '../revocation/list.js';
 import type { RevocationStatus } from '../revocation/store.js';
 import { toGateCandidates } from '../ota/candidates.js';
 import { checkFloor, type Floors } from '../trust/floors.js';
+import { makeInstallRecord, parseInstallRecord, trustInstallRecord, type InstallRecordDoc } from '../tuf/offline/install-record.js';
 import { findTarget, listTargets, refusal, verifyImage } from '../tuf/offline/verify-image.js';
-import type { ListedTarget, TrustedMetadata, Verdict } from '../tuf/offline/types.js';
+import type { ListedTarget, MetadataFiles, TargetsView, TrustedMetadata, Verdict } from '../tuf/offline/types.js';
 
 // The one image decision the boot check and the OTA gate share (STYLE §1): built once from trusted
 // metadata, TPM floors and the revocation status, then a synchronous, pure `verify(meta, digest, now)`.
@@ -25,6 +26,7 @@ export interface ImageMeta {
 
 export interface VerifierInputs {
   readonly trusted: TrustedMetadata;
+  readonly files: MetadataFiles; // the bytes `trusted` was loaded from (pinned root first): install records are made of them
   readonly hardwareId: string;
   readonly floors: Floors;
   readonly revocations: (now: Date) => RevocationStatus; // the cache's status at `now` (in memory)
@@ -36,12 +38,20 @@ export interface VerifierInputs {
 
 export type Refusal = Extract<Verdict, { ok: false }>;
 
-export interface ImageVerifier {
-  readonly trusted: TrustedMetadata;
-  readonly rootVersion: number;
+// The image decision over one body of signed metadata: today's, or an installed image's install record.
+export interface ImageJudge {
   // signed length of a target of `kind` (caps the streamed digest), or a refusal when nothing vouches for it
   expected(targetName: string, kind: ImageKind, now: Date): { ok: true; target: ListedTarget } | Refusal;
   verify(meta: ImageMeta, digest: FileDigest, now: Date): Verdict;
+}
+
+export interface ImageVerifier extends ImageJudge {
+  readonly trusted: TrustedMetadata;
+  readonly rootVersion: number;
+  // the same decision over an install record's metadata, once it re-verifies from the pinned root (a refusal otherwise)
+  forRecord(bytes: Uint8Array, now: Date): { ok: true; judge: ImageJudge; target: ListedTarget } | Refusal;
+  // the install record for a target today's metadata vouches for
+  recordFor(targetName: string, now: Date): InstallRecordDoc;
   candidates(now: Date): GateCandidate[];
   revocation(candidate: GateCandidate, now: Date, operation: Operation): RevocationResult;
   // the held revocation list checked against this verifier's metadata (from the TPM-pinned root); undefined: authenticated
@@ -56,7 +66,7 @@ function kindRefusal(target: ListedTarget, kind: ImageKind): Refusal | undefined
 }
 
 export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
-  const { trusted, hardwareId, floors, freshness } = inputs;
+  const { trusted, hardwareId, floors, freshness, files } = inputs;
 
   // One implementation for boot and gate (src/revocation/enforce.ts): freshness for the operation first,
   // then the held list; no threshold is passed, so any revoked signer refuses (fail closed). A held list the
@@ -68,13 +78,12 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
     return r.ok ? { ok: true } : { ok: false, code: r.code, message: r.message };
   };
 
-  return {
-    trusted,
-    rootVersion: trusted.root.signed.version,
+  // Today's metadata or a record's vouches for the bytes; revocation and the floor are always today's.
+  const judge = (vouching: TargetsView): ImageJudge => ({
     expected(targetName, kind, now) {
       let target: ListedTarget;
       try {
-        target = findTarget(trusted, targetName, now);
+        target = findTarget(vouching, targetName, now);
       } catch (err) {
         return refusal(err);
       }
@@ -82,7 +91,7 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
     },
     verify(meta, digest, now) {
       // TUF: length, sha256, hardware id (verifyImage) → image kind → revocation → TPM security floor (P3)
-      const v = verifyImage(trusted, { targetName: meta.targetName, observed: digest, hardwareId, now });
+      const v = verifyImage(vouching, { targetName: meta.targetName, observed: digest, hardwareId, now });
       if (!v.ok) return v;
       const wrongKind = kindRefusal(v.target, meta.kind);
       if (wrongKind) return wrongKind;
@@ -97,6 +106,23 @@ export function buildImageVerifier(inputs: VerifierInputs): ImageVerifier {
         }
       }
       return v;
+    },
+  });
+
+  return {
+    trusted,
+    rootVersion: trusted.root.signed.version,
+    ...judge(trusted),
+    forRecord(bytes, now) {
+      try {
+        const { view, target } = trustInstallRecord(files.initialRoot, files.rootChain, parseInstallRecord(bytes), now);
+        return { ok: true, judge: judge(view), target };
+      } catch (err) {
+        return refusal(err) as Refusal;
+      }
+    },
+    recordFor(targetName, now) {
+      return makeInstallRecord(files, trusted, targetName, now);
     },
     candidates(now) {
       return toGateCandidates(listTargets(trusted, now)).candidates;

@@ -1,9 +1,10 @@
 import type { ImageConfig } from '../config/schema.js';
 import { digestFile, type FileDigest } from '../io/file-digest.js';
-import type { InstallJournal } from '../ota/install-journal.js';
+import { readJournal, type InstallJournal } from '../ota/install-journal.js';
 import type { SlotId } from '../ota/slot.js';
-import type { SlotRecords } from './agent-state.js';
-import type { AbImage } from './device.js';
+import { readSlotRecords, type SlotRecords } from './agent-state.js';
+import type { AbImage, Device } from './device.js';
+import { fixedRecordKey, readInstallRecord, slotRecordKey } from './install-records.js';
 
 // Which bytes on this device must verify, and as which TUF target: every fixed image at its path,
 // and the A/B image in the slot the bootloader started, under the target that slot was staged with.
@@ -12,12 +13,15 @@ export interface InstalledImage {
   readonly kind: ImageConfig['kind'];
   readonly location: string;
   readonly slot?: SlotId;
+  readonly recordKey: string;
+  readonly record?: Uint8Array; // its install record as read from disk: unverified
   // streamed digest of at most `length` bytes (OVERSIZED when a file is longer than that)
   digest(length: number): Promise<FileDigest>;
 }
 
-export function fixedImage(image: ImageConfig & { path: string }): InstalledImage {
-  return { target: image.target, kind: image.kind, location: image.path, digest: (length) => digestFile(image.path, { maxLength: length }) };
+export function fixedImage(image: ImageConfig & { path: string }, record?: Uint8Array): InstalledImage {
+  const recordKey = fixedRecordKey(image.path);
+  return { target: image.target, kind: image.kind, location: image.path, recordKey, ...(record ? { record } : {}), digest: (length) => digestFile(image.path, { maxLength: length }) };
 }
 
 // The target a slot holds: the staged one from the journal during its trial, else its record, else
@@ -27,6 +31,10 @@ export function slotTarget(ab: AbImage, slot: SlotId, records: SlotRecords, jour
   return inTrial ? journal.install.target.name : (records[slot]?.name ?? ab.image.target);
 }
 
-export function slotImage(ab: AbImage, slot: SlotId, target: string): InstalledImage {
-  return { target, kind: ab.image.kind, location: ab.slots.location(slot), slot, digest: (length) => ab.slots.measure(slot, length) };
+// The A/B image in `slot`, with the target it was staged as and its install record.
+export async function slotImage(dev: Device, ab: AbImage, slot: SlotId): Promise<InstalledImage> {
+  const target = slotTarget(ab, slot, await readSlotRecords(dev.paths), await readJournal(dev.paths.journal));
+  const recordKey = slotRecordKey(slot);
+  const record = await readInstallRecord(dev.paths, recordKey);
+  return { target, kind: ab.image.kind, location: ab.slots.location(slot), slot, recordKey, ...(record ? { record } : {}), digest: (length) => ab.slots.measure(slot, length) };
 }

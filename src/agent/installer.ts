@@ -5,6 +5,7 @@ import { Installer, type VerifiedImage } from '../ota/install.js';
 import type { EventInput } from '../telemetry/event.js';
 import { readSlotRecords, writeSlotRecords } from './agent-state.js';
 import type { Device } from './device.js';
+import { promoteSlotRecord } from './install-records.js';
 
 // Wires the OTA install state machine (src/ota/install.ts) to this device: its slots, boot selector,
 // journal, TPM floors, logs and telemetry.
@@ -72,9 +73,11 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
       const rec = j.install;
       log.info(`install ${j.state}`, { image: rec?.target.name, version: rec?.target.version, from: rec?.fromSlot, to: rec?.toSlot, code: rec?.outcome?.code });
       if (j.state === 'staged' && rec) {
-        // the slot's new content is durable: remember which target it holds (status, next boot check)
+        // the slot's new content is durable: remember which target it holds (status, next boot check) and its install record
         pending.push(readSlotRecords(dev.paths).then((r) => writeSlotRecords(dev.paths, { ...r, [rec.toSlot]: rec.target })));
       }
+      // 'trying' again, for a crash between 'staged' and the record's move (a no-op otherwise)
+      if ((j.state === 'staged' || j.state === 'trying') && rec) pending.push(promoteSlotRecord(dev.paths, rec.toSlot));
       const event = transitionEvent(j);
       if (event) pending.push(dev.report(event));
     },

@@ -8,6 +8,7 @@ import type { DownloadProgress } from '../ota/download.js';
 import { floorsPending, readJournal, type InstallTarget } from '../ota/install-journal.js';
 import { toInstallTarget } from '../ota/candidates.js';
 import type { NextStep } from '../ota/install.js';
+import { otherSlot } from '../ota/slot.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
 import { scanTargets } from '../tuf/offline/verify-image.js';
 import { readSlotRecords, updateAgentStatus } from './agent-state.js';
@@ -16,6 +17,8 @@ import { createInstaller, downloadSource } from './installer.js';
 import { refreshRevocations } from './revocation-refresh.js';
 import { refreshMetadata, retrievalBounds } from './metadata-refresh.js';
 import { slotTarget } from './installed-images.js';
+import type { ImageVerifier } from './image-verifier.js';
+import { readInstallRecord, slotRecordKey, stageSlotRecord } from './install-records.js';
 import { readTimeFloor } from './time-floor-store.js';
 
 // The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
@@ -63,7 +66,7 @@ async function freeBytes(dir: string): Promise<number> {
 // Gate over the freshly verified metadata (expiry enforced: freeze protection for updates, P5).
 // Expiry and revocation freshness are judged at max(clock, time floor), so rolling the clock back
 // cannot resurrect expired metadata; the maintenance window follows the clock.
-async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise<GateDecision> {
+async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise<{ decision: GateDecision; verifier: ImageVerifier; now: Date }> {
   const ab = dev.ab!;
   const now = effectiveTime(clockNow, await readTimeFloor(dev));
   const verifier = await dev.createImageVerifier(now, 'enforce');
@@ -72,12 +75,15 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
   const records = await readSlotRecords(dev.paths);
   const installedName = slotTarget(ab, active, records, await readJournal(dev.paths.journal));
   const record = records[active];
-  const listed = verifier.expected(installedName, ab.image.kind, now);
+  // the version actually installed is the one its install record vouches for (the boot check wrote or
+  // re-verified it), never whatever today's metadata lists under the same name (#10 finding 2)
+  const recorded = await readInstallRecord(dev.paths, slotRecordKey(active)).then((b) => (b ? verifier.forRecord(b, now) : undefined));
+  const listed = recorded?.ok ? recorded.judge.expected(recorded.target.name, ab.image.kind, now) : verifier.expected(installedName, ab.image.kind, now);
   // the slot's target name is disk state: one of another kind is never the baseline an update is judged against
-  if (!listed.ok && listed.code === 'KIND_MISMATCH') return { action: 'refuse', code: listed.code, message: `installed slot ${active}: ${listed.message}` };
-  const installed = record?.name === installedName ? record : listed.ok ? listed.target.custom : null;
+  if (!listed.ok && listed.code === 'KIND_MISMATCH') return { decision: { action: 'refuse', code: listed.code, message: `installed slot ${active}: ${listed.message}` }, verifier, now };
+  const installed = recorded?.ok && listed.ok ? listed.target.custom : record?.name === installedName ? record : listed.ok ? listed.target.custom : null;
   const floors = await dev.trust.readFloors();
-  return decideUpdate({
+  const decision = decideUpdate({
     candidates: verifier.candidates(now),
     device: { hardwareId: dev.config.hardwareId, kind: ab.image.kind },
     installed: installed ? { version: installed.version, securityVersion: installed.securityVersion } : null,
@@ -88,6 +94,7 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
     policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
     now: clockNow,
   });
+  return { decision, verifier, now };
 }
 
 export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<UpdateOutcome> {
@@ -138,13 +145,15 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
   // freshness blocks (expired beyond grace, onNever=require, a published list that fails to verify) stop here
   const revocations = await refreshRevocations(dev, () => Promise.resolve(set));
   if (!revocations.update.proceed) return { action: 'refused', code: revocations.update.error.code, message: revocations.update.error.message };
-  const decision = await decide(dev, opts, dev.clock());
+  const { decision, verifier, now } = await decide(dev, opts, dev.clock());
   if (decision.action === 'none') return { action: 'none', code: decision.code, message: decision.message };
   if (decision.action === 'refuse') {
     const t = decision.target;
     return { action: 'refused', code: decision.code, message: decision.message, ...(t ? { target: toInstallTarget(t) } : {}) };
   }
   const target = toInstallTarget(decision.target);
+  // the record of what the slot will hold, from the metadata the gate chose it from; the installer puts it in place once staged
+  await stageSlotRecord(dev.paths, otherSlot(await dev.ab!.selector.active()), verifier.recordFor(target.name, now));
   const step = await installer.install(target);
   await flush();
   if (step.journal.state === 'abandoned') {

@@ -1,4 +1,5 @@
 import { EdgesealError, isEdgesealError } from '../core/errors.js';
+import type { TargetsSigned } from '../repo/tuf-json.js';
 import { loadWorkdir, saveWorkdir, storeBlob } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
 import { DIR_OPTION, onePositional, parseCount } from './repo-shared.js';
@@ -8,7 +9,7 @@ const NAME = 'repo add-target';
 export const repoAddTarget: Command = {
   name: NAME,
   usage: [
-    `${NAME} FILE --dir WORKDIR --name PATH --hardware-id ID [--hardware-id ID]… --version SEMVER --security-version N --kind firmware|os|app [--slot SLOT] [--role ROLE]`,
+    `${NAME} FILE --dir WORKDIR --name PATH --hardware-id ID [--hardware-id ID]… --version SEMVER --security-version N --kind firmware|os|app [--slot SLOT] [--role ROLE] [--replace]`,
     '',
     '  --dir WORKDIR         publisher working dir (keys/, repo.json, blobs/)',
     '  --name PATH           target name devices ask for, e.g. fw/board-a/firmware.bin (no "..", no leading "/")',
@@ -18,6 +19,10 @@ export const repoAddTarget: Command = {
     '  --kind K              firmware, os or app',
     '  --slot SLOT           optional install slot',
     '  --role ROLE           targets role to list it in (default targets; a delegated role must cover PATH)',
+    '  --replace             list FILE under a PATH that already lists other bytes (see docs/installed-images.md)',
+    '',
+    'Prefer a new PATH per release. Replacing or removing a target only stops offering it: devices that run',
+    'it keep booting it; to stop them, revoke it (edgeseal repo revoke).',
   ].join('\n'),
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -32,6 +37,7 @@ export const repoAddTarget: Command = {
         kind: { type: 'string' },
         slot: { type: 'string' },
         role: { type: 'string' },
+        replace: { type: 'boolean' },
       },
       true,
     );
@@ -56,9 +62,23 @@ export const repoAddTarget: Command = {
       throw err;
     }
     const digest = await storeBlob(dir, file);
+    const targets = (repo.envelope(role).signed as TargetsSigned).targets;
+    const old = Object.hasOwn(targets, name) ? targets[name] : undefined;
+    const replaced = old && (old.hashes.sha256 !== digest.sha256 || old.length !== digest.length) ? old : undefined;
+    const oldVersion = (replaced?.custom as { version?: unknown } | undefined)?.version;
+    const was = replaced ? `${typeof oldVersion === 'string' ? oldVersion : 'a target'} (sha256 ${replaced.hashes.sha256}, ${replaced.length} bytes)` : '';
+    if (replaced && values.replace !== true) {
+      throw new EdgesealError(
+        'USAGE',
+        `${NAME}: ${name} in ${role}: expected a new name or --replace, found it already lists ${was}. A new name per release (e.g. with the version in it) keeps both listed; --replace makes devices stop being offered the old bytes`,
+      );
+    }
     repo.addTarget(name, { ...digest, custom }, { role });
     await saveWorkdir(dir, repo);
     io.out(`added ${name} to ${role}: ${digest.length} bytes, sha256 ${digest.sha256}, ${custom.kind} ${custom.version} for ${custom.hardwareIds.join(', ')}`);
+    if (replaced) {
+      io.out(`replaced ${was}: devices are offered ${custom.version} instead; devices still running the old bytes keep booting them (their install records), unless you revoke them (edgeseal repo revoke)`);
+    }
     io.out(`unsigned changes: ${repo.pending().join(', ')} (edgeseal repo publish signs them)`);
     return EXIT.OK;
   },

@@ -22,6 +22,9 @@ export const repoRotateKey: Command = {
     `  --encrypt          encrypt generated private keys; ${PASSPHRASE_USAGE}`,
     '',
     'Old private keys stay in WORKDIR/keys: the next sign/publish needs them to sign the new root.',
+    '',
+    'Rotation does not revoke: images signed with a removed key keep booting on devices that run them.',
+    'For a compromised key, also run: edgeseal repo revoke --key KEYID (docs/installed-images.md).',
   ].join('\n'),
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
@@ -53,6 +56,9 @@ export const repoRotateKey: Command = {
     for (const key of added) io.out(`${role} new key ${shortId(key.keyid)}  (from file)`);
     for (const id of remove) io.out(`${role} removed key ${shortId(id)}`);
     await saveWorkdir(dir, repo);
+    // devices keep booting what the old keys signed (docs/installed-images.md): say so every time
+    io.out('rotation does not revoke: images signed by a removed key still boot on devices that run them (docs/installed-images.md)');
+    for (const id of remove) io.out(`  if ${shortId(id)} is compromised: edgeseal repo revoke --dir ${dir} --key ${id}`);
     io.out(`unsigned changes: ${repo.pending().join(', ')} (edgeseal repo publish signs them)`);
     return EXIT.OK;
   },

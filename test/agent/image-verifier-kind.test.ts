@@ -24,8 +24,10 @@ describe('agent image verifier: the target kind must be the configured image kin
   addImage(repo, APP, app, customFor({ kind: 'app', version: '9.0.0' }));
   repo.sign(T0);
   const now = new Date(T0.getTime() + 3_600_000);
+  const files = publishedFiles(repo);
   const verifier = buildImageVerifier({
-    trusted: loadTrustedMetadata(publishedFiles(repo), { now, expiry: 'enforce' }),
+    trusted: loadTrustedMetadata(files, { now, expiry: 'enforce' }),
+    files,
     hardwareId: 'board-a',
     floors: { rootVersion: 1, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 },
     revocations: () => ({ state: 'never', version: undefined, highestVersion: 0, ageDays: undefined, expires: undefined, list: undefined }),

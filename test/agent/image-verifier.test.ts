@@ -33,8 +33,9 @@ describe('agent image verifier (pure)', () => {
       setRevocationTarget(repo, published);
     }
     repo.sign(T0);
-    const trusted = loadTrustedMetadata(publishedFiles(repo), { now: NOW, expiry: 'enforce' });
-    return buildImageVerifier({ trusted, hardwareId: S.hardwareId, floors: { rootVersion: 1, securityVersion: securityFloor, revocationVersion: 0, targetsVersion: 0 }, revocations: () => st, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever } });
+    const files = publishedFiles(repo);
+    const trusted = loadTrustedMetadata(files, { now: NOW, expiry: 'enforce' });
+    return buildImageVerifier({ trusted, files, hardwareId: S.hardwareId, floors: { rootVersion: 1, securityVersion: securityFloor, revocationVersion: 0, targetsVersion: 0 }, revocations: () => st, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever } });
   };
   const code = (v: ReturnType<ImageVerifier['verify']>): string => (v.ok ? 'VERIFIED' : v.code);
 

@@ -56,7 +56,8 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
   } finally {
     await tpm.close();
   }
-  await writeFile(slots.a, await targetBytes(repo, S.v1.target));
+  // slot A holds the factory image: the first configured image's target (the scenario's v1 by default)
+  await writeFile(slots.a, await targetBytes(repo, (over.images as { target: string }[] | undefined)?.[0]?.target ?? S.v1.target));
   await writeFile(slots.b, Buffer.alloc(0));
   const boot = await FileBootSelector.create(join(dir, 'boot.json'), 'A');
   const raw = {

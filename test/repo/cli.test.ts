@@ -64,6 +64,30 @@ describe('edgeseal repo (CLI end to end)', () => {
     expect((await readFile(join(out, 'targets/apps', `${sha(app)}.app.tar`))).equals(app)).to.equal(true);
   });
 
+  it('add-target on a name that lists other bytes refuses without --replace and says what devices will see', async () => {
+    await writeImage(join(tmp.path, 'v1.bin'), 1000, 1);
+    await writeImage(join(tmp.path, 'v2.bin'), 1200, 2);
+    await ok('repo', 'init', '--dir', dir);
+    const name = 'firmware/board-a/fw.bin';
+    await ok('repo', 'add-target', join(tmp.path, 'v1.bin'), '--dir', dir, '--name', name, ...TARGET_ARGS);
+    await ok('repo', 'add-target', join(tmp.path, 'v1.bin'), '--dir', dir, '--name', name, ...TARGET_ARGS); // the same bytes again: a no-op
+    const refused = await edgeseal('repo', 'add-target', join(tmp.path, 'v2.bin'), '--dir', dir, '--name', name, ...TARGET_ARGS);
+    expect(refused.code).to.equal(EXIT.USAGE);
+    expect(refused.err[0]).to.contain('[USAGE]').and.contain('expected a new name or --replace').and.contain('1000 bytes');
+    const replaced = await ok('repo', 'add-target', join(tmp.path, 'v2.bin'), '--dir', dir, '--name', name, ...TARGET_ARGS, '--replace');
+    expect(replaced.join('\n')).to.contain('devices still running the old bytes keep booting them');
+    expect(replaced.join('\n')).to.contain('edgeseal repo revoke');
+  });
+
+  it('rotate-key says that rotation does not revoke, with the revoke command for each removed key', async () => {
+    await ok('repo', 'init', '--dir', dir);
+    const before = JSON.parse(await readFile(join(dir, 'repo.json'), 'utf8')) as { root: { signed: { roles: { targets: { keyids: string[] } } } } };
+    const old = before.root.signed.roles.targets.keyids[0];
+    const out = await ok('repo', 'rotate-key', 'targets', '--dir', dir);
+    expect(out).to.include('rotation does not revoke: images signed by a removed key still boot on devices that run them (docs/installed-images.md)');
+    expect(out.join('\n')).to.contain(`edgeseal repo revoke --dir ${dir} --key ${old}`);
+  });
+
   it('rotate-key root and targets: 2.root.json chains from 1.root.json and targets v2 verifies under it', async () => {
     await writeImage(join(tmp.path, 'fw.bin'), 1000, 1);
     await ok('repo', 'init', '--dir', dir);

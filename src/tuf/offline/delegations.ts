@@ -2,7 +2,7 @@ import type { Metadata, Snapshot, TargetFile, Targets } from '@tufjs/models';
 import { EdgesealError, asEdgesealError, type ErrorCode } from '../../core/errors.js';
 import { MAX_DELEGATIONS } from '../limits.js';
 import { checkExpiry, trustTargetsRole } from './top-level.js';
-import type { TrustedMetadata, TrustedRole } from './types.js';
+import type { TargetsView, TrustedMetadata, TrustedRole } from './types.js';
 import { own } from '../../core/own.js';
 
 // The role (keys + threshold) a targets role delegates `name` to, explicit or hash-binned (TAP 15).
@@ -29,6 +29,17 @@ export function trustDelegations(
   targets: TrustedRole,
   files: Readonly<Record<string, Uint8Array>>,
 ): { roles: Map<string, TrustedRole>; rejected: Map<string, { code: ErrorCode; message: string }> } {
+  return walkDelegations(targets, files, (name, bytes, keys, role) => trustTargetsRole(snap, name, bytes, keys, role));
+}
+
+type VerifyRole = (name: string, bytes: Uint8Array, keys: Parameters<typeof trustTargetsRole>[3], role: Parameters<typeof trustTargetsRole>[4]) => TrustedRole;
+
+// The walk of trustDelegations with the per-role check given (an install record's roles have no snapshot).
+export function walkDelegations(
+  targets: TrustedRole,
+  files: Readonly<Record<string, Uint8Array>>,
+  verifyRole: VerifyRole,
+): { roles: Map<string, TrustedRole>; rejected: Map<string, { code: ErrorCode; message: string }> } {
   const roles = new Map<string, TrustedRole>([['targets', targets]]);
   const rejected = new Map<string, { code: ErrorCode; message: string }>();
   const available = Object.keys(files);
@@ -41,7 +52,7 @@ export function trustDelegations(
       const bytes = own(files, name);
       if (name === 'targets' || roles.has(name) || rejected.has(name) || bytes === undefined) continue;
       try {
-        roles.set(name, trustTargetsRole(snap, name, bytes, parent.delegations!.keys, delegationFor(parent, name)!));
+        roles.set(name, verifyRole(name, bytes, parent.delegations!.keys, delegationFor(parent, name)!));
         children.push(name);
       } catch (err) {
         const e = asEdgesealError(err, 'MALFORMED_METADATA');
@@ -80,11 +91,12 @@ export interface ResolvedTarget {
   readonly target: TargetFile;
   readonly role: string;
   readonly keyids: readonly string[];
+  readonly path: readonly string[]; // the roles visited, in order, ending with `role`
 }
 
 // Client workflow 5.6.7: preorder depth-first search of the delegation graph for `name`, honouring
 // path patterns (a `*` never crosses '/'), terminating delegations and a cap on roles visited.
-export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date): ResolvedTarget {
+export function resolveTarget(trusted: TargetsView, name: string, now: Date): ResolvedTarget {
   const stack = ['targets'];
   const visited = new Set<string>();
   while (stack.length && visited.size < MAX_DELEGATIONS) {
@@ -98,8 +110,8 @@ export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date)
     }
     checkExpiry(role.md, roleName, now, trusted.expiry);
     const target = own(role.md.signed.targets, name);
-    if (target) return { target, role: roleName, keyids: role.keyids };
     visited.add(roleName);
+    if (target) return { target, role: roleName, keyids: role.keyids, path: [...visited] };
     const children: string[] = [];
     for (const { role: child, terminating } of role.md.signed.delegations?.rolesForTarget(name) ?? []) {
       children.push(child);
@@ -114,7 +126,7 @@ export function resolveTarget(trusted: TrustedMetadata, name: string, now: Date)
 }
 
 // Distinguishes "nobody signed it" from "a delegated role signed it outside the paths it was given".
-function notFound(trusted: TrustedMetadata, name: string): EdgesealError {
+function notFound(trusted: TargetsView, name: string): EdgesealError {
   for (const [roleName, role] of trusted.roles) {
     if (roleName !== 'targets' && own(role.md.signed.targets, name)) {
       return new EdgesealError('DELEGATION_VIOLATION', `target ${JSON.stringify(name)} is listed by role ${roleName}, which is not trusted for that path (outside its delegated patterns, or behind a terminating delegation)`);

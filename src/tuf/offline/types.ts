@@ -43,6 +43,10 @@ export interface TrustedMetadata {
   readonly checkedAt: Date; // the `now` it was loaded at; the default for later lookups
 }
 
+// What a target lookup needs: the trusted root and targets roles. Live metadata has a timestamp and a
+// snapshot too; an install record (src/tuf/offline/install-record.ts) keeps only this.
+export type TargetsView = Pick<TrustedMetadata, 'root' | 'roles' | 'rejected' | 'expiry' | 'checkedAt'>;
+
 export interface ListedTarget {
   readonly name: string;
   readonly length: number;

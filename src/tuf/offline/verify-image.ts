@@ -1,7 +1,7 @@
 import { asEdgesealError, EdgesealError } from '../../core/errors.js';
 import { parseTargetCustom } from '../../core/target-meta.js';
 import { resolveTarget } from './delegations.js';
-import type { ListedTarget, RejectedTarget, TrustedMetadata, Verdict } from './types.js';
+import type { ListedTarget, RejectedTarget, TargetsView, TrustedMetadata, Verdict } from './types.js';
 
 export interface ImageEvidence {
   readonly targetName: string;
@@ -11,7 +11,7 @@ export interface ImageEvidence {
 }
 
 // Finds a target the trusted metadata vouches for, with its custom fields parsed. Throws coded errors.
-export function findTarget(trusted: TrustedMetadata, name: string, now: Date): ListedTarget {
+export function findTarget(trusted: TargetsView, name: string, now: Date): ListedTarget {
   const { target, role, keyids } = resolveTarget(trusted, name, now);
   return {
     name,
@@ -22,7 +22,7 @@ export function findTarget(trusted: TrustedMetadata, name: string, now: Date): L
   };
 }
 
-function checkImage(trusted: TrustedMetadata, ev: ImageEvidence): ListedTarget {
+function checkImage(trusted: TargetsView, ev: ImageEvidence): ListedTarget {
   const target = findTarget(trusted, ev.targetName, ev.now);
   if (ev.observed.length !== target.length) {
     throw new EdgesealError('LENGTH_MISMATCH', `${ev.targetName}: expected ${target.length} bytes, found ${ev.observed.length}`);
@@ -40,7 +40,7 @@ function checkImage(trusted: TrustedMetadata, ev: ImageEvidence): ListedTarget {
 
 // The boot check for one installed image: authenticity first (length, sha256), then applicability
 // (hardware id). Never throws; every refusal is a typed verdict.
-export function verifyImage(trusted: TrustedMetadata, ev: ImageEvidence): Verdict {
+export function verifyImage(trusted: TargetsView, ev: ImageEvidence): Verdict {
   try {
     const target = checkImage(trusted, ev);
     return { ok: true, target, keyids: target.signedBy.keyids, rootVersion: trusted.root.signed.version };
