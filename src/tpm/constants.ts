@@ -97,7 +97,7 @@ export const TPMA_OBJECT = {
 } as const;
 
 // Table 32 TPMA_SESSION
-export const TPMA_SESSION = { continueSession: 0x01 } as const;
+export const TPMA_SESSION = { continueSession: 0x01, decrypt: 0x20, encrypt: 0x40 } as const;
 
 // Table 204 TPM_NT (TPMA_NV bits 7:4)
 export const TPM_NT = { ORDINARY: 0x0, COUNTER: 0x1, BITS: 0x2, EXTEND: 0x4, PIN_FAIL: 0x8, PIN_PASS: 0x9 } as const;

@@ -3,6 +3,7 @@ import { EdgesealError } from '../core/errors.js';
 import { isTpmRc } from '../tpm/rc.js';
 import type { TpmClient } from '../tpm/client.js';
 import type { NvAuth } from '../tpm/nv.js';
+import type { SecureScope } from '../tpm/seal.js';
 import { SEALED_NAME_LENGTH } from './nv-pin.js';
 import type { PcrSelection } from './pcr-selection.js';
 import type { SealedAnchorFile } from './state-files.js';
@@ -21,14 +22,16 @@ export function sealedObjectName(pub: Uint8Array): Uint8Array {
 }
 
 // ownerAuth: the owner hierarchy's password, which the storage primary (TPM2_CreatePrimary) needs when set.
-export async function sealAnchor(tpm: TpmClient, secret: Uint8Array, pcrs: PcrSelection, ownerAuth?: NvAuth): Promise<SealedAnchorFile & { name: Uint8Array }> {
+// The secret crosses the bus encrypted (TPM2_Create under a salted session); saltKeyName is that key's Name.
+export async function sealAnchor(tpm: TpmClient, secret: Uint8Array, pcrs: PcrSelection, ownerAuth?: NvAuth): Promise<Required<SealedAnchorFile> & { name: Uint8Array }> {
   const sealed = await tpm.sealToPcrs(secret, pcrs, undefined, ownerAuth?.auth);
-  return { public: sealed.public, private: sealed.private, name: sealedObjectName(sealed.public) };
+  return { public: sealed.public, private: sealed.private, saltKeyName: sealed.saltKeyName, name: sealedObjectName(sealed.public) };
 }
 
-// Unseals the pinned blob. A blob that is not the pinned one is ANCHOR_MISMATCH before the TPM sees it;
-// a pinned blob the TPM refuses to open means the boot state changed: ANCHOR_UNAVAILABLE, fail closed.
-export async function unsealAnchor(tpm: TpmClient, blob: SealedAnchorFile, pinnedName: Uint8Array, pcrs: PcrSelection, ownerAuth?: NvAuth): Promise<Uint8Array> {
+// Unseals the pinned blob in a salted scope (the secret comes back encrypted and HMAC-checked). A blob
+// that is not the pinned one is ANCHOR_MISMATCH before the TPM sees it; a pinned blob the TPM refuses
+// to open means the boot state changed: ANCHOR_UNAVAILABLE, fail closed.
+export async function unsealAnchor(tpm: TpmClient, scope: SecureScope, blob: SealedAnchorFile, pinnedName: Uint8Array, pcrs: PcrSelection): Promise<Uint8Array> {
   const name = sealedObjectName(blob.public);
   if (Buffer.compare(name, pinnedName) !== 0) {
     throw new EdgesealError(
@@ -37,7 +40,7 @@ export async function unsealAnchor(tpm: TpmClient, blob: SealedAnchorFile, pinne
     );
   }
   try {
-    return await tpm.unsealWithPcrs({ public: blob.public, private: blob.private }, pcrs, ownerAuth?.auth);
+    return await tpm.unsealInScope(scope, { public: blob.public, private: blob.private }, pcrs);
   } catch (err) {
     // TPM2_Unseal via PolicyPCR: POLICY_FAIL on the session, or PCR_CHANGED if PCRs moved mid-session
     if (isTpmRc(err, 'TPM_RC_POLICY_FAIL') || isTpmRc(err, 'TPM_RC_PCR_CHANGED')) {

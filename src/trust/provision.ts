@@ -112,7 +112,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await writePin(
     opts.tpm,
     indices.pin,
-    { initialRootDigest: rootDigest, hardwareIdDigest: sha256(new TextEncoder().encode(opts.hardwareId)), counters, policyPcrs: pcrs, sealedObjectName: sealed.name },
+    { initialRootDigest: rootDigest, hardwareIdDigest: sha256(new TextEncoder().encode(opts.hardwareId)), counters, policyPcrs: pcrs, sealedObjectName: sealed.name, saltKeyName: sealed.saltKeyName },
     auth,
   );
   return { status: 'provisioned', identity, initialRootDigest: Buffer.from(rootDigest).toString('hex') };

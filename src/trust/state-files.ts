@@ -28,6 +28,9 @@ export function trustPaths(stateDir: string): TrustPaths {
 export interface SealedAnchorFile {
   readonly public: Uint8Array; // marshalled TPM2B_PUBLIC of the keyedhash object
   readonly private: Uint8Array; // TPM2B_PRIVATE, encrypted under the storage primary key
+  // the storage primary's TPM Name, known before the TPM is asked anything: sessions are salted only
+  // to a key with this Name (absent in files written before salted sessions)
+  readonly saltKeyName?: Uint8Array;
 }
 
 export interface DeviceIdentity {
@@ -54,7 +57,8 @@ export function isValidHardwareId(id: string): boolean {
 }
 
 export function encodeSealedAnchor(blob: SealedAnchorFile): string {
-  return `${JSON.stringify({ format: FORMAT, public: Buffer.from(blob.public).toString('base64'), private: Buffer.from(blob.private).toString('base64') }, null, 2)}\n`;
+  const salt = blob.saltKeyName ? { saltKeyName: Buffer.from(blob.saltKeyName).toString('hex') } : {};
+  return `${JSON.stringify({ format: FORMAT, public: Buffer.from(blob.public).toString('base64'), private: Buffer.from(blob.private).toString('base64'), ...salt }, null, 2)}\n`;
 }
 
 function fields(text: string, what: string, code: ErrorCode): Record<string, unknown> {
@@ -78,7 +82,14 @@ export function decodeSealedAnchor(text: string): SealedAnchorFile {
   if (typeof o.public !== 'string' || !BASE64.test(o.public) || typeof o.private !== 'string' || !BASE64.test(o.private)) {
     throw new EdgesealError('ANCHOR_MISMATCH', 'sealed anchor file: expected base64 "public" and "private" fields');
   }
-  return { public: new Uint8Array(Buffer.from(o.public, 'base64')), private: new Uint8Array(Buffer.from(o.private, 'base64')) };
+  if (o.saltKeyName !== undefined && (typeof o.saltKeyName !== 'string' || !/^000b[0-9a-f]{64}$/.test(o.saltKeyName))) {
+    throw new EdgesealError('ANCHOR_MISMATCH', `sealed anchor file: expected "saltKeyName" as 000b + 64 hex digits, found ${JSON.stringify(o.saltKeyName).slice(0, 80)}`);
+  }
+  return {
+    public: new Uint8Array(Buffer.from(o.public, 'base64')),
+    private: new Uint8Array(Buffer.from(o.private, 'base64')),
+    ...(typeof o.saltKeyName === 'string' ? { saltKeyName: new Uint8Array(Buffer.from(o.saltKeyName, 'hex')) } : {}),
+  };
 }
 
 export function encodeDeviceIdentity(id: DeviceIdentity): string {
