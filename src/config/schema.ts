@@ -112,7 +112,7 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
     tpm: {
       device: f.optionalString('tpm.device', abs),
       swtpm: f.optionalString('tpm.swtpm', { pattern: SWTPM, describe: 'host:port' }),
-      measurePcr: f.int('tpm.measurePcr', { default: 23, min: 0, max: 23 }),
+      measurePcr: f.int('tpm.measurePcr', { default: 6, min: 0, max: 23 }),
       ownerAuthFile: f.optionalString('tpm.ownerAuthFile', abs),
     },
     images: f.list('images', (i, p) => ({ target: i.string(`${p}.target`), path: i.optionalString(`${p}.path`, abs), kind: i.oneOf(`${p}.kind`, IMAGE_KINDS) }), { min: 1 }),

@@ -42,6 +42,7 @@ export class TpmClient implements CommandRunner {
   // TPM-wide
   startup(type: 'clear' | 'state' = 'clear') { return capability.startup(this, type); }
   getRandom(count: number) { return capability.getRandom(this, count); }
+  readClock() { return capability.readClock(this); }
   getIdentity() { return capability.getIdentity(this); }
   getAlgorithms() { return capability.getAlgorithms(this); }
   getTpmProperties(first?: number) { return capability.getTpmProperties(this, first); }

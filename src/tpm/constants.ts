@@ -22,6 +22,7 @@ export const TPM_CC = {
   GetCapability: 0x17a,
   GetRandom: 0x17b,
   PCR_Read: 0x17e,
+  ReadClock: 0x181,
   PolicyPCR: 0x17f,
   PCR_Extend: 0x182,
   PolicyGetDigest: 0x189,

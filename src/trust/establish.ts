@@ -10,11 +10,11 @@ import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { raiseFloor, readFloors } from './counters.js';
 import { DEFAULT_MEASUREMENT_PCR, type MeasurementEvent } from './event-log.js';
 import type { Floors } from './floors.js';
+import { checkMeasurementPcr } from './measurement-pcr.js';
 import { measure, startMeasurementLog, verifyMeasurementLog, type MeasuredImage, type MeasurementLog } from './measure.js';
 import { DEFAULT_NV_INDICES } from './nv-layout.js';
 import type { FloorKind, NvPin } from './nv-pin.js';
 import { readPin } from './pin-store.js';
-import { formatPcrSelection } from './pcr-selection.js';
 import { decodeDeviceIdentity, decodeSealedAnchor, deviceIdFor, trustPaths, type DeviceIdentity, type SealedAnchorFile } from './state-files.js';
 
 // Agent start: unseal and cross-check every anchor (ARCHITECTURE P1–P3) before anything is trusted.
@@ -97,10 +97,8 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     const pin = await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth, scope.session);
     const saltKeyName = pinnedSaltKey(diskBlob, pin, paths.sealedAnchor);
     const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
-    if (pin.policyPcrs.pcrs.includes(measurementPcr)) {
-      // extending a policy PCR would lock this boot out of its own anchors
-      throw new EdgesealError('CONFIG_INVALID', `tpm.measurePcr: expected a PCR outside the seal policy ${formatPcrSelection(pin.policyPcrs)}, found ${measurementPcr}`);
-    }
+    // extending a policy PCR would lock this boot out of its own anchors
+    checkMeasurementPcr(measurementPcr, pin.policyPcrs);
 
     const initialRoot = new Uint8Array(await readAnchorFile(paths.initialRoot, 'initial root'));
     const identity = decodeDeviceIdentity((await readAnchorFile(paths.device, 'device identity')).toString('utf8'));
