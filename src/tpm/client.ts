@@ -8,6 +8,7 @@ import * as policy from './policy.js';
 import * as salted from './salted-session.js';
 import type { Protection, SaltKey } from './salted-session.js';
 import * as seal from './seal.js';
+import { unsealAuthorizedInScope, type SignedPcrPolicy } from './seal-authorized.js';
 import { openTransport, type TpmConfig, type TpmTransport, type TransportOptions } from './transport.js';
 
 // One TPM behind one transport: every TPM 2.0 command edgeseal uses, as methods. The command
@@ -74,6 +75,7 @@ export class TpmClient implements CommandRunner {
   unsealWithPcrs(sealed: object.SealedObject, sel: pcr.PcrSelection, ownerAuth?: Auth, pinnedSaltName?: Uint8Array) { return seal.unsealWithPcrs(this, sealed, sel, ownerAuth, pinnedSaltName); }
   withSecureScope<T>(ownerAuth: Auth, pinnedSaltName: Uint8Array | undefined, fn: (scope: seal.SecureScope) => Promise<T>) { return seal.withSecureScope(this, ownerAuth, pinnedSaltName, fn); }
   unsealInScope(scope: seal.SecureScope, sealed: object.SealedObject, sel: pcr.PcrSelection) { return seal.unsealInScope(this, scope, sealed, sel); }
+  unsealAuthorizedInScope(scope: seal.SecureScope, sealed: object.SealedObject, sel: pcr.PcrSelection, signed: SignedPcrPolicy) { return unsealAuthorizedInScope(this, scope, sealed, sel, signed); }
 
   // NV
   nvDefineSpace(def: nv.NvDefinition, hierarchy?: nv.NvAuth) { return nv.nvDefineSpace(this, def, hierarchy); }
