@@ -84,6 +84,7 @@ export class TpmClient implements CommandRunner {
   nvWrite(index: number, data: Uint8Array, offset?: number, auth?: nv.NvAuth) { return nv.nvWrite(this, index, data, offset, auth); }
   nvWriteLock(index: number, auth?: nv.NvAuth) { return nv.nvWriteLock(this, index, auth); }
   nvIncrement(index: number, auth?: nv.NvAuth) { return nv.nvIncrement(this, index, auth); }
+  nvSetBits(index: number, bits: bigint, auth?: nv.NvAuth) { return nv.nvSetBits(this, index, bits, auth); }
   nvReadCounter(index: number, auth?: nv.NvAuth, secure?: nv.NvSecureRead) { return nv.nvReadCounter(this, index, auth, secure); }
   nvUndefineSpace(index: number, hierarchy?: nv.NvAuth) { return nv.nvUndefineSpace(this, index, hierarchy); }
 }

@@ -147,6 +147,15 @@ export async function nvIncrement(tpm: CommandRunner, index: number, auth: NvAut
   r.end();
 }
 
+// TPM2_NV_SetBits (Part 3 §31.12): ORs `bits` into a bit-field index; bits are only ever set.
+export async function nvSetBits(tpm: CommandRunner, index: number, bits: bigint, auth: NvAuth = indexAuth(index)): Promise<void> {
+  checkIndex(index);
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, bits);
+  const { params: r } = await tpm.run({ cc: 'NV_SetBits', handles: [auth.handle, index], auths: [auth.auth], params: new TpmWriter().bytes(b).finish() });
+  r.end();
+}
+
 // Reads a counter index as the 64-bit big-endian value it holds.
 export async function nvReadCounter(tpm: CommandRunner, index: number, auth: NvAuth = indexAuth(index), secure?: NvSecureRead): Promise<bigint> {
   const bytes = await nvRead(tpm, index, 8, 0, auth, secure);
