@@ -6,6 +6,7 @@ import { SerialQueue } from '../tpm/queue.js';
 import type { SaltedSession } from '../tpm/salted-session.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
 import { unsealAnchor } from './anchor-blob.js';
+import { unsealWithSignedPolicies } from './pcr-authority.js';
 import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { raiseFloor, readFloors } from './counters.js';
 import { DEFAULT_MEASUREMENT_PCR, type MeasurementEvent } from './event-log.js';
@@ -38,6 +39,8 @@ export interface Trust {
   readonly floors: Floors; // as read at start
   readonly pin: NvPin;
   readonly measurementLog: MeasurementLog;
+  // the generation of the signed PCR policy that opened the anchor (undefined: plain PolicyPCR)
+  readonly pcrPolicyGeneration: number | undefined;
   readFloors(): Promise<Floors>;
   // only up; lowering is FLOOR_VIOLATION. Returns the floors after the raise.
   raiseFloor(kind: FloorKind, value: number): Promise<Floors>;
@@ -109,7 +112,11 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     if (!same(hwDigest, pin.hardwareIdDigest)) throw mismatch(`hardware id ${JSON.stringify(identity.hardwareId)} in ${paths.device}`, pin.hardwareIdDigest, hwDigest);
 
     // fails closed: no unsealed copy exists anywhere to fall back to
-    const secret = decodeAnchorSecret(await unsealAnchor(tpm, scope, blob, pin.sealedObjectName, pin.policyPcrs));
+    const { pcrAuthority } = blob;
+    const opened = pcrAuthority
+      ? await unsealWithSignedPolicies(tpm, scope, { ...blob, pcrAuthority }, pin.sealedObjectName, pin.policyPcrs, paths.pcrPolicies)
+      : { secret: await unsealAnchor(tpm, scope, blob, pin.sealedObjectName, pin.policyPcrs), generation: undefined };
+    const secret = decodeAnchorSecret(opened.secret);
     if (!same(secret.initialRootDigest, pin.initialRootDigest)) throw mismatch('root digest inside the sealed anchor', pin.initialRootDigest, secret.initialRootDigest);
     const key = keyFromSeed(secret.reportSeed);
     const deviceId = deviceIdFor(identity.hardwareId, key.keyid);
@@ -119,9 +126,9 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
         `device identity ${paths.device}: expected report key ${key.publicHex} (from the sealed seed) and device id ${deviceId}, found ${identity.reportPublicKey} and ${identity.deviceId}`,
       );
     }
-    return { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, floors: await readFloors(tpm, pin, auth, scope.session) };
+    return { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration: opened.generation, floors: await readFloors(tpm, pin, auth, scope.session) };
   });
-  const { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, floors } = started;
+  const { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration, floors } = started;
   const secured = <T>(fn: (session: SaltedSession) => Promise<T>): Promise<T> => tpm.withSecureScope(auth.auth, saltKeyName, (scope) => fn(scope.session));
 
   const measurementLog: MeasurementLog = {
@@ -140,6 +147,7 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     floors,
     pin,
     measurementLog,
+    pcrPolicyGeneration,
     readFloors: () => secured((session) => readFloors(tpm, pin, auth, session)),
     raiseFloor: (kind, value) =>
       raises.run(() =>

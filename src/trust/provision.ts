@@ -3,7 +3,9 @@ import { generateKey } from '../crypto/ed25519.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import type { TpmClient } from '../tpm/client.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
+import type { EccPoint } from '../tpm/salted-session.js';
 import { sealAnchor } from './anchor-blob.js';
+import { prepareRevocationIndex } from './pcr-authority.js';
 import { encodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { prepareCounter, readNvPublicIfDefined } from './counters.js';
 import { establishTrust, type Trust } from './establish.js';
@@ -25,6 +27,8 @@ export interface ProvisionOptions {
   readonly nvIndices?: NvIndices;
   readonly force?: boolean;
   readonly ownerAuth?: NvAuth;
+  // seal to this PCR-policy authority's PolicyAuthorize instead of today's PCR values (issue 11 B)
+  readonly pcrAuthority?: EccPoint;
 }
 
 export interface ProvisionResult {
@@ -93,7 +97,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const counters = {} as Record<FloorKind, CounterPin>;
   for (const kind of FLOOR_KINDS) counters[kind] = { nvIndex: indices[kind], base: await prepareCounter(opts.tpm, kind, indices[kind], opts.force === true, auth) };
   const key = generateKey();
-  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs, auth);
+  if (opts.pcrAuthority) await prepareRevocationIndex(opts.tpm, opts.force === true, auth);
+  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs, auth, opts.pcrAuthority);
   const identity: DeviceIdentity = {
     deviceId: deviceIdFor(opts.hardwareId, key.keyid),
     hardwareId: opts.hardwareId,
