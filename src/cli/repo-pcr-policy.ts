@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -42,14 +42,15 @@ async function readValues(path: string, pcrs: readonly number[]): Promise<Map<nu
 async function keygen(out: string, io: CliIo): Promise<void> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   await writeFileAtomic(out, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
-  io.out(`wrote PCR-policy authority key ${out} (ECC P-256; keep it offline, like a root key)`);
+  await writeFileAtomic(`${out}.pub`, createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString());
+  io.out(`wrote PCR-policy authority key ${out} (ECC P-256; keep it offline, like a root key) and ${out}.pub (for provision --pcr-authority)`);
   io.out(`  TPM Name ${Buffer.from(authorityName(pointFromKey(privateKey))).toString('hex')}`);
 }
 
 export const repoPcrPolicy: Command = {
   name: NAME,
   usage: [
-    `${NAME} keygen --out KEY.pem`,
+    `${NAME} keygen --out KEY.pem            (also writes KEY.pem.pub for provision --pcr-authority)`,
     `${NAME} sign --key KEY.pem --generation N --values VALUES.json --out POLICY.json [--pcrs sha256:0,2,4,7]`,
     '',
     '  keygen          create the fleet\'s PCR-policy authority key (ECC P-256, PEM, mode 0600)',

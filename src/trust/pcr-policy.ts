@@ -53,7 +53,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n}}$`);
 
 export function pointFromKey(key: KeyObject): EccPoint {
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   if (jwk.crv !== 'P-256' || !jwk.x || !jwk.y) throw new EdgesealError('KEY_INVALID', `PCR-policy authority: expected an ECC P-256 key, found ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`);
   return { x: new Uint8Array(Buffer.from(jwk.x, 'base64url')), y: new Uint8Array(Buffer.from(jwk.y, 'base64url')) };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createPrivateKey } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
@@ -9,7 +9,9 @@ import { authorityName, computePolicyAuthorize } from '../../src/tpm/authorize.j
 import { ownerAuth } from '../../src/tpm/nv.js';
 import { REVOCATION_DEFINITION, REVOCATION_INDEX, decodePcrPolicy, encodePcrPolicy, generationBit, pointFromKey, revocationIndexName, signPcrPolicy } from '../../src/trust/pcr-policy.js';
 import { parsePcrSelection } from '../../src/trust/pcr-selection.js';
-import { expectCode } from '../helpers/expect-code.js';
+import { establishTrust } from '../../src/trust/establish.js';
+import { trustPaths } from '../../src/trust/state-files.js';
+import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 import { useSwtpmClient } from '../helpers/swtpm-client.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -69,5 +71,24 @@ describe('signed PCR policy documents and `edgeseal repo pcr-policy` (issue 11 B
     const err = await unsealWith(1).then(() => undefined, (e: unknown) => e as { rcName?: string });
     expect(err?.rcName).to.equal('TPM_RC_POLICY');
     expect(hex(await unsealWith(2))).to.equal(hex(secret));
+  });
+
+  it('the documented flow: keygen, provision --pcr-authority KEY.pem.pub, sign the measured values into pcr-policies/, the anchors open', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgeseal-pcr-policy-flow-'));
+    const stateDir = join(dir, 'state');
+    await writeFile(join(dir, 'root.json'), JSON.stringify({ signatures: [], signed: { _type: 'root', version: 1 } }));
+    expect(await dispatch(['repo', 'pcr-policy', 'keygen', '--out', join(dir, 'authority.pem')], capture())).to.equal(EXIT.OK);
+    const provisioned = await rig.stepAside(() =>
+      dispatch(['provision', '--root', join(dir, 'root.json'), '--hardware-id', 'board-a', '--pcr-authority', join(dir, 'authority.pem.pub'), '--tpm-swtpm', rig.swtpm.address, '--state-dir', stateDir, '--force'], capture()),
+    );
+    expect(provisioned).to.equal(EXIT.OK);
+    await expectCodeAsync(() => establishTrust({ tpm: rig.tpm, stateDir, startMeasurementLog: false }), 'ANCHOR_UNAVAILABLE');
+    const { values } = await rig.tpm.pcrRead(SEL);
+    await writeFile(join(dir, 'measured.json'), JSON.stringify(Object.fromEntries([...values].map(([p, v]) => [String(p), hex(v)]))));
+    await mkdir(trustPaths(stateDir).pcrPolicies, { recursive: true });
+    const signArgs = ['repo', 'pcr-policy', 'sign', '--key', join(dir, 'authority.pem'), '--generation', '1', '--values', join(dir, 'measured.json')];
+    expect(await dispatch([...signArgs, '--out', join(trustPaths(stateDir).pcrPolicies, 'policy-1.json')], capture())).to.equal(EXIT.OK);
+    expect((await establishTrust({ tpm: rig.tpm, stateDir, startMeasurementLog: false })).pcrPolicyGeneration).to.equal(1);
+    expect(await dispatch(['provision', '--root', join(dir, 'root.json'), '--hardware-id', 'board-a', '--pcr-authority', join(dir, 'measured.json'), '--state-dir', stateDir], capture())).to.equal(EXIT.USAGE);
   });
 });
