@@ -33,7 +33,7 @@ export async function benchTpmOps(tpm: TpmClient, iterations = 200): Promise<Ben
       await measure('unseal: session + PolicyPCR + Unseal + flush', iterations, () =>
         tpm.withSession('policy', async (s) => {
           await tpm.policyPcr(s, POLICY);
-          return tpm.unseal(item.handle, { kind: 'policy', handle: s });
+          return tpm.unseal(item, { kind: 'policy', handle: s });
         }),
       ),
     );

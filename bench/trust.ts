@@ -11,7 +11,7 @@ import { measure, type Bench, type BenchResult } from './measure.js';
 const ROOT = new TextEncoder().encode(JSON.stringify({ signatures: [], signed: { _type: 'root', version: 1 } }));
 const SHA = 'ab'.repeat(32);
 
-// The full agent trust start-up (establishTrust: pin + attributes, files, cold unseal, 3 floors, PCR 23),
+// The full agent trust start-up (establishTrust: salted session, pin + attributes, files, cold unseal, floors, measurement PCR),
 // plus the per-image and per-update trust operations, over a provisioned swtpm.
 async function benchTrust(tpm: TpmClient, stateDir: string, iterations = 100): Promise<BenchResult[]> {
   const now = new Date('2026-06-01T00:00:00Z');

@@ -55,6 +55,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./repo-sign.js')).repoSign,
   },
   {
+    name: 'repo pcr-policy',
+    summary: 'create the PCR-policy authority key, or sign the PCR values of a boot chain (TPM2_PolicyAuthorize)',
+    load: async () => (await import('./repo-pcr-policy.js')).repoPcrPolicy,
+  },
+  {
     name: 'repo publish',
     summary: 'sign pending changes and write the repository to a directory to serve over HTTP or copy to USB',
     load: async () => (await import('./repo-publish.js')).repoPublish,

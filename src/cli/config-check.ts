@@ -1,7 +1,22 @@
+import { readFile } from 'node:fs/promises';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../agent/config-file.js';
+import { checkMeasurementPcr } from '../trust/measurement-pcr.js';
+import { parsePcrSelection, type PcrSelection } from '../trust/pcr-selection.js';
+import { decodeDeviceIdentity, trustPaths } from '../trust/state-files.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'config check';
+
+// The seal set of a provisioned device (device.json), or undefined before provisioning.
+async function sealedPcrs(stateDir: string): Promise<PcrSelection | undefined> {
+  let text: string;
+  try {
+    text = await readFile(trustPaths(stateDir).device, 'utf8');
+  } catch {
+    return undefined; // not provisioned (or unreadable: the agent reports that itself at start)
+  }
+  return parsePcrSelection(decodeDeviceIdentity(text).policyPcrs);
+}
 
 export const configCheckCommand: Command = {
   name: NAME,
@@ -12,12 +27,14 @@ export const configCheckCommand: Command = {
     '  --json          print the effective config (defaults filled in) as JSON',
     '',
     'exit 0 when valid; 2 (CONFIG_INVALID) with one line per bad field: its path, what was expected, what was found.',
+    'On a provisioned device (stateDir/trust/device.json) tpm.measurePcr must lie outside the PCRs the anchor is sealed to.',
   ].join('\n'),
 
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' }, json: { type: 'boolean' } });
     const path = values.config ?? DEFAULT_CONFIG_PATH;
     const config = await loadConfig(path);
+    const warnings = checkMeasurementPcr(config.tpm.measurePcr, await sealedPcrs(config.stateDir));
     if (values.json) {
       io.out(JSON.stringify({ ...config, telemetry: { ...config.telemetry, ...(config.telemetry.password ? { password: '***' } : {}) } }, null, 2));
       return EXIT.OK;
@@ -30,6 +47,7 @@ export const configCheckCommand: Command = {
     io.out(`  on failure ${config.onFailure}; expiry at boot ${config.expiryAtBoot}`);
     io.out(`  updates    ${config.update.source ?? 'no source'}${config.update.schedule ? `, cron '${config.update.schedule}' ±${config.update.jitterSeconds}s` : ', no schedule'}${config.update.maintenanceWindows.length ? `, windows ${config.update.maintenanceWindows.join(', ')} UTC` : ''}${ab ? '' : ' (no A/B image: updates disabled)'}`);
     io.out(`  telemetry  ${config.telemetry.broker ?? 'no broker: events wait in the outbox'} under ${config.telemetry.prefix}/${config.fleet}/${config.deviceId}`);
+    for (const w of warnings) io.err(`warning: ${w}`);
     return EXIT.OK;
   },
 };

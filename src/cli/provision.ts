@@ -1,4 +1,8 @@
-import { EdgesealError } from '../core/errors.js';
+import { createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { EdgesealError, isEdgesealError } from '../core/errors.js';
+import type { EccPoint } from '../tpm/salted-session.js';
+import { pointFromKey } from '../trust/pcr-policy.js';
 import { isTpmRc } from '../tpm/rc.js';
 import { METADATA_MAX_LENGTH } from '../tuf/limits.js';
 import { readCapped } from '../tuf/metadata-files.js';
@@ -11,14 +15,25 @@ import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, ownerAuthFrom, ownerAuthHint
 
 const NAME = 'provision';
 
+async function readAuthority(path: string): Promise<EccPoint> {
+  try {
+    return pointFromKey(createPublicKey(await readFile(path, 'utf8')));
+  } catch (err) {
+    if (isEdgesealError(err)) throw err;
+    throw new EdgesealError('KEY_INVALID', `${NAME}: --pcr-authority: expected a PEM ECC P-256 public key in ${path}, could not read one (${(err as Error).message})`, { cause: err });
+  }
+}
+
 export const provisionCommand: Command = {
   name: NAME,
   usage: [
-    'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--force] [--json]',
+    'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--pcr-authority KEY.pub] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--force] [--json]',
     '',
     '  --root FILE            the initial trusted root.json; its sha256 is sealed and pinned, the bytes are kept',
     '  --hardware-id ID       this board\'s hardware id (A–Z a–z 0–9 . _ -), matched against targets\' hardwareIds',
     `  --pcrs SEL             PCRs the anchor secret is sealed to, at their current values (default ${DEFAULT_POLICY_PCRS})`,
+    '  --pcr-authority FILE   seal instead to any PCR policy this ECC P-256 key signs (PEM public key from',
+    '                         \'edgeseal repo pcr-policy keygen\'); the agent unseals with DIR/trust/pcr-policies/*.json',
     ...TPM_USAGE,
     '  --force                replace existing anchors (new report key; floors restart at 0 from the counters\' current values)',
     '  --json                 print the result as JSON',
@@ -40,6 +55,7 @@ export const provisionCommand: Command = {
       root: { type: 'string' },
       'hardware-id': { type: 'string' },
       pcrs: { type: 'string' },
+      'pcr-authority': { type: 'string' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
     });
@@ -51,7 +67,8 @@ export const provisionCommand: Command = {
     const ownerAuth = await ownerAuthFrom(NAME, values);
     const rootBytes = await readCapped(rootPath, METADATA_MAX_LENGTH.root);
     const now = new Date(); // the CLI is an adapter: provisioning time is read here, once
-    const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now, ownerAuth })).catch((err: unknown) => {
+    const pcrAuthority = values['pcr-authority'] === undefined ? undefined : await readAuthority(values['pcr-authority']);
+    const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now, ownerAuth, pcrAuthority })).catch((err: unknown) => {
       // TPM2_NV_DefineSpace / CreatePrimary under the owner hierarchy: say which password was wrong
       if (!isTpmRc(err, 'TPM_RC_BAD_AUTH')) throw err;
       throw new EdgesealError('TPM_ERROR', `${err.message}; ${ownerAuthHint(values['owner-auth-file'])}`, { cause: err });

@@ -55,7 +55,7 @@ export const AGENT_CONFIG = section(
       {
         device: optional(str({ description: 'TPM character device (default /dev/tpmrm0)', ...ABS })),
         swtpm: optional(str({ description: 'swtpm socket as host:port (tests, demo)', pattern: SWTPM, describe: 'host:port' })),
-        measurePcr: int({ description: 'PCR the boot check extends with each verified image', default: 23, min: 0, max: 23 }),
+        measurePcr: int({ description: 'PCR the boot check extends with each verified image (docs/measurement-pcr.md: not resettable by local root, outside the seal set)', default: 6, min: 0, max: 23 }),
         ownerAuthFile: optional(str({ description: 'file holding the TPM owner hierarchy password', ...ABS })),
       },
       { description: 'the TPM holding the pinned root and the floors' },

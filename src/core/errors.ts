@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'TPM_UNREACHABLE',
   'TPM_ERROR',
   'TPM_MALFORMED_RESPONSE',
+  'TPM_RESPONSE_FORGED', // a response HMAC of our salted session did not verify
   'ANCHOR_UNAVAILABLE',
   'ANCHOR_MISMATCH',
   'ANCHOR_EXISTS',

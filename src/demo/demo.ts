@@ -113,7 +113,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
     io.line(`  ✔ factory image ${S.v1.target} ${S.v1.version} written to slot A; TUF metadata cached`);
 
     io.line('');
-    io.line('▸ agent start #1: unseal anchors, walk the root chain from the pinned root, verify every image, measure into PCR 23');
+    io.line('▸ agent start #1: unseal anchors, walk the root chain from the pinned root, verify every image, measure into PCR 6');
     bootLines(io, await bootSequence(dev, new Date()));
     io.line(`  ${await measuredLine(dev)}`);
     io.line(`  ${await floorsLine(dev)}`);

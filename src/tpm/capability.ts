@@ -34,6 +34,19 @@ export async function getRandom(tpm: CommandRunner, count: number): Promise<Uint
   return out;
 }
 
+// TPM2_ReadClock (Part 3 §29.1): resetCount goes up at every TPM Reset (each boot), and nothing at
+// locality 0 can lower it; restartCount counts resumes since.
+export async function readClock(tpm: CommandRunner): Promise<{ resetCount: number; restartCount: number }> {
+  const { params: r } = await tpm.run({ cc: 'ReadClock' });
+  r.u64('time');
+  r.u64('clock');
+  const resetCount = r.u32('resetCount');
+  const restartCount = r.u32('restartCount');
+  r.u8('safe');
+  r.end();
+  return { resetCount, restartCount };
+}
+
 const MAX_LIST = 1024;
 // A real TPM lists its properties, algorithms or NV indices in a few rounds and well under these; a
 // hostile one that keeps setting moreData must not make us loop or allocate without end.

@@ -2,13 +2,23 @@ import { EdgesealError } from '../core/errors.js';
 import { TPM_CC, TPM_RS_PW, TPM_ST, TPMA_SESSION, type CommandName } from './constants.js';
 import { TpmReader, TpmWriter } from './marshal.js';
 import { TpmResponseError, isRetryable } from './rc.js';
+import type { Protection } from './salted-session.js';
 import type { TpmTransport } from './transport.js';
 
 // Authorization for one handle: the password pseudo-session, or a policy session we started.
 // Policy sessions here are unbound and unsalted, so no HMAC is computed (none is needed without
 // PolicyAuthValue/PolicyPassword; the PCR policy itself is the authorization).
-export type Auth = { kind: 'password'; password?: Uint8Array } | { kind: 'policy'; handle: number; continueSession?: boolean };
+// A 'raw' entry is a session area already computed (a salted session's HMAC, see salted-session.ts).
+export type Auth = { kind: 'password'; password?: Uint8Array } | { kind: 'policy'; handle: number; continueSession?: boolean } | { kind: 'raw'; entry: SessionEntry };
 export const EMPTY_PASSWORD: Auth = { kind: 'password' };
+
+// One session's area in a command or response: handle (commands only), nonce, attributes, HMAC.
+export interface SessionEntry {
+  readonly handle: number;
+  readonly nonce: Uint8Array;
+  readonly attributes: number;
+  readonly hmac: Uint8Array;
+}
 
 export interface CommandSpec {
   readonly cc: CommandName;
@@ -18,6 +28,10 @@ export interface CommandSpec {
   readonly params?: Uint8Array;
   // how many handles the response carries (e.g. 1 for CreatePrimary, Load, StartAuthSession)
   readonly responseHandles?: number;
+  // a salted session appended to encrypt the first parameter and authenticate the response; it needs
+  // the TPM Name of every handle (they enter cpHash)
+  readonly protect?: Protection;
+  readonly names?: readonly Uint8Array[];
 }
 
 export interface CommandResult {
@@ -44,6 +58,8 @@ const TPM_ST_RSP_COMMAND = 0x00c4;
 function marshalAuth(w: TpmWriter, auth: Auth): void {
   if (auth.kind === 'password') {
     w.u32(TPM_RS_PW).tpm2b(new Uint8Array(0)).u8(0).tpm2b(auth.password ?? new Uint8Array(0));
+  } else if (auth.kind === 'raw') {
+    w.u32(auth.entry.handle).tpm2b(auth.entry.nonce).u8(auth.entry.attributes).tpm2b(auth.entry.hmac);
   } else {
     w.u32(auth.handle).tpm2b(new Uint8Array(0)).u8(auth.continueSession === false ? 0 : TPMA_SESSION.continueSession).tpm2b(new Uint8Array(0));
   }
@@ -77,8 +93,13 @@ export class MalformedAfterHandles extends EdgesealError {
   }
 }
 
+// A parsed response with what a session check needs: the parameter bytes as received and the session areas.
+export interface ParsedResponse extends CommandResult {
+  readonly raw: { readonly params: Uint8Array; readonly sessions: readonly SessionEntry[] };
+}
+
 // Checks the header and splits a response into handles and parameters; throws TpmResponseError on rc ≠ 0.
-export function parseResponse(spec: CommandSpec, rsp: Uint8Array): CommandResult {
+export function parseResponse(spec: CommandSpec, rsp: Uint8Array): ParsedResponse {
   const what = `TPM2_${spec.cc} response`;
   const r = new TpmReader(rsp, what);
   const tag = r.u16('tag');
@@ -97,17 +118,21 @@ export function parseResponse(spec: CommandSpec, rsp: Uint8Array): CommandResult
   if (tag !== expectedTag) throw r.malformed(`tag: expected 0x${expectedTag.toString(16)}, found 0x${tag.toString(16)}`);
   const handles: number[] = [];
   for (let i = 0; i < (spec.responseHandles ?? 0); i++) handles.push(r.u32(`handle[${i}]`));
-  if (!nAuths) return { handles, params: new TpmReader(r.bytes(r.remaining, 'parameters'), what) };
+  if (!nAuths) {
+    const params = r.bytes(r.remaining, 'parameters');
+    return { handles, params: new TpmReader(params, what), raw: { params, sessions: [] } };
+  }
   try {
     const params = r.bytes(r.u32('parameterSize'), 'parameters');
     // one response session per command session: nonceTPM, sessionAttributes, hmac
+    const sessions: SessionEntry[] = [];
     for (let i = 0; i < nAuths; i++) {
-      r.tpm2b(`session[${i}].nonce`);
-      r.u8(`session[${i}].attributes`);
-      r.tpm2b(`session[${i}].hmac`);
+      const nonce = r.tpm2b(`session[${i}].nonce`);
+      const attributes = r.u8(`session[${i}].attributes`);
+      sessions.push({ handle: 0, nonce, attributes, hmac: r.tpm2b(`session[${i}].hmac`) });
     }
     r.end();
-    return { handles, params: new TpmReader(params, what) };
+    return { handles, params: new TpmReader(params, what), raw: { params, sessions } };
   } catch (err) {
     if (handles.length && err instanceof EdgesealError) throw new MalformedAfterHandles(handles, err);
     throw err;
@@ -130,11 +155,13 @@ export class TransportRunner implements CommandRunner {
   }
 
   async run(spec: CommandSpec): Promise<CommandResult> {
-    const command = marshalCommand(spec);
     for (let attempt = 0; ; attempt++) {
-      const rsp = await this.transport.send(command);
+      // a salted session takes a fresh caller nonce per attempt, so the command is built anew each time
+      const { wire, check } = spec.protect ? spec.protect.session.protect(spec, spec.protect) : { wire: spec, check: undefined };
+      const rsp = await this.transport.send(marshalCommand(wire));
       try {
-        return parseResponse(spec, rsp);
+        const parsed = parseResponse(wire, rsp);
+        return check ? check(parsed, parsed.raw) : parsed;
       } catch (err) {
         if (!(err instanceof TpmResponseError) || !isRetryable(err.rc) || attempt >= this.maxRetries) throw err;
       }

@@ -1,7 +1,7 @@
 // TPM 2.0 Library Part 2 constants used by this client (values from the TCG tables named below).
 
 // Table 19 TPM_ST
-export const TPM_ST = { NO_SESSIONS: 0x8001, SESSIONS: 0x8002, CREATION: 0x8021 } as const;
+export const TPM_ST = { NO_SESSIONS: 0x8001, SESSIONS: 0x8002, CREATION: 0x8021, VERIFIED: 0x8022 } as const;
 
 // Table 12 TPM_CC
 export const TPM_CC = {
@@ -9,20 +9,26 @@ export const TPM_CC = {
   NV_DefineSpace: 0x12a,
   CreatePrimary: 0x131,
   NV_Increment: 0x134,
+  NV_SetBits: 0x135,
   NV_Write: 0x137,
   NV_WriteLock: 0x138,
   Startup: 0x144,
+  PolicyNV: 0x149,
   NV_Read: 0x14e,
   Create: 0x153,
   Load: 0x157,
   Unseal: 0x15e,
   FlushContext: 0x165,
+  LoadExternal: 0x167,
   NV_ReadPublic: 0x169,
+  PolicyAuthorize: 0x16a,
   StartAuthSession: 0x176,
+  VerifySignature: 0x177,
   GetCapability: 0x17a,
   GetRandom: 0x17b,
   PCR_Read: 0x17e,
   PolicyPCR: 0x17f,
+  ReadClock: 0x181,
   PCR_Extend: 0x182,
   PolicyGetDigest: 0x189,
 } as const;
@@ -41,6 +47,7 @@ export const TPM_ALG = {
   NULL: 0x0010,
   ECC: 0x0023,
   CFB: 0x0043,
+  ECDSA: 0x0018,
 } as const;
 
 // Table 10 TPM_ECC_CURVE
@@ -97,7 +104,7 @@ export const TPMA_OBJECT = {
 } as const;
 
 // Table 32 TPMA_SESSION
-export const TPMA_SESSION = { continueSession: 0x01 } as const;
+export const TPMA_SESSION = { continueSession: 0x01, decrypt: 0x20, encrypt: 0x40 } as const;
 
 // Table 204 TPM_NT (TPMA_NV bits 7:4)
 export const TPM_NT = { ORDINARY: 0x0, COUNTER: 0x1, BITS: 0x2, EXTEND: 0x4, PIN_FAIL: 0x8, PIN_PASS: 0x9 } as const;

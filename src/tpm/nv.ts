@@ -1,7 +1,9 @@
 import { EdgesealError } from '../core/errors.js';
 import { EMPTY_PASSWORD, type Auth, type CommandRunner } from './command.js';
 import { HASH_ALG, TPM_HT, TPM_NT, TPM_RH, TPMA_NV, TPMA_NV_TYPE_MASK, TPMA_NV_TYPE_SHIFT, hashName, type HashName, type NvAttributeName } from './constants.js';
-import { TpmWriter, type TpmReader } from './marshal.js';
+import { TpmReader, TpmWriter } from './marshal.js';
+import type { SaltedSession } from './salted-session.js';
+import { entityName, handleName } from './session-crypto.js';
 
 export type NvType = Lowercase<keyof typeof TPM_NT>;
 
@@ -20,6 +22,15 @@ export interface NvPublic {
   readonly attributes: NvAttributes;
   readonly authPolicy: Uint8Array;
   readonly dataSize: number;
+  // nameAlg ‖ H(TPMS_NV_PUBLIC), computed from the bytes received: it enters a salted session's cpHash,
+  // so a read under that session fails unless the TPM's own index has exactly this public area
+  readonly name: Uint8Array;
+}
+
+// A salted session to authenticate an NV read with (response HMAC), and the Name the index must have.
+export interface NvSecureRead {
+  readonly session: SaltedSession;
+  readonly nvName: Uint8Array;
 }
 
 export interface NvDefinition {
@@ -60,13 +71,15 @@ export function decodeNvAttributes(raw: number): NvAttributes {
   return { raw: raw >>> 0, type: typeKey ? (typeKey.toLowerCase() as NvType) : 'unknown', set, written: set.has('WRITTEN'), writeLocked: set.has('WRITELOCKED') };
 }
 
-function readNvPublic(r: TpmReader): NvPublic {
+function readNvPublic(raw: Uint8Array): NvPublic {
+  const r = new TpmReader(raw, 'TPM2_NV_ReadPublic response nvPublic');
   const index = r.u32('nvIndex');
   const nameAlg = hashName(r.u16('nameAlg')) ?? 'unknown';
   const attributes = decodeNvAttributes(r.u32('attributes'));
   const authPolicy = r.tpm2b('authPolicy');
   const dataSize = r.u16('dataSize');
-  return { index, nameAlg, attributes, authPolicy, dataSize };
+  r.end();
+  return { index, nameAlg, attributes, authPolicy, dataSize, name: entityName(raw) };
 }
 
 // TPM2_NV_DefineSpace (Part 3 §31.3) under the owner hierarchy.
@@ -86,20 +99,21 @@ export async function nvDefineSpace(tpm: CommandRunner, def: NvDefinition, hiera
 export async function nvReadPublic(tpm: CommandRunner, index: number): Promise<{ public: NvPublic; name: Uint8Array }> {
   checkIndex(index);
   const { params: r } = await tpm.run({ cc: 'NV_ReadPublic', handles: [index] });
-  const pub = r.sized('nvPublic', readNvPublic);
+  const pub = readNvPublic(r.tpm2b('nvPublic'));
   const name = r.tpm2b('nvName');
   r.end();
   if (pub.index !== index) throw r.malformed(`nvPublic.nvIndex: expected 0x${index.toString(16)}, found 0x${pub.index.toString(16)}`);
   return { public: pub, name };
 }
 
-// TPM2_NV_Read (Part 3 §31.13), in chunks.
-export async function nvRead(tpm: CommandRunner, index: number, size: number, offset = 0, auth: NvAuth = indexAuth(index)): Promise<Uint8Array> {
+// TPM2_NV_Read (Part 3 §31.13), in chunks. With `secure` each chunk comes back encrypted and HMAC-checked.
+export async function nvRead(tpm: CommandRunner, index: number, size: number, offset = 0, auth: NvAuth = indexAuth(index), secure?: NvSecureRead): Promise<Uint8Array> {
   checkIndex(index);
+  const protection = secure && { protect: { session: secure.session, encrypt: true }, names: [auth.handle === index ? secure.nvName : handleName(auth.handle), secure.nvName] };
   const out = new Uint8Array(size);
   for (let done = 0; done < size; ) {
     const n = Math.min(NV_CHUNK, size - done);
-    const { params: r } = await tpm.run({ cc: 'NV_Read', handles: [auth.handle, index], auths: [auth.auth], params: new TpmWriter().u16(n).u16(offset + done).finish() });
+    const { params: r } = await tpm.run({ cc: 'NV_Read', handles: [auth.handle, index], auths: [auth.auth], params: new TpmWriter().u16(n).u16(offset + done).finish(), ...protection });
     const data = r.tpm2b('data');
     r.end();
     if (data.length !== n) throw r.malformed(`data: expected ${n} bytes, found ${data.length}`);
@@ -133,9 +147,18 @@ export async function nvIncrement(tpm: CommandRunner, index: number, auth: NvAut
   r.end();
 }
 
+// TPM2_NV_SetBits (Part 3 §31.12): ORs `bits` into a bit-field index; bits are only ever set.
+export async function nvSetBits(tpm: CommandRunner, index: number, bits: bigint, auth: NvAuth = indexAuth(index)): Promise<void> {
+  checkIndex(index);
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, bits);
+  const { params: r } = await tpm.run({ cc: 'NV_SetBits', handles: [auth.handle, index], auths: [auth.auth], params: new TpmWriter().bytes(b).finish() });
+  r.end();
+}
+
 // Reads a counter index as the 64-bit big-endian value it holds.
-export async function nvReadCounter(tpm: CommandRunner, index: number, auth: NvAuth = indexAuth(index)): Promise<bigint> {
-  const bytes = await nvRead(tpm, index, 8, 0, auth);
+export async function nvReadCounter(tpm: CommandRunner, index: number, auth: NvAuth = indexAuth(index), secure?: NvSecureRead): Promise<bigint> {
+  const bytes = await nvRead(tpm, index, 8, 0, auth, secure);
   return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0);
 }
 

@@ -3,6 +3,8 @@ import { EMPTY_PASSWORD, type Auth, type CommandRunner } from './command.js';
 import { TPM_ALG, TPM_ECC_NIST_P256, TPM_HT, TPM_RH, TPMA_OBJECT } from './constants.js';
 import { TpmReader, TpmWriter } from './marshal.js';
 import { runCreating } from './policy.js';
+import type { EccPoint, Protection } from './salted-session.js';
+import { entityName } from './session-crypto.js';
 
 // A loaded transient object: its handle (flush it when done) and TPM Name (nameAlg || H(public)).
 export interface LoadedObject {
@@ -69,8 +71,35 @@ function skipCreationInfo(r: TpmReader): void {
   r.tpm2b('creationTicket.digest');
 }
 
+// The storage primary also salts our sessions: its public point, and its Name computed here from the
+// public area we will encrypt to (not the Name the response claims).
+export interface StoragePrimary extends LoadedObject {
+  readonly point: EccPoint;
+}
+
+// The unique point of our ECC template's public area (TPMT_PUBLIC, Part 2 §12.2.4).
+function eccPoint(pub: Uint8Array): EccPoint {
+  const r = new TpmReader(pub, 'storage primary public area');
+  const type = r.u16('type');
+  if (type !== TPM_ALG.ECC) throw r.malformed(`type: expected ecc (0x23), found 0x${type.toString(16)}`);
+  r.u16('nameAlg');
+  r.u32('objectAttributes');
+  r.tpm2b('authPolicy');
+  r.u16('symmetric.algorithm');
+  r.u16('symmetric.keyBits');
+  r.u16('symmetric.mode');
+  r.u16('scheme');
+  const curve = r.u16('curveID');
+  if (curve !== TPM_ECC_NIST_P256) throw r.malformed(`curveID: expected NIST P-256 (0x3), found 0x${curve.toString(16)}`);
+  r.u16('kdf');
+  const x = r.tpm2b('unique.x', 32);
+  const y = r.tpm2b('unique.y', 32);
+  r.end();
+  return { x, y };
+}
+
 // TPM2_CreatePrimary (Part 3 §24.1): the same template and seed always give the same key.
-export async function createStoragePrimary(tpm: CommandRunner, hierarchy: number = TPM_RH.OWNER, auth: Auth = EMPTY_PASSWORD): Promise<LoadedObject> {
+export async function createStoragePrimary(tpm: CommandRunner, hierarchy: number = TPM_RH.OWNER, auth: Auth = EMPTY_PASSWORD): Promise<StoragePrimary> {
   const params = new TpmWriter()
     .sized(sensitiveCreate(new Uint8Array(0)))
     .tpm2b(storagePrimaryTemplate())
@@ -78,16 +107,17 @@ export async function createStoragePrimary(tpm: CommandRunner, hierarchy: number
     .u32(0) // creationPCR: none
     .finish();
   return runCreating(tpm, { cc: 'CreatePrimary', handles: [hierarchy], auths: [auth], params, responseHandles: 1 }, TPM_HT.TRANSIENT, 'objectHandle', (r, handle) => {
-    r.tpm2b('outPublic');
+    const pub = r.tpm2b('outPublic');
     skipCreationInfo(r);
-    const name = r.tpm2b('name');
+    r.tpm2b('name');
     r.end();
-    return { handle, name };
+    return { handle, name: entityName(pub), point: eccPoint(pub) };
   });
 }
 
-// TPM2_Create (Part 3 §12.1) of a sealed data object under a loaded storage parent.
-export async function createSealed(tpm: CommandRunner, parent: number, data: Uint8Array, authPolicy: Uint8Array): Promise<SealedObject> {
+// TPM2_Create (Part 3 §12.1) of a sealed data object under a loaded storage parent. With `protect` the
+// inSensitive parameter (which holds the data) crosses the bus encrypted under a salted session.
+export async function createSealed(tpm: CommandRunner, parent: LoadedObject, data: Uint8Array, authPolicy: Uint8Array, protect?: Protection): Promise<SealedObject> {
   if (data.length === 0 || data.length > MAX_SEALED_BYTES) {
     throw new EdgesealError('OVERSIZED', `seal: expected 1..${MAX_SEALED_BYTES} bytes of data, found ${data.length} (seal a hash or seed, not a file)`);
   }
@@ -97,7 +127,7 @@ export async function createSealed(tpm: CommandRunner, parent: number, data: Uin
     .tpm2b(new Uint8Array(0))
     .u32(0)
     .finish();
-  const { params: r } = await tpm.run({ cc: 'Create', handles: [parent], auths: [EMPTY_PASSWORD], params });
+  const { params: r } = await tpm.run({ cc: 'Create', handles: [parent.handle], auths: [EMPTY_PASSWORD], params, protect: protect && { ...protect, decrypt: true }, names: [parent.name] });
   const priv = r.tpm2b('outPrivate');
   const pub = r.tpm2b('outPublic');
   skipCreationInfo(r);
@@ -109,15 +139,15 @@ export async function createSealed(tpm: CommandRunner, parent: number, data: Uin
 export async function load(tpm: CommandRunner, parent: number, obj: SealedObject): Promise<LoadedObject> {
   const params = new TpmWriter().tpm2b(obj.private).tpm2b(obj.public).finish();
   return runCreating(tpm, { cc: 'Load', handles: [parent], auths: [EMPTY_PASSWORD], params, responseHandles: 1 }, TPM_HT.TRANSIENT, 'objectHandle', (r, handle) => {
-    const name = r.tpm2b('name');
+    r.tpm2b('name'); // ours is computed from the public area we sent, not taken from the response
     r.end();
-    return { handle, name };
+    return { handle, name: entityName(obj.public) };
   });
 }
 
-// TPM2_Unseal (Part 3 §12.7)
-export async function unseal(tpm: CommandRunner, item: number, auth: Auth): Promise<Uint8Array> {
-  const { params: r } = await tpm.run({ cc: 'Unseal', handles: [item], auths: [auth] });
+// TPM2_Unseal (Part 3 §12.7). With `protect` the outData comes back encrypted and HMAC-authenticated.
+export async function unseal(tpm: CommandRunner, item: LoadedObject, auth: Auth, protect?: Protection): Promise<Uint8Array> {
+  const { params: r } = await tpm.run({ cc: 'Unseal', handles: [item.handle], auths: [auth], protect: protect && { ...protect, encrypt: true }, names: [item.name] });
   const data = r.tpm2b('outData', MAX_SEALED_BYTES);
   r.end();
   return data;

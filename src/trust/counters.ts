@@ -2,6 +2,7 @@ import { EdgesealError } from '../core/errors.js';
 import type { TpmClient } from '../tpm/client.js';
 import { ownerAuth, type NvAuth, type NvPublic } from '../tpm/nv.js';
 import { isTpmRc } from '../tpm/rc.js';
+import type { SaltedSession } from '../tpm/salted-session.js';
 import { floorFromCounter, incrementsToRaise, type Floors } from './floors.js';
 import { TPMA_NV } from '../tpm/constants.js';
 import { COUNTER_ATTRIBUTES, COUNTER_ATTRIBUTES_WRITTEN, COUNTER_DEFINITION, checkNvAttributes, describeNvAttributes, hex } from './nv-layout.js';
@@ -20,29 +21,30 @@ export async function readNvPublicIfDefined(tpm: TpmClient, index: number): Prom
   }
 }
 
-// Reads one counter after checking it is still the counter the pin names (type, attributes, written).
-async function readCounter(tpm: TpmClient, pin: NvPin, kind: FloorKind, auth: NvAuth): Promise<bigint> {
+// Reads one counter after checking it is still the counter the pin names (type, attributes, written);
+// under a salted session the value is HMAC-authenticated and the index's Name checked by the TPM.
+async function readCounter(tpm: TpmClient, pin: NvPin, kind: FloorKind, auth: NvAuth, session?: SaltedSession): Promise<bigint> {
   const { nvIndex } = pin.counters[kind];
   const pub = await readNvPublicIfDefined(tpm, nvIndex);
   if (!pub) throw new EdgesealError('NV_PIN_INVALID', `${kind} counter ${hex(nvIndex)}: expected the NV counter named by the pin, found no index`);
   checkNvAttributes(`${kind} counter`, nvIndex, COUNTER_ATTRIBUTES_WRITTEN, pub.attributes.raw);
-  return tpm.nvReadCounter(nvIndex, auth);
+  return tpm.nvReadCounter(nvIndex, auth, session && { session, nvName: pub.name });
 }
 
-export async function readFloors(tpm: TpmClient, pin: NvPin, auth: NvAuth = ownerAuth()): Promise<Floors> {
+export async function readFloors(tpm: TpmClient, pin: NvPin, auth: NvAuth = ownerAuth(), session?: SaltedSession): Promise<Floors> {
   const floors = {} as Record<FloorKind, number>;
-  for (const kind of FLOOR_KINDS) floors[kind] = floorFromCounter(kind, await readCounter(tpm, pin, kind, auth), pin.counters[kind].base);
+  for (const kind of FLOOR_KINDS) floors[kind] = floorFromCounter(kind, await readCounter(tpm, pin, kind, auth, session), pin.counters[kind].base);
   return floors;
 }
 
 // Raises one floor to `value` (TPM2_NV_Increment, value − floor times); lowering is FLOOR_VIOLATION.
 // Call only after the new install is confirmed good: there is no way back down.
-export async function raiseFloor(tpm: TpmClient, pin: NvPin, kind: FloorKind, value: number, auth: NvAuth = ownerAuth()): Promise<number> {
+export async function raiseFloor(tpm: TpmClient, pin: NvPin, kind: FloorKind, value: number, auth: NvAuth = ownerAuth(), session?: SaltedSession): Promise<number> {
   const { nvIndex, base } = pin.counters[kind];
-  const current = floorFromCounter(kind, await readCounter(tpm, pin, kind, auth), base);
+  const current = floorFromCounter(kind, await readCounter(tpm, pin, kind, auth, session), base);
   const steps = incrementsToRaise(kind, current, value);
   for (let i = 0; i < steps; i++) await tpm.nvIncrement(nvIndex, auth);
-  return floorFromCounter(kind, await tpm.nvReadCounter(nvIndex, auth), base);
+  return floorFromCounter(kind, await readCounter(tpm, pin, kind, auth, session), base);
 }
 
 // Provisioning: defines the counter if absent and initialises it (the first NV_Increment sets it to the

@@ -3,19 +3,21 @@ import { EdgesealError } from '../core/errors.js';
 import { keyFromSeed } from '../crypto/ed25519.js';
 import type { TpmClient } from '../tpm/client.js';
 import { SerialQueue } from '../tpm/queue.js';
+import type { SaltedSession } from '../tpm/salted-session.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
 import { unsealAnchor } from './anchor-blob.js';
+import { unsealWithSignedPolicies } from './pcr-authority.js';
 import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { raiseFloor, readFloors } from './counters.js';
 import { DEFAULT_MEASUREMENT_PCR, type MeasurementEvent } from './event-log.js';
 import type { Floors } from './floors.js';
+import { checkMeasurementPcr } from './measurement-pcr.js';
 import { raiseNvTimeFloor, readNvTimeFloor, type NvTimeRaise } from './time-floor-nv.js';
 import { measure, startMeasurementLog, verifyMeasurementLog, type MeasuredImage, type MeasurementLog } from './measure.js';
 import { DEFAULT_NV_INDICES } from './nv-layout.js';
 import type { FloorKind, NvPin } from './nv-pin.js';
 import { readPin } from './pin-store.js';
-import { formatPcrSelection } from './pcr-selection.js';
-import { decodeDeviceIdentity, decodeSealedAnchor, deviceIdFor, trustPaths, type DeviceIdentity } from './state-files.js';
+import { decodeDeviceIdentity, decodeSealedAnchor, deviceIdFor, trustPaths, type DeviceIdentity, type SealedAnchorFile } from './state-files.js';
 
 // Agent start: unseal and cross-check every anchor (ARCHITECTURE P1–P3) before anything is trusted.
 
@@ -38,6 +40,8 @@ export interface Trust {
   readonly floors: Floors; // as read at start
   readonly pin: NvPin;
   readonly measurementLog: MeasurementLog;
+  // the generation of the signed PCR policy that opened the anchor (undefined: plain PolicyPCR)
+  readonly pcrPolicyGeneration: number | undefined;
   readFloors(): Promise<Floors>;
   // only up; lowering is FLOOR_VIOLATION. Returns the floors after the raise.
   raiseFloor(kind: FloorKind, value: number): Promise<Floors>;
@@ -68,38 +72,69 @@ function mismatch(what: string, expected: Uint8Array, found: Uint8Array): Edgese
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
+// The salt key Name, from disk and from the pin: the disk copy is what we salt to before the TPM has
+// said anything (a pin read can be forged until then); the pin, read under that session, must agree.
+// A version-2 pin and a file without the field are a device provisioned before salted sessions.
+function pinnedSaltKey(blob: SealedAnchorFile | undefined, pin: NvPin, path: string): Uint8Array | undefined {
+  // no file: reading it later says ANCHOR_UNAVAILABLE, which is the finding
+  if (!pin.saltKeyName || !blob) return pin.saltKeyName ?? blob?.saltKeyName;
+  if (!blob.saltKeyName) {
+    throw new EdgesealError('ANCHOR_MISMATCH', `sealed anchor file ${path}: expected saltKeyName ${Buffer.from(pin.saltKeyName).toString('hex')} (TPM NV pin), found none`);
+  }
+  if (!same(blob.saltKeyName, pin.saltKeyName)) throw mismatch(`salt key name in ${path}`, pin.saltKeyName, blob.saltKeyName);
+  return pin.saltKeyName;
+}
+
+async function readSealedAnchorIfPresent(path: string): Promise<SealedAnchorFile | undefined> {
+  try {
+    return decodeSealedAnchor(await readFile(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 export async function establishTrust(deps: TrustDeps): Promise<Trust> {
   const { tpm } = deps;
   const auth = deps.ownerAuth ?? ownerAuth();
   const paths = trustPaths(deps.stateDir);
-  const pin = await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth);
-  const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
-  if (pin.policyPcrs.pcrs.includes(measurementPcr)) {
+  const diskBlob = await readSealedAnchorIfPresent(paths.sealedAnchor);
+  // one salted session for the pin, the unseal and the floors; later floor reads open their own
+  const started = await tpm.withSecureScope(auth.auth, diskBlob?.saltKeyName, async (scope) => {
+    const pin = await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth, scope.session);
+    const saltKeyName = pinnedSaltKey(diskBlob, pin, paths.sealedAnchor);
+    const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
     // extending a policy PCR would lock this boot out of its own anchors
-    throw new EdgesealError('CONFIG_INVALID', `tpm.measurePcr: expected a PCR outside the seal policy ${formatPcrSelection(pin.policyPcrs)}, found ${measurementPcr}`);
-  }
+    checkMeasurementPcr(measurementPcr, pin.policyPcrs);
 
-  const initialRoot = new Uint8Array(await readAnchorFile(paths.initialRoot, 'initial root'));
-  const identity = decodeDeviceIdentity((await readAnchorFile(paths.device, 'device identity')).toString('utf8'));
-  const blob = decodeSealedAnchor((await readAnchorFile(paths.sealedAnchor, 'sealed anchor')).toString('utf8'));
-  const rootDigest = sha256(initialRoot);
-  if (!same(rootDigest, pin.initialRootDigest)) throw mismatch(`initial root ${paths.initialRoot}`, pin.initialRootDigest, rootDigest);
-  const hwDigest = sha256(new TextEncoder().encode(identity.hardwareId));
-  if (!same(hwDigest, pin.hardwareIdDigest)) throw mismatch(`hardware id ${JSON.stringify(identity.hardwareId)} in ${paths.device}`, pin.hardwareIdDigest, hwDigest);
+    const initialRoot = new Uint8Array(await readAnchorFile(paths.initialRoot, 'initial root'));
+    const identity = decodeDeviceIdentity((await readAnchorFile(paths.device, 'device identity')).toString('utf8'));
+    const blob = diskBlob ?? decodeSealedAnchor((await readAnchorFile(paths.sealedAnchor, 'sealed anchor')).toString('utf8'));
+    const rootDigest = sha256(initialRoot);
+    if (!same(rootDigest, pin.initialRootDigest)) throw mismatch(`initial root ${paths.initialRoot}`, pin.initialRootDigest, rootDigest);
+    const hwDigest = sha256(new TextEncoder().encode(identity.hardwareId));
+    if (!same(hwDigest, pin.hardwareIdDigest)) throw mismatch(`hardware id ${JSON.stringify(identity.hardwareId)} in ${paths.device}`, pin.hardwareIdDigest, hwDigest);
 
-  // fails closed: no unsealed copy exists anywhere to fall back to
-  const secret = decodeAnchorSecret(await unsealAnchor(tpm, blob, pin.sealedObjectName, pin.policyPcrs, auth));
-  if (!same(secret.initialRootDigest, pin.initialRootDigest)) throw mismatch('root digest inside the sealed anchor', pin.initialRootDigest, secret.initialRootDigest);
-  const key = keyFromSeed(secret.reportSeed);
-  const deviceId = deviceIdFor(identity.hardwareId, key.keyid);
-  if (key.publicHex !== identity.reportPublicKey || identity.deviceId !== deviceId) {
-    throw new EdgesealError(
-      'ANCHOR_MISMATCH',
-      `device identity ${paths.device}: expected report key ${key.publicHex} (from the sealed seed) and device id ${deviceId}, found ${identity.reportPublicKey} and ${identity.deviceId}`,
-    );
-  }
+    // fails closed: no unsealed copy exists anywhere to fall back to
+    const { pcrAuthority } = blob;
+    const opened = pcrAuthority
+      ? await unsealWithSignedPolicies(tpm, scope, { ...blob, pcrAuthority }, pin.sealedObjectName, pin.policyPcrs, paths.pcrPolicies)
+      : { secret: await unsealAnchor(tpm, scope, blob, pin.sealedObjectName, pin.policyPcrs), generation: undefined };
+    const secret = decodeAnchorSecret(opened.secret);
+    if (!same(secret.initialRootDigest, pin.initialRootDigest)) throw mismatch('root digest inside the sealed anchor', pin.initialRootDigest, secret.initialRootDigest);
+    const key = keyFromSeed(secret.reportSeed);
+    const deviceId = deviceIdFor(identity.hardwareId, key.keyid);
+    if (key.publicHex !== identity.reportPublicKey || identity.deviceId !== deviceId) {
+      throw new EdgesealError(
+        'ANCHOR_MISMATCH',
+        `device identity ${paths.device}: expected report key ${key.publicHex} (from the sealed seed) and device id ${deviceId}, found ${identity.reportPublicKey} and ${identity.deviceId}`,
+      );
+    }
+    return { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration: opened.generation, floors: await readFloors(tpm, pin, auth, scope.session) };
+  });
+  const { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration, floors } = started;
+  const secured = <T>(fn: (session: SaltedSession) => Promise<T>): Promise<T> => tpm.withSecureScope(auth.auth, saltKeyName, (scope) => fn(scope.session));
 
-  const floors = await readFloors(tpm, pin, auth);
   const measurementLog: MeasurementLog = {
     pcr: measurementPcr,
     path: deps.eventLogPath ?? paths.eventLog,
@@ -116,12 +151,15 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     floors,
     pin,
     measurementLog,
-    readFloors: () => readFloors(tpm, pin, auth),
+    pcrPolicyGeneration,
+    readFloors: () => secured((session) => readFloors(tpm, pin, auth, session)),
     raiseFloor: (kind, value) =>
-      raises.run(async () => {
-        await raiseFloor(tpm, pin, kind, value, auth);
-        return readFloors(tpm, pin, auth);
-      }),
+      raises.run(() =>
+        secured(async (session) => {
+          await raiseFloor(tpm, pin, kind, value, auth, session);
+          return readFloors(tpm, pin, auth, session);
+        }),
+      ),
     measure: (image, now) => measure(tpm, measurementLog, image, now),
     verifyEventLog: () => verifyMeasurementLog(tpm, measurementLog),
     readTimeFloor: () => readNvTimeFloor(tpm, auth),

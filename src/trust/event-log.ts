@@ -13,7 +13,12 @@ export interface MeasurementEvent {
   readonly time: string; // ISO 8601
 }
 
-export const DEFAULT_MEASUREMENT_PCR = 23;
+// PCR 6 (docs/measurement-pcr.md): of the PCRs a locality-0 process can extend, 16 and 23 are reset by
+// TPM2_PCR_Reset at locality 0 (local root could forge a fresh history) and 8–15 belong to the boot chain
+// (GRUB, IMA, systemd, shim); 17–22 cannot even be extended at locality 0. That leaves the SRTM PCRs
+// 0–7 outside the default seal set 0,2,4,7; PCR 6 ("host platform / state transitions") holds no more
+// than firmware's separator on the platforms we target, and only a TPM Reset (a boot) clears it.
+export const DEFAULT_MEASUREMENT_PCR = 6;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 export function formatEvent(e: MeasurementEvent): string {
@@ -54,11 +59,13 @@ export function logLines(text: string): string[] {
   return lines;
 }
 
-// Replays the events of one PCR from its reset value (32 zero bytes) and compares with the PCR read from
-// the TPM: a forged digest, a missing line or a reordered line all change the result.
-export function replayEventLog(lines: readonly string[], pcrValue: Uint8Array, pcr = DEFAULT_MEASUREMENT_PCR): MeasurementEvent[] {
+// Replays the events of one PCR from its value when this boot's log began (`base`: 32 zero bytes for
+// a PCR nothing extended before us; the firmware's final value for a firmware PCR such as 6) and
+// compares with the PCR read from the TPM: a forged digest, a missing line or a reordered line all
+// change the result.
+export function replayEventLog(lines: readonly string[], pcrValue: Uint8Array, pcr = DEFAULT_MEASUREMENT_PCR, base: Uint8Array = new Uint8Array(32)): MeasurementEvent[] {
   const events = lines.map((line, i) => parseEvent(line, i + 1));
-  let value: Uint8Array = new Uint8Array(32);
+  let value: Uint8Array = base;
   const mine = events.filter((e) => e.pcr === pcr);
   for (const e of mine) value = extendPcr(value, Buffer.from(e.digest, 'hex'));
   if (Buffer.compare(value, pcrValue) !== 0) {

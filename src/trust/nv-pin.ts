@@ -20,15 +20,20 @@ export interface NvPin {
   // TPM Name of the sealed anchor object (nameAlg ‖ sha256 of its public area): the public area holds
   // a hash of the sealed secret, so this binds exactly one blob — one sealed later, by anyone, differs
   readonly sealedObjectName: Uint8Array;
+  // TPM Name of the storage primary our sessions are salted to (version 3); absent in a version-2 pin,
+  // written by releases before salted sessions (see docs/tpm-sessions.md for what that leaves open)
+  readonly saltKeyName?: Uint8Array;
 }
 
 // Fixed layout, big-endian like the TPM itself:
 //   version u8 ‖ root digest [32] ‖ hardware id digest [32] ‖ 4 × (counter handle u32 ‖ base u64)
-//   ‖ TPM_ALG_ID u16 ‖ pcrSelect [3] ‖ sealed object name [34]
-// version 2 added the targets-version counter (version 1 held three counters)
-export const NV_PIN_VERSION = 2;
+//   ‖ TPM_ALG_ID u16 ‖ pcrSelect [3] ‖ sealed object name [34] ‖ (version 3) salt key name [34]
+// version 2 added the targets-version counter (version 1 held three counters); version 3 the salt key
+export const NV_PIN_VERSION = 3;
 export const SEALED_NAME_LENGTH = 2 + 32;
-export const NV_PIN_LENGTH = 1 + 32 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES + SEALED_NAME_LENGTH;
+export const NV_PIN_V2_LENGTH = 1 + 32 + 32 + FLOOR_KINDS.length * 12 + 2 + PCR_SELECT_BYTES + SEALED_NAME_LENGTH;
+export const NV_PIN_LENGTH = NV_PIN_V2_LENGTH + SEALED_NAME_LENGTH;
+export const nvPinLength = (version: 2 | 3): number => (version === 2 ? NV_PIN_V2_LENGTH : NV_PIN_LENGTH);
 const TPM_ALG_SHA256 = 0x000b;
 const UINT64_MAX = (1n << 64n) - 1n;
 
@@ -42,9 +47,13 @@ export function encodeNvPin(pin: NvPin): Uint8Array {
   if (pin.sealedObjectName.length !== SEALED_NAME_LENGTH) {
     throw new EdgesealError('INTERNAL', `NV pin: expected a ${SEALED_NAME_LENGTH}-byte sealed object name, found ${pin.sealedObjectName.length} bytes`);
   }
-  const out = new Uint8Array(NV_PIN_LENGTH);
+  if (pin.saltKeyName && pin.saltKeyName.length !== SEALED_NAME_LENGTH) {
+    throw new EdgesealError('INTERNAL', `NV pin: expected a ${SEALED_NAME_LENGTH}-byte salt key name, found ${pin.saltKeyName.length} bytes`);
+  }
+  // without a salt key only the version-2 record can be written (tests of devices provisioned before it)
+  const out = new Uint8Array(pin.saltKeyName ? NV_PIN_LENGTH : NV_PIN_V2_LENGTH);
   const view = new DataView(out.buffer);
-  out[0] = NV_PIN_VERSION;
+  out[0] = pin.saltKeyName ? NV_PIN_VERSION : 2;
   out.set(pin.initialRootDigest, 1);
   out.set(pin.hardwareIdDigest, 33);
   let at = 65;
@@ -58,16 +67,19 @@ export function encodeNvPin(pin: NvPin): Uint8Array {
   view.setUint16(at, TPM_ALG_SHA256);
   out.set(pcrBitmap(pin.policyPcrs), at + 2);
   out.set(pin.sealedObjectName, at + 2 + PCR_SELECT_BYTES);
+  if (pin.saltKeyName) out.set(pin.saltKeyName, NV_PIN_V2_LENGTH);
   return out;
 }
 
-// Parses the NV index contents; any other layout is NV_PIN_INVALID (not ours, or damaged).
+// Parses the NV index contents (version 3, or version 2 from earlier releases); any other layout is
+// NV_PIN_INVALID (not ours, or damaged).
 export function decodeNvPin(bytes: Uint8Array): NvPin {
-  if (bytes.length !== NV_PIN_LENGTH) {
-    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected ${NV_PIN_LENGTH} bytes, found ${bytes.length}`);
+  const version = bytes[0];
+  if (version !== 2 && version !== 3) {
+    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected format version 2 or ${NV_PIN_VERSION}, found ${version ?? 'no bytes'}`);
   }
-  if (bytes[0] !== NV_PIN_VERSION) {
-    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected format version ${NV_PIN_VERSION}, found ${bytes[0]}`);
+  if (bytes.length !== nvPinLength(version)) {
+    throw new EdgesealError('NV_PIN_INVALID', `NV pin: expected ${nvPinLength(version)} bytes for version ${version}, found ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 65;
@@ -84,11 +96,13 @@ export function decodeNvPin(bytes: Uint8Array): NvPin {
   if (pcrs.length === 0) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected at least one policy PCR, found none');
   const nameAt = at + 2 + PCR_SELECT_BYTES;
   if (view.getUint16(nameAt) !== TPM_ALG_SHA256) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected a sha256 sealed object name');
+  if (version === 3 && view.getUint16(NV_PIN_V2_LENGTH) !== TPM_ALG_SHA256) throw new EdgesealError('NV_PIN_INVALID', 'NV pin: expected a sha256 salt key name');
   return {
     initialRootDigest: bytes.slice(1, 33),
     hardwareIdDigest: bytes.slice(33, 65),
     counters,
     policyPcrs: { hash: 'sha256', pcrs },
     sealedObjectName: bytes.slice(nameAt, nameAt + SEALED_NAME_LENGTH),
+    ...(version === 3 ? { saltKeyName: bytes.slice(NV_PIN_V2_LENGTH) } : {}),
   };
 }

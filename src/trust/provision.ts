@@ -4,7 +4,9 @@ import { generateKey } from '../crypto/ed25519.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import type { TpmClient } from '../tpm/client.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
+import type { EccPoint } from '../tpm/salted-session.js';
 import { sealAnchor } from './anchor-blob.js';
+import { prepareRevocationIndex } from './pcr-authority.js';
 import { encodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { prepareCounter, readNvPublicIfDefined } from './counters.js';
 import { establishTrust, type Trust } from './establish.js';
@@ -26,6 +28,8 @@ export interface ProvisionOptions {
   readonly nvIndices?: NvIndices;
   readonly force?: boolean;
   readonly ownerAuth?: NvAuth;
+  // seal to this PCR-policy authority's PolicyAuthorize instead of today's PCR values (issue 11 B)
+  readonly pcrAuthority?: EccPoint;
 }
 
 export interface ProvisionResult {
@@ -107,7 +111,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const counters = {} as Record<FloorKind, CounterPin>;
   for (const kind of FLOOR_KINDS) counters[kind] = { nvIndex: indices[kind], base: await prepareCounter(opts.tpm, kind, indices[kind], opts.force === true, auth) };
   const key = generateKey();
-  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs, auth);
+  if (opts.pcrAuthority) await prepareRevocationIndex(opts.tpm, opts.force === true, auth);
+  const sealed = await sealAnchor(opts.tpm, encodeAnchorSecret({ initialRootDigest: rootDigest, reportSeed: key.seed }), pcrs, auth, opts.pcrAuthority);
   const identity: DeviceIdentity = {
     deviceId: deviceIdFor(opts.hardwareId, key.keyid),
     hardwareId: opts.hardwareId,
@@ -128,7 +133,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await writePin(
     opts.tpm,
     indices.pin,
-    { initialRootDigest: rootDigest, hardwareIdDigest: sha256(new TextEncoder().encode(opts.hardwareId)), counters, policyPcrs: pcrs, sealedObjectName: sealed.name },
+    { initialRootDigest: rootDigest, hardwareIdDigest: sha256(new TextEncoder().encode(opts.hardwareId)), counters, policyPcrs: pcrs, sealedObjectName: sealed.name, saltKeyName: sealed.saltKeyName },
     auth,
   );
   return { status: 'provisioned', identity, initialRootDigest: Buffer.from(rootDigest).toString('hex') };

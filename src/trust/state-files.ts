@@ -11,6 +11,7 @@ export interface TrustPaths {
   readonly device: string; // device identity: ids and the report-signing public key
   readonly eventLog: string; // measurement event log of this boot (JSON lines)
   readonly previousEventLog: string; // the log of the boot before, kept for forensics
+  readonly pcrPolicies: string; // signed PCR policies (one JSON each) for an anchor sealed to an authority
 }
 
 export function trustPaths(stateDir: string): TrustPaths {
@@ -19,6 +20,7 @@ export function trustPaths(stateDir: string): TrustPaths {
     dir,
     initialRoot: join(dir, 'initial-root.json'),
     sealedAnchor: join(dir, 'sealed-anchor.json'),
+    pcrPolicies: join(dir, 'pcr-policies'),
     device: join(dir, 'device.json'),
     eventLog: join(dir, 'measurements.jsonl'),
     previousEventLog: join(dir, 'measurements.prev.jsonl'),
@@ -34,6 +36,11 @@ export function anchorFiles(stateDir: string): Pick<TrustPaths, 'initialRoot' | 
 export interface SealedAnchorFile {
   readonly public: Uint8Array; // marshalled TPM2B_PUBLIC of the keyedhash object
   readonly private: Uint8Array; // TPM2B_PRIVATE, encrypted under the storage primary key
+  // the storage primary's TPM Name, known before the TPM is asked anything: sessions are salted only
+  // to a key with this Name (absent in files written before salted sessions)
+  readonly saltKeyName?: Uint8Array;
+  // the PCR-policy authority (ECC P-256 point) the blob's PolicyAuthorize names; absent: plain PolicyPCR
+  readonly pcrAuthority?: { readonly x: Uint8Array; readonly y: Uint8Array };
 }
 
 export interface DeviceIdentity {
@@ -60,7 +67,9 @@ export function isValidHardwareId(id: string): boolean {
 }
 
 export function encodeSealedAnchor(blob: SealedAnchorFile): string {
-  return `${JSON.stringify({ format: FORMAT, public: Buffer.from(blob.public).toString('base64'), private: Buffer.from(blob.private).toString('base64') }, null, 2)}\n`;
+  const salt = blob.saltKeyName ? { saltKeyName: Buffer.from(blob.saltKeyName).toString('hex') } : {};
+  const authority = blob.pcrAuthority ? { pcrAuthority: { x: Buffer.from(blob.pcrAuthority.x).toString('hex'), y: Buffer.from(blob.pcrAuthority.y).toString('hex') } } : {};
+  return `${JSON.stringify({ format: FORMAT, public: Buffer.from(blob.public).toString('base64'), private: Buffer.from(blob.private).toString('base64'), ...salt, ...authority }, null, 2)}\n`;
 }
 
 function fields(text: string, what: string, code: ErrorCode): Record<string, unknown> {
@@ -84,7 +93,20 @@ export function decodeSealedAnchor(text: string): SealedAnchorFile {
   if (typeof o.public !== 'string' || !BASE64.test(o.public) || typeof o.private !== 'string' || !BASE64.test(o.private)) {
     throw new EdgesealError('ANCHOR_MISMATCH', 'sealed anchor file: expected base64 "public" and "private" fields');
   }
-  return { public: new Uint8Array(Buffer.from(o.public, 'base64')), private: new Uint8Array(Buffer.from(o.private, 'base64')) };
+  if (o.saltKeyName !== undefined && (typeof o.saltKeyName !== 'string' || !/^000b[0-9a-f]{64}$/.test(o.saltKeyName))) {
+    throw new EdgesealError('ANCHOR_MISMATCH', `sealed anchor file: expected "saltKeyName" as 000b + 64 hex digits, found ${JSON.stringify(o.saltKeyName).slice(0, 80)}`);
+  }
+  const authority = o.pcrAuthority as { x?: unknown; y?: unknown } | undefined;
+  const coordinate = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+  if (authority !== undefined && (typeof authority !== 'object' || authority === null || !coordinate(authority.x) || !coordinate(authority.y))) {
+    throw new EdgesealError('ANCHOR_MISMATCH', 'sealed anchor file: expected "pcrAuthority" as {x, y} of 64 hex digits each');
+  }
+  return {
+    public: new Uint8Array(Buffer.from(o.public, 'base64')),
+    private: new Uint8Array(Buffer.from(o.private, 'base64')),
+    ...(typeof o.saltKeyName === 'string' ? { saltKeyName: new Uint8Array(Buffer.from(o.saltKeyName, 'hex')) } : {}),
+    ...(authority ? { pcrAuthority: { x: new Uint8Array(Buffer.from(authority.x as string, 'hex')), y: new Uint8Array(Buffer.from(authority.y as string, 'hex')) } } : {}),
+  };
 }
 
 export function encodeDeviceIdentity(id: DeviceIdentity): string {

@@ -14,7 +14,7 @@ import { flipByte, NOW, REPO, S, targetBytes, useBoardRig, withDevice, type Boar
 describe('agent boot check (real swtpm)', function () {
   const rig = useBoardRig(this);
 
-  it('verifies the factory image, measures it into PCR 23 and reports a signed verdict', async () => {
+  it('verifies the factory image, measures it into the measurement PCR and reports a signed verdict', async () => {
     const board = await rig.board();
     const dev = await board.open();
     try {

@@ -44,7 +44,7 @@ export async function targetBytes(repo: string, name: string): Promise<Buffer> {
 
 // `repo`: the published repository the board is provisioned from (its 1.root.json) and fetches from.
 export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {}, hardwareId: string = S.hardwareId, repo = REPO): Promise<Board> {
-  await swtpm.restart(); // a fresh boot: PCRs (and PCR 23 measurements) start from zero
+  await swtpm.restart(); // a fresh boot: PCRs (and our measurements) start from zero
   const dir = await mkdtemp(join(tmpdir(), 'es-agent-'));
   const stateDir = join(dir, 'state');
   const slots = { a: join(dir, 'slot-a.bin'), b: join(dir, 'slot-b.bin') };

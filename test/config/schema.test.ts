@@ -14,7 +14,7 @@ describe('config schema', () => {
     const c = parseConfig(minimal);
     expect(c.onFailure).to.equal('refuse');
     expect(c.expiryAtBoot).to.equal('ignore');
-    expect(c.tpm.measurePcr).to.equal(23);
+    expect(c.tpm.measurePcr).to.equal(6);
     expect(c.tpm.ownerAuthFile).to.equal(undefined);
     expect(parseConfig({ ...minimal, tpm: { ownerAuthFile: '/etc/edgeseal/owner.pass' } }).tpm.ownerAuthFile).to.equal('/etc/edgeseal/owner.pass');
     expect(c.telemetry.prefix).to.equal('edgeseal');

@@ -59,7 +59,7 @@ describe('tpm sealing to a PCR policy (swtpm)', function () {
     try {
       const item = await rig.tpm.load(primary.handle, sealed);
       try {
-        const err = (await expectCodeAsync(() => rig.tpm.unseal(item.handle, { kind: 'password' }), 'TPM_ERROR')) as TpmResponseError;
+        const err = (await expectCodeAsync(() => rig.tpm.unseal(item, { kind: 'password' }), 'TPM_ERROR')) as TpmResponseError;
         expect(err.rcName).to.equal('TPM_RC_AUTH_UNAVAILABLE');
       } finally {
         await rig.tpm.flushContext(item.handle);

@@ -59,7 +59,7 @@ describe('edgeseal provision and tpm status (CLI, against swtpm)', function () {
     const status = JSON.parse(r.out) as TrustStatus;
     expect(status.anchors).to.deep.include({ ok: false, code: 'NV_PIN_INVALID' });
     expect(status.nvIndices.every((n) => !n.defined && !n.asProvisioned)).to.be.true;
-    expect(status.measurement).to.deep.equal({ ok: true, value: { pcr: 23, sha256: '0'.repeat(64) } });
+    expect(status.measurement).to.deep.equal({ ok: true, value: { pcr: 6, sha256: '0'.repeat(64) } });
     const again = JSON.parse((await run('tpm', 'status', ...tpmArgs(), '--json')).out) as TrustStatus;
     expect(again.nvIndices.some((n) => n.defined)).to.be.false;
   });

@@ -19,6 +19,7 @@ describe('trust state files', () => {
       device: '/var/lib/edgeseal/trust/device.json',
       eventLog: '/var/lib/edgeseal/trust/measurements.jsonl',
       previousEventLog: '/var/lib/edgeseal/trust/measurements.prev.jsonl',
+      pcrPolicies: '/var/lib/edgeseal/trust/pcr-policies',
     });
   });
 
