@@ -23,6 +23,7 @@ import { configCheckCommand } from './config-check.js';
 import { telemetryVerifyCommand } from './telemetry-verify.js';
 import { telemetryTailCommand } from './telemetry-tail.js';
 import { demoCommand } from './demo.js';
+import { fleetEnrollCommand } from './fleet-enroll.js';
 
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
@@ -50,4 +51,5 @@ export const COMMANDS: readonly Command[] = [
   telemetryTailCommand,
   telemetryVerifyCommand,
   demoCommand,
+  fleetEnrollCommand,
 ];

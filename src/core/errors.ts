@@ -52,6 +52,11 @@ export const ERROR_CODES = [
   'COMMAND_INVALID',
   'RATE_LIMITED', // fleet commands beyond the cmd-topic rate cap
   'EVENT_INVALID',
+  // fleet side
+  'DEPENDENCY_MISSING', // an optional fleet-only npm package is not installed
+  'DEVICE_UNKNOWN',
+  'DEVICE_DECOMMISSIONED',
+  'SEQ_CONFLICT', // same device key and seq, different bytes
   'INTERNAL',
 ] as const;
 
