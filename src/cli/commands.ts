@@ -24,6 +24,7 @@ import { telemetryVerifyCommand } from './telemetry-verify.js';
 import { telemetryTailCommand } from './telemetry-tail.js';
 import { demoCommand } from './demo.js';
 import { fleetEnrollCommand } from './fleet-enroll.js';
+import { fleetServeCommand } from './fleet-serve.js';
 
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
@@ -52,4 +53,5 @@ export const COMMANDS: readonly Command[] = [
   telemetryVerifyCommand,
   demoCommand,
   fleetEnrollCommand,
+  fleetServeCommand,
 ];

@@ -56,6 +56,8 @@ export interface AgentConfig {
     readonly key?: string;
     readonly metricsSchedule: string;
     readonly outboxMaxBytes: number;
+    readonly ack: 'broker' | 'collector'; // who lets the outbox forget an event (docs/fleet/README.md)
+    readonly collectorKey?: string; // ed25519 public key (hex) that signs the collector's ack marks
   };
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -150,10 +152,13 @@ export function parseConfig(raw: unknown, origin = 'config'): AgentConfig {
       key: f.optionalString('telemetry.key', abs),
       metricsSchedule: f.string('telemetry.metricsSchedule', { default: DEFAULT_METRICS_CRON }),
       outboxMaxBytes: f.int('telemetry.outboxMaxBytes', { default: DEFAULT_LIMITS.maxBytes, min: 64 * 1024 }),
+      ack: f.oneOf('telemetry.ack', ['broker', 'collector'] as const, 'broker'),
+      collectorKey: f.optionalString('telemetry.collectorKey', { pattern: /^[0-9a-f]{64}$/, describe: '64 lowercase hex characters (the collector public key)' }),
     },
     logLevel: f.oneOf('logLevel', ['error', 'warn', 'info', 'debug'] as const, 'info'),
   };
   if (config.tpm.device && config.tpm.swtpm) f.problems.push('tpm: expected either tpm.device or tpm.swtpm, found both');
+  if ((config.telemetry.ack === 'collector') !== (config.telemetry.collectorKey !== undefined)) f.problems.push('telemetry.ack/telemetry.collectorKey: expected collectorKey exactly when ack is "collector"');
   if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) f.problems.push('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
   const slotted = config.images.filter((i) => i.path === undefined);
   if (slotted.length > 1) f.problems.push(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);

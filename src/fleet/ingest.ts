@@ -5,10 +5,12 @@ import { classifyEnvelope, type KeyLookup } from './verify-event.js';
 export interface IncomingMessage {
   raw: string;
   receivedAt: Date;
+  topic?: { fleet: string; deviceId: string };
 }
 
 export interface IngestResult extends InsertResult {
   rejected: number;
+  verified: StoredEvent[]; // inserted or duplicate: the collector's ack marks cover these
 }
 
 // Verifies a batch against the registry, then stores verified and rejected events apart. Resolves only
@@ -17,13 +19,13 @@ export async function ingestBatch(store: FleetStore, lookup: KeyLookup, batch: r
   const ok: StoredEvent[] = [];
   const bad: RejectedEvent[] = [];
   for (const m of batch) {
-    const c = classifyEnvelope(m.raw, m.receivedAt, lookup);
+    const c = classifyEnvelope(m.raw, m.receivedAt, lookup, m.topic);
     if (c.ok) ok.push(c.row);
     else bad.push(c.rejected);
   }
   const stored = await store.insertEvents(ok);
   await store.insertRejected(bad);
-  return { ...stored, rejected: bad.length };
+  return { ...stored, rejected: bad.length, verified: ok };
 }
 
 const REVERIFY_PAGE = 500;

@@ -18,13 +18,18 @@ export type Classified = { ok: true; row: StoredEvent } | { ok: false; rejected:
 // Parses one envelope and verifies its signature against the enrolled key before anything is stored:
 // malformed → EVENT_INVALID, no enrolled device or key → DEVICE_UNKNOWN (re-verified after a late
 // enrolment), decommissioned → DEVICE_DECOMMISSIONED, bad signature → SIGNATURE_INVALID. Pure.
-export function classifyEnvelope(raw: string, receivedAt: Date, lookup: KeyLookup): Classified {
+// `topic`, when the event came over MQTT: the fleet and device levels it was published under, which
+// must match the signed event (the broker ACL confines a device to its own topics).
+export function classifyEnvelope(raw: string, receivedAt: Date, lookup: KeyLookup, topic?: { fleet: string; deviceId: string }): Classified {
   const at = receivedAt.toISOString();
   let header: Pick<RejectedEvent, 'fleet' | 'deviceId' | 'keyId' | 'seq'> = {};
   try {
     const env = parseEnvelope(raw);
     const { fleet, deviceId, seq } = env.event;
     header = { fleet, deviceId, keyId: env.sig.keyid, seq };
+    if (topic && (topic.fleet !== fleet || topic.deviceId !== deviceId)) {
+      throw new EdgesealError('EVENT_INVALID', `event ${fleet}/${deviceId} #${seq}: expected under topic ${fleet}/${deviceId}, found under ${topic.fleet}/${topic.deviceId}`);
+    }
     const view = lookup(fleet, deviceId);
     if (!view) throw new EdgesealError('DEVICE_UNKNOWN', `${fleet}/${deviceId}: expected an enrolled device, found none`);
     if (view.status === 'decommissioned') throw new EdgesealError('DEVICE_DECOMMISSIONED', `${fleet}/${deviceId}: device is decommissioned`);

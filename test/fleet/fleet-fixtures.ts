@@ -9,7 +9,7 @@ export interface SimDevice {
   envelope(seq: number, input?: Partial<EventInput>, time?: Date): string;
 }
 
-const seedOf = (n: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (n * 31 + i * 7) & 0xff);
+export const seedOf = (n: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (n * 31 + i * 7) & 0xff);
 
 function withKey(n: number, fleet: string, hardwareId: string, deviceId?: string): SimDevice {
   const signer = createEventSigner(seedOf(n));

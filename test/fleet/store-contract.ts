@@ -108,6 +108,15 @@ export function storeContract(open: () => Promise<FleetStore>): void {
     expect((await store.events({ since: at(1).toISOString(), until: at(3).toISOString() }, 10)).map((e) => [e.deviceId, e.seq])).to.have.deep.members([[b.enrollment.deviceId, 1], [a.enrollment.deviceId, 2]]);
   });
 
+  it('reports the newest stored seq ranges of one device key, for the ack mark', async () => {
+    const d = simDevice(1);
+    await store.enroll(d.enrollment, at(0));
+    await ingest([1, 2, 3, 5, 6, 9].map((s) => d.envelope(s)));
+    expect(await store.storedRanges('f1', d.enrollment.deviceId, d.signer.keyid, 10)).to.deep.equal([[1, 3], [5, 6], [9, 9]]);
+    expect(await store.storedRanges('f1', d.enrollment.deviceId, d.signer.keyid, 2)).to.deep.equal([[5, 6], [9, 9]]);
+    expect(await store.storedRanges('f1', d.enrollment.deviceId, 'other', 10)).to.deep.equal([]);
+  });
+
   it('holds the retention bound on age and on count', async () => {
     const d = simDevice(1);
     await store.enroll(d.enrollment, at(0));

@@ -4,7 +4,7 @@ import type { Enrollment } from '../enrollment.js';
 import { importOptional } from '../optional-import.js';
 import { planEnroll } from './enroll-plan.js';
 import type { DeviceRecord, EnrollOutcome, EventFilter, FleetStore, InsertResult, RejectedEvent, RejectedFilter, RetentionBound, SeqConflict, StoredEvent, StoredRejected } from './port.js';
-import { conflictFromRow, devicesFromRows, eventFromRow, filterSql, rejectedFromRow } from './rows.js';
+import { conflictFromRow, devicesFromRows, eventFromRow, filterSql, rangesFromRows, rangesSql, rejectedFromRow } from './rows.js';
 import { PG_MIGRATIONS } from './pg-schema.js';
 
 const DELETE_BATCH = 5000;
@@ -145,6 +145,10 @@ export class PgFleetStore implements FleetStore {
 
   async countEvents(): Promise<number> {
     return Number((await this.all('SELECT COUNT(*) AS n FROM events'))[0]?.n);
+  }
+
+  async storedRanges(fleet: string, deviceId: string, keyId: string, limit: number): Promise<[number, number][]> {
+    return rangesFromRows(await this.all(rangesSql($), [fleet, deviceId, keyId, limit]));
   }
 
   // Batched deletes by ctid, each its own statement so no purge holds long locks.

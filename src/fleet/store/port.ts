@@ -102,6 +102,8 @@ export interface FleetStore {
   conflicts(): Promise<SeqConflict[]>;
   events(filter: EventFilter, limit: number): Promise<StoredEvent[]>; // ordered by fleet, device, key, seq
   countEvents(): Promise<number>;
+  // The newest `limit` ranges of stored seqs of one device key, ascending (for the collector's ack mark).
+  storedRanges(fleet: string, deviceId: string, keyId: string, limit: number): Promise<[number, number][]>;
   applyRetention(bound: RetentionBound, now: Date): Promise<{ events: number; rejected: number }>;
   close(): Promise<void>;
 }

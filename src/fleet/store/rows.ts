@@ -63,3 +63,11 @@ export function filterSql(f: RejectedFilter, p: (i: number) => string): { where:
   add('id', '>', f.afterId);
   return { where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
+
+// Gaps-and-islands: consecutive seqs share seq - row_number(); each group is one stored range.
+export function rangesSql(p: (i: number) => string): string {
+  return `SELECT MIN(seq) AS a, MAX(seq) AS b FROM (SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS g FROM events
+    WHERE fleet = ${p(1)} AND device_id = ${p(2)} AND key_id = ${p(3)}) AS s GROUP BY g ORDER BY a DESC LIMIT ${p(4)}`;
+}
+
+export const rangesFromRows = (rows: Row[]): [number, number][] => rows.map((r): [number, number] => [Number(r.a), Number(r.b)]).reverse();

@@ -3,7 +3,7 @@ import { EdgesealError, type ErrorCode } from '../../core/errors.js';
 import type { Enrollment } from '../enrollment.js';
 import { planEnroll } from './enroll-plan.js';
 import type { DeviceRecord, EnrollOutcome, EventFilter, FleetStore, InsertResult, RejectedEvent, RejectedFilter, RetentionBound, SeqConflict, StoredEvent, StoredRejected } from './port.js';
-import { conflictFromRow, devicesFromRows, eventFromRow, filterSql, rejectedFromRow } from './rows.js';
+import { conflictFromRow, devicesFromRows, eventFromRow, filterSql, rangesFromRows, rangesSql, rejectedFromRow } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 const DELETE_BATCH = 2000; // rows per retention DELETE, so a large purge never holds the write lock long
@@ -165,6 +165,10 @@ export class SqliteFleetStore implements FleetStore {
     return settle(() => {
       return Number((this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as Row).n);
     });
+  }
+
+  storedRanges(fleet: string, deviceId: string, keyId: string, limit: number): Promise<[number, number][]> {
+    return settle(() => rangesFromRows(this.all(rangesSql(() => '?'), [fleet, deviceId, keyId, limit])));
   }
 
   // Batched deletes (each its own short transaction) then an incremental vacuum returns the pages to the OS.
