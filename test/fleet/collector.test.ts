@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { Collector } from '../../src/fleet/collector/collector.js';
 import { collectorKeyFromSeed } from '../../src/fleet/collector/collector-key.js';
 import type { CollectorConfig } from '../../src/fleet/collector/config.js';
+import { PgFleetStore } from '../../src/fleet/store/pg-store.js';
 import { SqliteFleetStore } from '../../src/fleet/store/sqlite-store.js';
 import type { FleetStore } from '../../src/fleet/store/port.js';
 import { signAckMark } from '../../src/telemetry/ack-mark.js';
 import { createEventSigner } from '../../src/telemetry/envelope.js';
 import { startTelemetry, type TelemetryService } from '../../src/telemetry/service.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { startPostgres } from '../helpers/postgres.js';
 import { until } from './until.js';
 
 const seed = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
@@ -20,8 +22,24 @@ const key = collectorKeyFromSeed(new Uint8Array(32).fill(9));
 const deviceId = 'board-a-1';
 const verdict = (i: number) => ({ type: 'boot-verification' as const, verdict: 'ok' as const, image: { name: `fw-${i}.bin` }, latencyMs: i });
 
-describe('fleet collector against a real mosquitto (signed events, SQLite store)', function () {
+// The same scenarios against each store adapter: a real SQLite file and a real PostgreSQL server.
+const adapters: { name: string; setup(): Promise<{ open(dir: string): Promise<FleetStore>; stop(): Promise<void> }> }[] = [
+  { name: 'SQLite', setup: () => Promise.resolve({ open: (dir) => Promise.resolve(SqliteFleetStore.open(join(dir, 'fleet.db'))), stop: () => Promise.resolve() }) },
+  {
+    name: 'PostgreSQL',
+    async setup() {
+      const pg = await startPostgres();
+      let n = 0;
+      return { open: async () => PgFleetStore.open(await pg.createDatabase(`collector_${++n}`)), stop: () => pg.stop() };
+    },
+  },
+];
+
+for (const adapter of adapters) describe(`fleet collector against a real mosquitto (signed events, ${adapter.name} store)`, function () {
   this.timeout(60_000);
+  let engine: Awaited<ReturnType<(typeof adapter)['setup']>>;
+  before(async () => (engine = await adapter.setup()));
+  after(async () => engine.stop());
   let broker: Mosquitto;
   let dir: string;
   let store: FleetStore;
@@ -46,7 +64,7 @@ describe('fleet collector against a real mosquitto (signed events, SQLite store)
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'es-collector-'));
     broker = await startMosquitto();
-    store = SqliteFleetStore.open(join(dir, 'fleet.db'));
+    store = await engine.open(dir);
     await store.enroll({ fleet: 'lab', deviceId, hardwareId: 'board-a', publicKey: Buffer.from(signer.publicKey).toString('hex'), keyId: signer.keyid }, new Date());
   });
   afterEach(async () => {
