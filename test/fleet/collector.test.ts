@@ -89,6 +89,8 @@ for (const adapter of adapters) describe(`fleet collector against a real mosquit
     await until('all 30 stored and acknowledged', async () => (await store.countEvents()) === 30 && svc.outbox.stats(0).depth === 0);
     expect(await ranges()).to.deep.equal([[1, 30]]);
     expect(await store.rejectedCounts()).to.deep.equal({});
+    // the device's retained status, kept apart from signed facts
+    expect(second.statuses.get(`lab/${deviceId}`)?.state).to.equal('online');
   });
 
   it('re-sends what the broker never delivered (published before any collector session existed)', async () => {

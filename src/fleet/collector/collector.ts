@@ -5,6 +5,7 @@ import { clientOptions } from '../../telemetry/broker-connect.js';
 import { ingestBatch, type IngestResult } from '../ingest.js';
 import { keyLookupFrom } from '../registry.js';
 import type { FleetStore, StoredEvent } from '../store/port.js';
+import type { StatusMessage } from '../inventory.js';
 import type { KeyLookup } from '../verify-event.js';
 import type { CollectorKey } from './collector-key.js';
 import type { CollectorConfig } from './config.js';
@@ -26,6 +27,16 @@ export interface CollectorDeps {
   onConflict?: (c: { fleet: string; deviceId: string; seq: number }) => void;
 }
 
+// The device's status payload is {"state":"online"|"offline",…}; anything else is shown as "unknown".
+function statusState(message: Buffer): string {
+  try {
+    const state = (JSON.parse(message.toString('utf8')) as { state?: unknown }).state;
+    return state === 'online' || state === 'offline' ? state : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const REGISTRY_RELOAD_MS = 2000; // an unknown device triggers a registry reload at most this often
 const RECONNECT_MS = 1000;
 
@@ -36,6 +47,8 @@ const RECONNECT_MS = 1000;
 // retained, the signed ack mark of that device key: the stored seq ranges the device may forget.
 export class Collector {
   readonly stats: CollectorStats = { stored: 0, duplicates: 0, rejected: 0, conflicts: 0, storageErrors: 0 };
+  // Last retained status / last-will per device: unsigned, so only ever shown as unauthenticated.
+  readonly statuses = new Map<string, StatusMessage>();
   private client: MqttClient | undefined;
   private lookup: KeyLookup = () => undefined;
   private loadedAt = 0;
@@ -62,7 +75,7 @@ export class Collector {
     this.client = client;
     client.on('error', (err) => this.deps.onError?.(asEdgesealError(err, 'BROKER_UNREACHABLE')));
     client.on('connect', () => {
-      const filters = config.fleets.flatMap((f) => [`${config.prefix}/${f}/+/event`, `${config.prefix}/${f}/+/metrics`]);
+      const filters = config.fleets.flatMap((f) => ['event', 'metrics', 'status'].map((channel) => `${config.prefix}/${f}/+/${channel}`));
       client.subscribe(filters, { qos: 1 }, (err) => err && this.deps.onError?.(asEdgesealError(err, 'BROKER_REJECTED')));
     });
     await new Promise<void>((resolve, reject) => {
@@ -84,9 +97,14 @@ export class Collector {
   // Commits, then acknowledges. On a storage error no PUBACK is sent: the connection is dropped so
   // that the broker delivers the message again on the next session resume.
   private async handle(topic: string, message: Buffer, done: (error: Error | number) => void): Promise<void> {
+    const scope = this.topicScope(topic);
+    if (topic.endsWith('/status')) {
+      if (scope) this.statuses.set(`${scope.fleet}/${scope.deviceId}`, { state: statusState(message), at: this.now().getTime() });
+      done(0);
+      return;
+    }
     let r: IngestResult;
     try {
-      const scope = this.topicScope(topic);
       const msg = { raw: message.toString('utf8'), receivedAt: this.now(), topic: scope ?? { fleet: '', deviceId: '' } };
       if (scope && !this.lookup(scope.fleet, scope.deviceId) && this.now().getTime() - this.loadedAt > REGISTRY_RELOAD_MS) await this.reloadRegistry();
       r = await ingestBatch(this.deps.store, this.lookup, [msg]);

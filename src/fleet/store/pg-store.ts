@@ -23,6 +23,9 @@ export class PgFleetStore implements FleetStore {
   static async open(connectionString: string): Promise<PgFleetStore> {
     const pg = await importOptional('pg', 'fleet store (PostgreSQL)', () => import('pg'));
     const pool = new pg.default.Pool({ connectionString, max: 4 });
+    // An idle connection dropped by the server (restart, admin shutdown) is discarded by the pool and the
+    // next query reconnects; without a listener the 'error' event would end the collector process.
+    pool.on('error', () => undefined);
     const store = new PgFleetStore(pool);
     try {
       await store.tx(async (c) => {
