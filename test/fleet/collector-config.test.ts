@@ -16,4 +16,12 @@ describe('fleet.json (collector config)', () => {
     const e = expectCode(() => parseCollectorConfig({ db: '', broker: { url: 'http://x' }, fleets: ['a/b'], collectorKey: 'rel', sessionExpirySeconds: 0 }, 'fleet.json', {}), 'CONFIG_INVALID');
     for (const field of ['db:', 'broker.url:', 'fleets.0:', 'collectorKey:', 'sessionExpirySeconds:']) expect(e.message).to.include(field);
   });
+
+  it('binds HTTP to loopback by default and elsewhere only with TLS and a bearer token', () => {
+    expect(parseCollectorConfig(minimal, 'x', {}).http).to.deep.include({ host: '127.0.0.1', port: 9477 });
+    const e = expectCode(() => parseCollectorConfig({ ...minimal, http: { host: '0.0.0.0' } }, 'x', {}), 'CONFIG_INVALID');
+    expect(e.message).to.include('expected loopback, or TLS (http.tlsCert, http.tlsKey) and a bearer token (http.tokenFile)');
+    expectCode(() => parseCollectorConfig({ ...minimal, http: { host: '0.0.0.0', tlsCert: '/c.pem', tlsKey: '/k.pem' } }, 'x', {}), 'CONFIG_INVALID');
+    expect(parseCollectorConfig({ ...minimal, http: { host: '0.0.0.0', tlsCert: '/c.pem', tlsKey: '/k.pem', tokenFile: '/t' } }, 'x', {}).http.host).to.equal('0.0.0.0');
+  });
 });

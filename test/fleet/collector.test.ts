@@ -45,7 +45,7 @@ for (const adapter of adapters) describe(`fleet collector against a real mosquit
   let store: FleetStore;
   const cleanup: (() => Promise<unknown>)[] = [];
 
-  const config = (): CollectorConfig => ({ db: '', broker: { url: broker.url }, prefix: 'edgeseal', fleets: ['lab'], clientId: 'collector-1', sessionExpirySeconds: 3600, collectorKey: '', retention: {} });
+  const config = (): CollectorConfig => ({ db: '', broker: { url: broker.url }, prefix: 'edgeseal', fleets: ['lab'], clientId: 'collector-1', sessionExpirySeconds: 3600, collectorKey: '', retention: {}, http: { host: '127.0.0.1', port: 0 } });
   const collector = async (): Promise<Collector> => {
     const c = new Collector({ config: config(), store, key });
     await c.start();

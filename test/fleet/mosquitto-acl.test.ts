@@ -47,7 +47,7 @@ describe('docs/fleet mosquitto.conf + edgeseal.acl on a real mosquitto', functio
   it('delivers nothing a device publishes under another device, refusing it with 0x87 on MQTT 5', async () => {
     const store = SqliteFleetStore.open(join(dir, 'fleet.db'));
     for (const d of [a, b]) await store.enroll(d.enrollment, new Date());
-    const collector = new Collector({ store, key: collectorKeyFromSeed(new Uint8Array(32).fill(5)), config: { db: '', broker: { url: broker.url, username: 'collector', password: 'pw' }, prefix: 'edgeseal', fleets: ['lab'], clientId: 'collector-acl', sessionExpirySeconds: 600, collectorKey: '', retention: {} } });
+    const collector = new Collector({ store, key: collectorKeyFromSeed(new Uint8Array(32).fill(5)), config: { db: '', broker: { url: broker.url, username: 'collector', password: 'pw' }, prefix: 'edgeseal', fleets: ['lab'], clientId: 'collector-acl', sessionExpirySeconds: 600, collectorKey: '', retention: {}, http: { host: '127.0.0.1', port: 0 } } });
     await collector.start();
     try {
       const devA = await connect(userA);

@@ -27,7 +27,7 @@ describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () 
     const seedHex = '11'.repeat(32);
     await writeFile(join(dir, 'collector.key'), `${seedHex}\n`, { mode: 0o600 });
     const db = join(dir, 'fleet.db');
-    await writeFile(join(dir, 'fleet.json'), JSON.stringify({ db, broker: { url: broker.url }, fleets: ['f1'], clientId: 'collector-cli', collectorKey: join(dir, 'collector.key') }));
+    await writeFile(join(dir, 'fleet.json'), JSON.stringify({ db, broker: { url: broker.url }, fleets: ['f1'], clientId: 'collector-cli', collectorKey: join(dir, 'collector.key'), http: { port: 0 } }));
     const d = simDevice(4);
     const store = SqliteFleetStore.open(db);
     await store.enroll(d.enrollment, new Date());

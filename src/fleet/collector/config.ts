@@ -3,6 +3,7 @@ import { EdgesealError } from '../../core/errors.js';
 import { Fields } from '../../config/fields.js';
 import type { BrokerConfig } from '../../telemetry/broker-connect.js';
 import { DEFAULT_PREFIX } from '../../telemetry/topics.js';
+import { assertHttpExposure, type HttpConfig } from '../http/exposure.js';
 import type { RetentionBound } from '../store/port.js';
 
 // fleet.json: what `edgeseal fleet serve` reads (docs/fleet/README.md shows a full example).
@@ -15,6 +16,7 @@ export interface CollectorConfig {
   sessionExpirySeconds: number;
   collectorKey: string; // file holding the collector's ed25519 seed (64 hex); signs the ack marks
   retention: RetentionBound;
+  http: HttpConfig; // dashboard, /api and /metrics
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -46,7 +48,19 @@ export function parseCollectorConfig(raw: unknown, origin: string, env: NodeJS.P
       maxAgeSeconds: f.has('retention.maxAgeDays') ? f.int('retention.maxAgeDays', { min: 1 }) * 86_400 : undefined,
       maxEvents: f.has('retention.maxEvents') ? f.int('retention.maxEvents', { min: 1 }) : undefined,
     },
+    http: {
+      host: f.string('http.host', { default: '127.0.0.1' }),
+      port: f.int('http.port', { default: 9477, min: 0, max: 65535 }),
+      tlsCert: f.optionalString('http.tlsCert', ABS),
+      tlsKey: f.optionalString('http.tlsKey', ABS),
+      tokenFile: f.optionalString('http.tokenFile', ABS),
+    },
   };
+  try {
+    assertHttpExposure(config.http);
+  } catch (err) {
+    f.problems.push((err as Error).message);
+  }
   if (fleets.length === 0) f.problems.push('fleets: expected at least one fleet id, found []');
   if (f.problems.length) throw new EdgesealError('CONFIG_INVALID', `${origin}: ${f.problems.join('; ')}`);
   return config;
