@@ -25,6 +25,7 @@ import { telemetryTailCommand } from './telemetry-tail.js';
 import { demoCommand } from './demo.js';
 import { fleetEnrollCommand } from './fleet-enroll.js';
 import { fleetServeCommand } from './fleet-serve.js';
+import { fleetExportCommand } from './fleet-export.js';
 
 // Every sub-command, in the order `edgeseal --help` lists them. Add one line per command module.
 export const COMMANDS: readonly Command[] = [
@@ -54,4 +55,5 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   fleetEnrollCommand,
   fleetServeCommand,
+  fleetExportCommand,
 ];
