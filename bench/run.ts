@@ -3,6 +3,7 @@ import type { Bench, BenchResult } from './measure.js';
 import { tpmBench } from './tpm.js';
 import { trustBench } from './trust.js';
 import { telemetryBench } from './telemetry.js';
+import { fleetLoadBench } from './fleet-load.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
@@ -10,6 +11,7 @@ const BENCHES: readonly Bench[] = [
   trustBench,
   bootCheckBench,
   telemetryBench,
+  fleetLoadBench,
 ];
 
 function row(r: BenchResult): string {
