@@ -75,7 +75,9 @@ export class Collector {
     this.client = client;
     client.on('error', (err) => this.deps.onError?.(asEdgesealError(err, 'BROKER_UNREACHABLE')));
     client.on('connect', () => {
-      const filters = config.fleets.flatMap((f) => ['event', 'metrics', 'status'].map((channel) => `${config.prefix}/${f}/+/${channel}`));
+      const share = config.shareGroup === undefined ? '' : `$share/${config.shareGroup}/`;
+      // Retained status is per device, not work to split: every collector reads all of it.
+      const filters = config.fleets.flatMap((f) => [`${share}${config.prefix}/${f}/+/event`, `${share}${config.prefix}/${f}/+/metrics`, `${config.prefix}/${f}/+/status`]);
       client.subscribe(filters, { qos: 1 }, (err) => err && this.deps.onError?.(asEdgesealError(err, 'BROKER_REJECTED')));
     });
     await new Promise<void>((resolve, reject) => {
@@ -90,7 +92,7 @@ export class Collector {
   }
 
   private topicScope(topic: string): { fleet: string; deviceId: string } | undefined {
-    const levels = topic.slice(this.deps.config.prefix.length + 1).split('/');
+    const levels = topic.slice(this.deps.config.prefix.length + 1).split('/'); // brokers deliver shared messages under the plain topic
     return levels.length === 3 && levels[0] && levels[1] ? { fleet: levels[0], deviceId: levels[1] } : undefined;
   }
 

@@ -17,6 +17,7 @@ export interface CollectorConfig {
   collectorKey: string; // file holding the collector's ed25519 seed (64 hex); signs the ack marks
   retention: RetentionBound;
   http: HttpConfig; // dashboard, /api and /metrics
+  shareGroup?: string; // MQTT 5 shared subscription group: several collectors split one fleet (not failover: docs)
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -48,6 +49,7 @@ export function parseCollectorConfig(raw: unknown, origin: string, env: NodeJS.P
       maxAgeSeconds: f.has('retention.maxAgeDays') ? f.int('retention.maxAgeDays', { min: 1 }) * 86_400 : undefined,
       maxEvents: f.has('retention.maxEvents') ? f.int('retention.maxEvents', { min: 1 }) : undefined,
     },
+    shareGroup: f.optionalString('shareGroup', { pattern: ID, describe: '[A-Za-z0-9._-]{1,128}' }),
     http: {
       host: f.string('http.host', { default: '127.0.0.1' }),
       port: f.int('http.port', { default: 9477, min: 0, max: 65535 }),
