@@ -4,6 +4,7 @@ import { startupBench } from './startup.js';
 import { tpmBench } from './tpm.js';
 import { trustBench } from './trust.js';
 import { telemetryBench } from './telemetry.js';
+import { fleetLoadBench } from './fleet-load.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
@@ -12,6 +13,7 @@ const BENCHES: readonly Bench[] = [
   trustBench,
   bootCheckBench,
   telemetryBench,
+  fleetLoadBench,
 ];
 
 function row(r: BenchResult): string {

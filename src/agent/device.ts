@@ -112,6 +112,7 @@ function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, l
       stateDir: config.stateDir,
       limits: { ...DEFAULT_LIMITS, maxBytes: t.outboxMaxBytes },
       metricsCron: t.metricsSchedule,
+      ...(t.collectorKey ? { collectorKey: Uint8Array.from(Buffer.from(t.collectorKey, 'hex')) } : {}),
       ...(t.broker ? { broker: { url: t.broker, username: t.username, password: t.password, caFile: t.ca, certFile: t.cert, keyFile: t.key } } : {}),
     },
     {

@@ -144,4 +144,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'rebuild the promoted TUF metadata set from the TPM-pinned root and a repository (rescue shell)',
     load: async () => (await import('./cache-repair.js')).cacheRepair,
   },
+  {
+    name: 'fleet enroll',
+    summary: 'register device report keys in the fleet registry (device.json, a directory of them, or stdin JSON lines)',
+    load: async () => (await import('./fleet-enroll.js')).fleetEnrollCommand,
+  },
+  {
+    name: 'fleet serve',
+    summary: 'run the fleet collector: verify and store every signed device event, then acknowledge it',
+    load: async () => (await import('./fleet-serve.js')).fleetServeCommand,
+  },
+  {
+    name: 'fleet export',
+    summary: 'write the raw signed events of a device, fleet or time range as JSON lines, and the key registry',
+    load: async () => (await import('./fleet-export.js')).fleetExportCommand,
+  },
 ];

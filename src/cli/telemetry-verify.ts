@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { EdgesealError } from '../core/errors.js';
-import { EventLineVerifier } from '../telemetry/fleet-verify.js';
+import { parseEnrollmentLines } from '../fleet/enrollment.js';
+import { EventLineVerifier, type KeyResolver } from '../telemetry/fleet-verify.js';
 import { loadPublicKey } from '../telemetry/public-key.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
 
@@ -18,20 +20,33 @@ async function openInput(file: string | undefined): Promise<Readable> {
   return stream;
 }
 
+// --registry: device records as `fleet enroll` reads them; the key is found by fleet, device and keyid.
+async function loadRegistry(path: string): Promise<KeyResolver> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new EdgesealError('USAGE', `${NAME}: cannot read --registry ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const keys = new Map(parseEnrollmentLines(text, undefined, path).map((e) => [`${e.fleet}/${e.deviceId}/${e.keyId}`, Uint8Array.from(Buffer.from(e.publicKey, 'hex'))]));
+  return (env) => keys.get(`${env.event.fleet}/${env.event.deviceId}/${env.sig.keyid}`);
+}
+
 // Fleet-side check of signed device events (JSONL, one envelope per line, as `telemetry tail --json` prints).
 export const telemetryVerifyCommand: Command = {
   name: NAME,
   usage: [
-    'telemetry verify --pubkey FILE|HEX [--file EVENTS.jsonl] [--quiet]',
+    'telemetry verify --pubkey FILE|HEX | --registry REGISTRY.jsonl [--file EVENTS.jsonl] [--quiet]',
     '',
-    '  --pubkey  the device report public key: 64 hex characters, or a file holding hex, 32 raw bytes or an Ed25519 PEM',
+    '  --pubkey    the device report public key: 64 hex characters, or a file holding hex, 32 raw bytes or an Ed25519 PEM',
+    '  --registry  many devices: JSON lines of device records (`edgeseal fleet export --registry`), keys by fleet, device and keyid',
     '  --file    JSON lines of signed envelopes {"event":…,"sig":…}; default: standard input',
     '  --quiet   print only rejected lines and the summary',
   ].join('\n'),
   async run(argv, io) {
-    const { values } = parseCommandArgs(NAME, argv, { pubkey: { type: 'string' }, file: { type: 'string' }, quiet: { type: 'boolean' } });
-    const publicKey = await loadPublicKey(required(NAME, 'pubkey', values.pubkey));
-    const verifier = new EventLineVerifier(publicKey);
+    const { values } = parseCommandArgs(NAME, argv, { pubkey: { type: 'string' }, registry: { type: 'string' }, file: { type: 'string' }, quiet: { type: 'boolean' } });
+    if ((values.pubkey === undefined) === (values.registry === undefined)) throw new EdgesealError('USAGE', `${NAME}: expected exactly one of --pubkey or --registry (see 'edgeseal ${NAME} --help')`);
+    const verifier = new EventLineVerifier(values.registry !== undefined ? await loadRegistry(values.registry) : await loadPublicKey(required(NAME, 'pubkey', values.pubkey)));
     const lines = createInterface({ input: await openInput(values.file), crlfDelay: Infinity });
     for await (const text of lines) {
       const r = verifier.add(text);

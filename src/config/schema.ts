@@ -119,6 +119,8 @@ export const AGENT_CONFIG = section(
         key: optional(str({ description: 'client private key (PEM) for mutual TLS; needs telemetry.cert', ...ABS })),
         metricsSchedule: cronField('cron expression for metrics reports', DEFAULT_METRICS_CRON),
         outboxMaxBytes: int({ description: 'outbox size before the drop policy discards events', default: DEFAULT_LIMITS.maxBytes, min: 64 * 1024 }),
+        ack: choice(['broker', 'collector'] as const, { description: "who lets the outbox forget an event: the broker's PUBACK, or the collector's signed stored mark (docs/fleet/README.md)", default: 'broker' }),
+        collectorKey: optional(str({ description: 'ed25519 public key (hex) that signs the collector ack marks; needs telemetry.ack "collector"', pattern: /^[0-9a-f]{64}$/, describe: '64 lowercase hex characters (the collector public key)' })),
       },
       { description: 'signed fleet telemetry (docs/telemetry.md)' },
     ),
@@ -141,6 +143,7 @@ export function configJsonSchema(): JsonSchema {
 // Rules between fields, which no single field definition can state.
 function crossFieldProblems(config: AgentConfig, p: Problems): void {
   if (config.tpm.device && config.tpm.swtpm) p.add('tpm: expected either tpm.device or tpm.swtpm, found both');
+  if ((config.telemetry.ack === 'collector') !== (config.telemetry.collectorKey !== undefined)) p.add('telemetry.ack/telemetry.collectorKey: expected collectorKey exactly when ack is "collector"');
   if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) p.add('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
   const slotted = config.images.filter((i) => i.path === undefined);
   if (slotted.length > 1) p.add(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);

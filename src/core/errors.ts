@@ -56,6 +56,10 @@ export const ERROR_CODES = [
   'EVENT_INVALID',
   'DEPENDENCY_MISSING', // an optional npm package (peerDependency) that this feature needs is not installed
   'PACKAGING_FAILED', // npm run package: a device tarball could not be built as specified (native code, missing runtime)
+  // fleet side
+  'DEVICE_UNKNOWN',
+  'DEVICE_DECOMMISSIONED',
+  'SEQ_CONFLICT', // same device key and seq, different bytes
   'INTERNAL',
 ] as const;
 

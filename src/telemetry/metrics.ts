@@ -18,8 +18,9 @@ export interface MetricsBody {
   commandEventsSuppressed: number; // cmd-topic messages beyond the rate cap, not recorded one by one
 }
 
-const VERIFY_TYPES: ReadonlySet<string> = new Set(['boot-verification', 'update-decision']);
-const BLOCKING_TYPES: ReadonlySet<string> = new Set(['update-decision', 'install']);
+// Which events count as verifications and as blocked installs; the fleet SLIs (src/fleet/sli.ts) use the same.
+export const VERIFY_TYPES: ReadonlySet<string> = new Set(['boot-verification', 'update-decision']);
+export const BLOCKING_TYPES: ReadonlySet<string> = new Set(['update-decision', 'install']);
 
 // Nearest-rank percentile of an ascending array (p in 0..100).
 export function percentile(sorted: readonly number[], p: number): number | null {

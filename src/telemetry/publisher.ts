@@ -1,9 +1,11 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { EdgesealError } from '../core/errors.js';
+import { asEdgesealError, type EdgesealError } from '../core/errors.js';
+import { markCovers, markHighest, verifyAckMark } from './ack-mark.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { clientOptions, type BrokerConfig } from './broker-connect.js';
 import { classifyBrokerError } from './broker-error.js';
 import type { Outbox } from './outbox/outbox.js';
+import type { StoredEntry } from './outbox/store.js';
 import type { DeviceTopics } from './topics.js';
 
 export type PublisherState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
@@ -25,6 +27,9 @@ export interface PublisherDeps {
   // Adapters report; the agent decides what to log. `error` is set on every failed connection.
   onState?: (state: PublisherState, error?: EdgesealError) => void;
   onCommand?: (payload: Uint8Array) => void;
+  // telemetry.ack "collector": forget an entry only when the collector's signed ack mark covers it.
+  collectorAck?: { collectorKey: Uint8Array; fleet: string; deviceId: string; reportKeyId: string };
+  onMarkRejected?: (error: EdgesealError) => void;
 }
 
 const realTimers: Timers = {
@@ -34,7 +39,9 @@ const realTimers: Timers = {
 
 const statusPayload = (state: 'online' | 'offline', clientId: string) => JSON.stringify({ state, clientId });
 
-// Drains the outbox to the broker with QoS 1, oldest first, deleting each entry only on its PUBACK.
+// Drains the outbox to the broker with QoS 1, oldest first, deleting each entry on its PUBACK, or, in
+// collector-ack mode, once the collector's signed ack mark covers it (entries the mark shows missing
+// below its highest seq are sent again).
 // Each connection is a fresh mqtt.js client: after a drop, everything still in the outbox is sent again
 // in order from the head (duplicates are what QoS 1 allows; consumers dedupe by seq).
 export class MqttPublisher {
@@ -79,6 +86,7 @@ export class MqttPublisher {
     client.on('error', (err) => (failure ??= err));
     client.on('message', (topic, payload) => {
       if (topic === this.deps.topics.cmd) this.deps.onCommand?.(payload);
+      if (topic === this.deps.topics.ack) void this.onMark(payload);
     });
     client.on('connect', () => {
       if (gen !== this.generation) return;
@@ -89,6 +97,7 @@ export class MqttPublisher {
       this.setState('connected');
       client.publish(this.deps.topics.status, statusPayload('online', this.deps.clientId), { qos: 1, retain: true });
       client.subscribe(this.deps.topics.cmd, { qos: 1 });
+      if (this.deps.collectorAck) client.subscribe(this.deps.topics.ack, { qos: 1 });
       this.pump();
     });
     client.on('close', () => {
@@ -115,17 +124,40 @@ export class MqttPublisher {
     if (room <= 0) return;
     for (const entry of this.deps.outbox.pending(this.sentUpTo, room)) {
       this.sentUpTo = entry.seq;
-      this.inflight.add(entry.seq);
-      const topic = entry.channel === 'metrics' ? this.deps.topics.metrics : this.deps.topics.event;
-      client.publish(topic, Buffer.from(entry.bytes), { qos: 1 }, (err) => {
-        if (gen !== this.generation || err) return;
-        this.inflight.delete(entry.seq);
-        this.deps.outbox.remove(entry.seq).then(
-          () => this.pump(),
-          // The entry stays queued and is resent on the next connection; the outbox counts the error.
-          () => undefined,
-        );
-      });
+      this.send(client, gen, entry);
+    }
+  }
+
+  private send(client: MqttClient, gen: number, entry: StoredEntry): void {
+    this.inflight.add(entry.seq);
+    const topic = entry.channel === 'metrics' ? this.deps.topics.metrics : this.deps.topics.event;
+    client.publish(topic, Buffer.from(entry.bytes), { qos: 1 }, (err) => {
+      if (gen !== this.generation || err) return;
+      this.inflight.delete(entry.seq);
+      // In collector mode the broker's PUBACK frees a window slot only; the entry waits for the mark.
+      const forget = this.deps.collectorAck ? Promise.resolve() : this.deps.outbox.remove(entry.seq);
+      forget.then(
+        () => this.pump(),
+        // The entry stays queued and is resent on the next connection; the outbox counts the error.
+        () => undefined,
+      );
+    });
+  }
+
+  // A mark that does not verify is ignored (and reported): only the collector may free the outbox.
+  private async onMark(payload: Uint8Array): Promise<void> {
+    const ack = this.deps.collectorAck;
+    if (!ack) return;
+    try {
+      const mark = verifyAckMark(payload, ack.collectorKey, { fleet: ack.fleet, deviceId: ack.deviceId, keyId: ack.reportKeyId });
+      const queued = this.deps.outbox.pending();
+      for (const e of queued) if (markCovers(mark, e.seq)) await this.deps.outbox.remove(e.seq);
+      const client = this.client;
+      if (!client || this.state !== 'connected') return;
+      const missing = queued.filter((e) => e.seq < markHighest(mark) && e.seq <= this.sentUpTo && !markCovers(mark, e.seq) && !this.inflight.has(e.seq));
+      for (const e of missing) this.send(client, this.generation, e);
+    } catch (err) {
+      this.deps.onMarkRejected?.(asEdgesealError(err));
     }
   }
 

@@ -20,6 +20,7 @@ export interface TelemetryConfig {
   stateDir: string; // the outbox lives in <stateDir>/outbox
   limits?: Limits;
   metricsCron?: string | null; // null disables the periodic metrics message
+  collectorKey?: Uint8Array; // telemetry.ack "collector": entries wait for this key's ack mark
 }
 
 export interface TelemetryDeps {
@@ -58,6 +59,7 @@ export async function startTelemetry(cfg: TelemetryConfig, deps: TelemetryDeps):
     clientId: `edgeseal-${cfg.fleet}-${cfg.deviceId}`,
     backoff: deps.backoff,
     timers: deps.timers,
+    ...(cfg.collectorKey ? { collectorAck: { collectorKey: cfg.collectorKey, fleet: cfg.fleet, deviceId: cfg.deviceId, reportKeyId: signer.keyid } } : {}),
     onState: deps.onState,
     onCommand: (payload) => {
       reporter

@@ -12,6 +12,7 @@ export interface DeviceTopics {
   event: string;
   metrics: string;
   cmd: string; // nudges in; never trusted
+  ack: string; // the collector's signed ack mark (retained), read in telemetry.ack "collector" mode
 }
 
 export const DEFAULT_PREFIX = 'edgeseal';
@@ -29,7 +30,7 @@ export function deviceTopics(scope: TopicScope): DeviceTopics {
     if (!isValidId(v)) throw new EdgesealError('CONFIG_INVALID', `telemetry ${k}: expected [A-Za-z0-9._-]{1,128}, found ${JSON.stringify(v)}`);
   }
   const base = `${scope.prefix}/${scope.fleet}/${scope.deviceId}`;
-  return { status: `${base}/status`, event: `${base}/event`, metrics: `${base}/metrics`, cmd: `${base}/cmd` };
+  return { status: `${base}/status`, event: `${base}/event`, metrics: `${base}/metrics`, cmd: `${base}/cmd`, ack: `${base}/ack` };
 }
 
 // Subscription filter for a fleet watcher: every device, or one device, all channels.

@@ -10,6 +10,8 @@ import { freePort } from './free-port.js';
 export interface MosquittoOptions {
   tls?: { caFile: string; certFile: string; keyFile: string; requireClientCert?: boolean };
   users?: Record<string, string>; // enables password_file and disables anonymous access
+  acl?: string; // acl_file contents
+  extra?: string[]; // more config lines (e.g. from docs/fleet/mosquitto.conf)
 }
 
 export interface Mosquitto {
@@ -46,6 +48,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     for (const [user, pass] of Object.entries(opts.users)) await promisify(execFile)('mosquitto_passwd', ['-b', pw, user, pass]);
     lines.push('allow_anonymous false', `password_file ${pw}`);
   } else lines.push('allow_anonymous true');
+  if (opts.acl !== undefined) {
+    await writeFile(join(dir, 'acl'), opts.acl);
+    lines.push(`acl_file ${join(dir, 'acl')}`);
+  }
+  lines.push(...(opts.extra ?? []));
   if (opts.tls) {
     lines.push(`cafile ${opts.tls.caFile}`, `certfile ${opts.tls.certFile}`, `keyfile ${opts.tls.keyFile}`);
     if (opts.tls.requireClientCert) lines.push('require_certificate true');

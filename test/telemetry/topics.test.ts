@@ -7,7 +7,7 @@ import { expectCode } from '../helpers/expect-code.js';
 describe('telemetry topics', () => {
   it('puts every channel under <prefix>/<fleet>/<deviceId>', () => {
     expect(deviceTopics({ prefix: 'acme/edge', fleet: 'lab', deviceId: 'd-1' })).to.deep.equal({
-      status: 'acme/edge/lab/d-1/status', event: 'acme/edge/lab/d-1/event', metrics: 'acme/edge/lab/d-1/metrics', cmd: 'acme/edge/lab/d-1/cmd',
+      status: 'acme/edge/lab/d-1/status', event: 'acme/edge/lab/d-1/event', metrics: 'acme/edge/lab/d-1/metrics', cmd: 'acme/edge/lab/d-1/cmd', ack: 'acme/edge/lab/d-1/ack',
     });
     expect(fleetFilter('edgeseal', 'lab')).to.equal('edgeseal/lab/+/+');
     expect(fleetFilter('edgeseal', 'lab', 'd-1')).to.equal('edgeseal/lab/d-1/+');

@@ -1,0 +1,64 @@
+import { asEdgesealError } from '../core/errors.js';
+import { Collector } from '../fleet/collector/collector.js';
+import { loadCollectorKey } from '../fleet/collector/collector-key.js';
+import { loadCollectorConfig } from '../fleet/collector/config.js';
+import { startFleetHttp } from '../fleet/http/server.js';
+import { openFleetStore } from '../fleet/open-store.js';
+import { EXIT, parseCommandArgs, required, type Command } from './command.js';
+
+const NAME = 'fleet serve';
+const RETENTION_EVERY_MS = 3600_000;
+
+// The long-running collector: MQTT → verify → store → acknowledge, until SIGINT/SIGTERM.
+export const fleetServeCommand: Command = {
+  name: NAME,
+  usage: [
+    'fleet serve --config fleet.json',
+    '',
+    '  fleet.json: { "db", "broker": { "url", "username"?, "ca"?, "cert"?, "key"? }, "fleets": [..], "collectorKey",',
+    '               "clientId"?, "sessionExpirySeconds"?, "prefix"?, "retention"?: { "maxAgeDays"?, "maxEvents"? },',
+    '               "http"?: { "host" (default 127.0.0.1), "port" (default 9477), "tlsCert"?, "tlsKey"?, "tokenFile"? } }',
+    '  http: loopback by default; any other host needs tlsCert+tlsKey and tokenFile (bearer token).',
+    '  broker password: read from the EDGESEAL_BROKER_PASSWORD environment variable',
+    '  Devices with telemetry.ack "collector" need telemetry.collectorKey = the public key printed at start.',
+  ].join('\n'),
+  async run(argv, io) {
+    const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' } });
+    const config = await loadCollectorConfig(required(NAME, 'config', values.config));
+    const key = await loadCollectorKey(config.collectorKey);
+    const store = await openFleetStore(config.db);
+    const collector = new Collector({
+      config,
+      store,
+      key,
+      onError: (e) => io.err(`${NAME}: [${e.code}] ${e.message}`),
+      onConflict: (c) => io.err(`${NAME}: ALARM [SEQ_CONFLICT] ${c.fleet}/${c.deviceId} seq ${c.seq} arrived again with different signed bytes`),
+    });
+    let stopHttp = (): Promise<void> => Promise.resolve();
+    try {
+      await collector.start();
+      const http = await startFleetHttp({ config: config.http, store, statuses: collector.statuses });
+      stopHttp = () => http.close();
+      io.out(`collector ${config.clientId} on ${config.broker.url} (${store.kind}); collector key ${key.publicHex}`);
+      io.out(`dashboard ${http.url}/ (API ${http.url}/api/…, metrics ${http.url}/metrics)`);
+      const retain = async (): Promise<void> => {
+        const r = await store.applyRetention(config.retention, new Date());
+        if (r.events + r.rejected > 0) io.out(`retention: removed ${r.events} events, ${r.rejected} rejected`);
+      };
+      await retain();
+      const timer = setInterval(() => void retain().catch((err: unknown) => io.err(`${NAME}: retention: ${asEdgesealError(err).message}`)), RETENTION_EVERY_MS);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      clearInterval(timer);
+      const s = collector.stats;
+      io.out(`stopped: ${s.stored} stored, ${s.duplicates} duplicates, ${s.rejected} rejected, ${s.conflicts} conflicts`);
+      return EXIT.OK;
+    } finally {
+      await stopHttp();
+      await collector.stop();
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,135 @@
+import type { TelemetryEvent } from '../telemetry/event.js';
+import { BLOCKING_TYPES, percentile, VERIFY_TYPES } from '../telemetry/metrics.js';
+
+// The fleet SLIs, computed from stored verified events only. Pure: rows and an explicit window in,
+// numbers out. Windows are on the collector's *received* time, not the device's: received time comes
+// from one trusted clock, is monotonic per collector, and a window that has closed never changes
+// (device clocks may be unset or behind the time floor, and a device's signed `time` can only be
+// checked against itself). The cost: events held back by an outage count in the window they arrive in.
+
+export interface SliRow {
+  fleet: string;
+  hardwareId: string;
+  deviceId: string;
+  keyId: string;
+  receivedAt: number; // ms since epoch
+  event: TelemetryEvent;
+}
+
+export interface SliWindow {
+  from: number; // inclusive, ms
+  to: number; // exclusive, ms
+}
+
+export interface SliReport {
+  verify: { attempts: number; successes: number; successRate: number | null };
+  latencyMs: { count: number; p50: number | null; p95: number | null; p99: number | null };
+  blockedByCode: Record<string, number>;
+  signedDeploy: { installs: number; signed: number; rate: number | null };
+  fetchStorageErrors: { events: number; errors: number; rate: number | null };
+  auditCompleteness: { received: number; expected: number; ratio: number | null };
+}
+
+const ERROR_CODES_COUNTED: ReadonlySet<string> = new Set(['FETCH_FAILED', 'STORAGE_ERROR']);
+const ratio = (n: number, d: number): number | null => (d === 0 ? null : n / d);
+
+// Missing sequence ranges of one device key between 1 and the highest seq seen (seqs start at 1 per key).
+export function sequenceGaps(seqs: Iterable<number>): [number, number][] {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const gaps: [number, number][] = [];
+  let expected = 1;
+  for (const s of sorted) {
+    if (s > expected) gaps.push([expected, s - 1]);
+    expected = s + 1;
+  }
+  return gaps;
+}
+
+// Audit completeness over all rows given (not windowed: a gap is a gap whenever the rest arrived):
+// received distinct seqs ÷ highest seq, summed over device keys.
+export function auditCompleteness(rows: readonly SliRow[]): SliReport['auditCompleteness'] {
+  const byKey = new Map<string, Set<number>>();
+  for (const r of rows) {
+    const k = `${r.fleet}/${r.deviceId}/${r.keyId}`;
+    byKey.set(k, (byKey.get(k) ?? new Set()).add(r.event.seq));
+  }
+  let received = 0;
+  let expected = 0;
+  for (const seqs of byKey.values()) {
+    received += seqs.size;
+    expected += Math.max(...seqs);
+  }
+  return { received, expected, ratio: ratio(received, expected) };
+}
+
+export function computeSli(rows: readonly SliRow[], w: SliWindow): SliReport {
+  const inWindow = rows.filter((r) => r.receivedAt >= w.from && r.receivedAt < w.to);
+  let attempts = 0;
+  let successes = 0;
+  const latencies: number[] = [];
+  const blockedByCode: Record<string, number> = {};
+  let installs = 0;
+  let signed = 0;
+  let errors = 0;
+  for (const { event: e } of inWindow) {
+    if (VERIFY_TYPES.has(e.type) && e.verdict !== 'info') {
+      attempts += 1;
+      if (e.verdict === 'ok') successes += 1;
+      if (e.latencyMs !== undefined) latencies.push(e.latencyMs);
+    }
+    if (BLOCKING_TYPES.has(e.type) && e.verdict === 'refused') blockedByCode[e.code ?? 'UNKNOWN'] = (blockedByCode[e.code ?? 'UNKNOWN'] ?? 0) + 1;
+    if (e.type === 'install' && e.verdict === 'ok') {
+      installs += 1;
+      if (e.keyids?.length) signed += 1;
+    }
+    if (e.code !== undefined && ERROR_CODES_COUNTED.has(e.code)) errors += 1;
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    verify: { attempts, successes, successRate: ratio(successes, attempts) },
+    latencyMs: { count: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+    blockedByCode,
+    signedDeploy: { installs, signed, rate: ratio(signed, installs) },
+    fetchStorageErrors: { events: inWindow.length, errors, rate: ratio(errors, inWindow.length) },
+    auditCompleteness: auditCompleteness(rows),
+  };
+}
+
+// The same report per fleet or per hardware id.
+export function computeSliBy(rows: readonly SliRow[], w: SliWindow, by: 'fleet' | 'hardwareId'): Record<string, SliReport> {
+  const groups = new Map<string, SliRow[]>();
+  for (const r of rows) groups.set(r[by], [...(groups.get(r[by]) ?? []), r]);
+  return Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, g]) => [k, computeSli(g, w)]));
+}
+
+export interface RotationReport {
+  version: number;
+  firstSeenAt: number | null; // received time of the first report of root ≥ version
+  devices: number; // active devices considered
+  onVersion: number;
+  share: number | null;
+  timeToAllMs: number | null; // first report → the last active device's first report; null until all
+}
+
+// Key-rotation propagation: from the first device reporting root version N to the share of active
+// devices (those with any event at or after `activeSince`) that reported ≥ N, and the time to 100 %.
+export function rotationPropagation(rows: readonly SliRow[], version: number, activeSince: number): RotationReport {
+  const active = new Set(rows.filter((r) => r.receivedAt >= activeSince).map((r) => `${r.fleet}/${r.deviceId}`));
+  const firstOnVersion = new Map<string, number>();
+  for (const r of rows) {
+    const d = `${r.fleet}/${r.deviceId}`;
+    if (!active.has(d) || (r.event.rootVersion ?? 0) < version) continue;
+    firstOnVersion.set(d, Math.min(firstOnVersion.get(d) ?? Infinity, r.receivedAt));
+  }
+  const times = [...firstOnVersion.values()];
+  const firstSeenAt = times.length ? Math.min(...times) : null;
+  const all = active.size > 0 && firstOnVersion.size === active.size;
+  return {
+    version,
+    firstSeenAt,
+    devices: active.size,
+    onVersion: firstOnVersion.size,
+    share: ratio(firstOnVersion.size, active.size),
+    timeToAllMs: all && firstSeenAt !== null ? Math.max(...times) - firstSeenAt : null,
+  };
+}

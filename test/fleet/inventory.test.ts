@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { buildInventory, sliRows } from '../../src/fleet/inventory.js';
+import { classifyEnvelope } from '../../src/fleet/verify-event.js';
+import { keyLookupFrom } from '../../src/fleet/registry.js';
+import type { DeviceRecord, StoredEvent } from '../../src/fleet/store/port.js';
+import { simDevice } from './fleet-fixtures.js';
+
+describe('fleet inventory (pure, from signed events)', () => {
+  const d = simDevice(1);
+  const device: DeviceRecord = { fleet: 'f1', deviceId: d.enrollment.deviceId, hardwareId: 'hw-a', status: 'active', keys: [{ ...d.enrollment, enrolledAt: '2026-01-01T00:00:00.000Z' }] };
+  const lookup = keyLookupFrom([device]);
+  const stored = (seq: number, atSec: number, input: Parameters<typeof d.envelope>[1]): StoredEvent => {
+    const c = classifyEnvelope(d.envelope(seq, input), new Date(atSec * 1000), lookup);
+    if (!c.ok) throw new Error(c.rejected.message);
+    return c.row;
+  };
+  const events = [
+    stored(1, 10, { type: 'boot-verification', verdict: 'ok', rootVersion: 3 }),
+    stored(2, 20, { type: 'install', verdict: 'ok', image: { name: 'os.img', version: '2.0.0' } }),
+    stored(3, 30, { type: 'commit', verdict: 'ok', image: { name: 'os.img', version: '2.0.0' } }),
+    stored(5, 40, { type: 'update-decision', verdict: 'refused', code: 'DIGEST_MISMATCH', image: { name: 'os.img', version: '2.0.1' } }),
+    stored(6, 50, { type: 'revocation-refresh', verdict: 'ok', revocation: { version: 7, ageSeconds: 100 } }),
+  ];
+
+  it('derives the row from verified events, extrapolates the revocation age, and lists the gap', () => {
+    const [row] = buildInventory([device], sliRows(events, [device]), new Map([[`f1/${d.enrollment.deviceId}`, { state: 'online', at: 45_000 }]]), 110_000);
+    expect(row).to.deep.equal({
+      fleet: 'f1', deviceId: d.enrollment.deviceId, hardwareId: 'hw-a', status: 'active', keyId: d.signer.keyid,
+      lastSeenAt: new Date(50_000).toISOString(),
+      installed: { name: 'os.img', version: '2.0.0' },
+      lastBoot: { verdict: 'ok' },
+      rootVersion: 3,
+      revocation: { version: 7, ageSeconds: 160 },
+      lastRefusal: { type: 'update-decision', code: 'DIGEST_MISMATCH', image: 'os.img', at: new Date(40_000).toISOString() },
+      gaps: [[4, 4]],
+      online: { state: 'online', at: new Date(45_000).toISOString(), authenticated: false },
+    });
+  });
+
+  it('shows a device with no events as never seen', () => {
+    const [row] = buildInventory([device], [], new Map(), 0);
+    expect(row).to.deep.include({ lastSeenAt: null, installed: null, rootVersion: null, online: null, gaps: [] });
+  });
+});
