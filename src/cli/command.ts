@@ -31,6 +31,7 @@ const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'FETCH_FAILED',
   'BROKER_UNREACHABLE',
   'BROKER_REJECTED',
+  'SIGNER_FAILED', // the HSM or signer command is unavailable or misbehaving
 ]);
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'CONFIG_INVALID', 'PASSPHRASE_REQUIRED', 'KEY_INVALID', 'ANCHOR_EXISTS']);
 

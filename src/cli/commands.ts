@@ -7,6 +7,7 @@ import { repoRemoveTarget } from './repo-remove-target.js';
 import { repoRotateKey } from './repo-rotate-key.js';
 import { repoSign } from './repo-sign.js';
 import { repoStatusCommand } from './repo-status.js';
+import { repoSigner } from './repo-signer.js';
 import { tufClientCommand } from './tuf-client.js';
 import { verifyCommand } from './verify.js';
 import { provisionCommand } from './provision.js';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   repoPublish,
   repoRotateKey,
   repoStatusCommand,
+  repoSigner,
   repoRevoke,
   repoRevocations,
   revocationsStatus,

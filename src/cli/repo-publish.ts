@@ -11,7 +11,7 @@ export const repoPublish: Command = {
   name: NAME,
   summary: 'sign pending changes and write the repository to a directory to serve over HTTP or copy to USB',
   usage: [
-    `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--now ISO]`,
+    `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--signer FILE]… [--now ISO]`,
     '',
     `  ${DIR_USAGE}`,
     '  --out DIR          published repository: DIR/metadata/{N.root.json,timestamp.json,N.snapshot.json,N.<role>.json}',
@@ -24,7 +24,7 @@ export const repoPublish: Command = {
     const dir = required(NAME, 'dir', values.dir);
     const out = required(NAME, 'out', values.out);
     const now = parseNow(NAME, values.now);
-    const repo = await openForSigning(dir, values.key);
+    const repo = await openForSigning(dir, values.key, values.signer);
     const signed = repo.sign(now);
     if (signed.length > 0) {
       printSigned(io, signed);

@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   'USAGE',
   'KEY_INVALID',
   'PASSPHRASE_REQUIRED',
+  'SIGNER_FAILED', // a PKCS#11 token or external signer command did not produce a valid signature
   'STORAGE_ERROR',
   'OUTBOX_LOCKED',
   'BROKER_UNREACHABLE',

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
 import { parseTargetCustom, type TargetCustom } from '../core/target-meta.js';
-import { isSigningKey, type Ed25519Key, type SigningKey } from '../crypto/ed25519.js';
+import { isSigningKey, type Ed25519Key } from '../crypto/ed25519.js';
+import { fileSigner, isSigner, type Signer } from '../crypto/signer.js';
+import type { PublicKeyInput } from '../crypto/tuf-key.js';
 import { encodeEnvelope, signRole, signRoot } from './signing.js';
 import { assertSafePattern, assertSafeRoleName, assertSafeTargetName, isDelegatedPath } from './target-path.js';
 import { emptyState, emptyTargetsSigned, parseRepoState, type RepoState } from './state.js';
@@ -27,7 +29,7 @@ export const DEFAULT_EXPIRY_SECONDS: Readonly<Record<TopRole, number>> = {
 };
 
 export interface RepositoryInit {
-  readonly keys: Readonly<Record<TopRole, readonly Ed25519Key[]>>;
+  readonly keys: Readonly<Record<TopRole, readonly (Ed25519Key | Signer)[]>>;
   readonly thresholds?: Partial<Record<TopRole, number>>;
   readonly expirySeconds?: Partial<Record<TopRole, number>>;
 }
@@ -41,7 +43,7 @@ export interface TargetInput {
 export interface DelegationInput {
   readonly name: string;
   readonly paths: readonly string[];
-  readonly keys: readonly Ed25519Key[];
+  readonly keys: readonly (Ed25519Key | Signer)[];
   readonly threshold?: number;
   readonly terminating?: boolean;
   readonly parent?: string; // delegating role, default 'targets'
@@ -59,9 +61,9 @@ export interface SignedRole {
 // A TUF repository being published: plain, synchronous edits on in-memory state, signing with the keys
 // it was given, an explicit `now`. Adapters (workdir, publish-dir) do the file I/O around it.
 export class Repository {
-  private readonly keyring = new Map<string, SigningKey>();
+  private readonly keyring = new Map<string, Signer>();
 
-  private constructor(private state: RepoState, signingKeys: readonly Ed25519Key[]) {
+  private constructor(private state: RepoState, signingKeys: readonly (Ed25519Key | Signer)[]) {
     this.addSigningKeys(signingKeys);
   }
 
@@ -79,7 +81,7 @@ export class Repository {
     return repo;
   }
 
-  static fromState(json: unknown, signingKeys: readonly Ed25519Key[] = []): Repository {
+  static fromState(json: unknown, signingKeys: readonly (Ed25519Key | Signer)[] = []): Repository {
     return new Repository(parseRepoState(json), signingKeys);
   }
 
@@ -87,8 +89,12 @@ export class Repository {
     return structuredClone(this.state);
   }
 
-  addSigningKeys(keys: readonly Ed25519Key[]): void {
-    for (const k of keys) if (isSigningKey(k)) this.keyring.set(k.keyid, k);
+  // Private key files and signers (PKCS#11, external command); public-only keys are ignored.
+  addSigningKeys(keys: readonly (PublicKeyInput | Signer)[]): void {
+    for (const k of keys) {
+      if (isSigner(k)) this.keyring.set(k.keyid, k);
+      else if ('publicHex' in k && isSigningKey(k)) this.keyring.set(k.keyid, fileSigner(k));
+    }
   }
 
   // Roles holding targets: 'targets' then the delegated roles by name.
