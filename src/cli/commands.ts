@@ -8,6 +8,7 @@ import { repoRotateKey } from './repo-rotate-key.js';
 import { repoSign } from './repo-sign.js';
 import { repoStatusCommand } from './repo-status.js';
 import { repoSigner } from './repo-signer.js';
+import { repoRefresh } from './repo-refresh.js';
 import { tufClientCommand } from './tuf-client.js';
 import { verifyCommand } from './verify.js';
 import { provisionCommand } from './provision.js';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   repoRotateKey,
   repoStatusCommand,
   repoSigner,
+  repoRefresh,
   repoRevoke,
   repoRevocations,
   revocationsStatus,

@@ -19,6 +19,13 @@ export function parseNow(command: string, value: string | undefined): Date {
   return at;
 }
 
+// A duration such as 48h, 2d, 30m or 90s, in seconds.
+export function parseDuration(command: string, name: string, value: string): number {
+  const m = /^(\d{1,9})([smhd])$/.exec(value);
+  if (!m) throw new EdgesealError('USAGE', `${command}: --${name}: expected a duration like 48h, 2d, 30m or 90s, found ${JSON.stringify(value)}`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
 // The one positional argument a command takes (`what` names it in the usage line, e.g. FILE, ROLE).
 export function onePositional(command: string, positionals: readonly string[], what: string): string {
   if (positionals.length !== 1) throw new EdgesealError('USAGE', `${command}: expected exactly one ${what}, found ${positionals.length} (see 'edgeseal ${command} --help')`);
