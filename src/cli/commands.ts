@@ -9,6 +9,7 @@ import { repoSign } from './repo-sign.js';
 import { repoStatusCommand } from './repo-status.js';
 import { repoSigner } from './repo-signer.js';
 import { repoRefresh } from './repo-refresh.js';
+import { repoCeremony } from './repo-ceremony.js';
 import { tufClientCommand } from './tuf-client.js';
 import { verifyCommand } from './verify.js';
 import { provisionCommand } from './provision.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   repoStatusCommand,
   repoSigner,
   repoRefresh,
+  repoCeremony,
   repoRevoke,
   repoRevocations,
   revocationsStatus,

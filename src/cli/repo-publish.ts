@@ -2,7 +2,7 @@ import { writePublished } from '../repo/publish-dir.js';
 import { publishedLayout } from '../repo/published-layout.js';
 import { blobPath, saveWorkdir } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
+import { actor, DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
 import { KEY_OPTION, KEY_USAGE, openForSigning } from './repo-sign.js';
 
 const NAME = 'repo publish';
@@ -25,7 +25,7 @@ export const repoPublish: Command = {
     const out = required(NAME, 'out', values.out);
     const now = parseNow(NAME, values.now);
     const repo = await openForSigning(dir, values.key, values.signer);
-    const signed = repo.sign(now);
+    const signed = repo.sign(now, actor(undefined));
     if (signed.length > 0) {
       printSigned(io, signed);
       await saveWorkdir(dir, repo);

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { EdgesealError } from '../core/errors.js';
 import type { SignedRole } from '../repo/repository.js';
 import { TOP_ROLES, type TopRole } from '../repo/tuf-json.js';
@@ -67,3 +68,8 @@ export function printSigned(io: CliIo, signed: readonly SignedRole[]): void {
 }
 
 export const shortId = (keyid: string): string => keyid.slice(0, 16);
+
+// Who is signing, for the ceremony audit log: --as NAME, else user@host.
+export function actor(as: string | undefined): string {
+  return as ?? `${userInfo().username}@${hostname()}`;
+}

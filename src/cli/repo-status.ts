@@ -1,6 +1,6 @@
 import { EdgesealError } from '../core/errors.js';
 import { expiryProblems } from '../repo/expiry.js';
-import { repoStatus, type RoleStatus } from '../repo/status.js';
+import { repoStatus, type CeremonyStatus, type RoleStatus } from '../repo/status.js';
 import { loadWorkdir } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
 import { DIR_OPTION, DIR_USAGE, NOW_OPTION, parseDuration, parseNow, shortId } from './repo-shared.js';
@@ -32,7 +32,10 @@ export const repoStatusCommand: Command = {
       io.out(JSON.stringify(status, null, 2));
     } else {
       io.out(`${'role'.padEnd(12)} ${'version'.padEnd(8)} ${'expires'.padEnd(34)} ${'threshold'.padEnd(10)} keys`);
-      for (const s of status) io.out(line(s));
+      for (const s of status) {
+        io.out(line(s));
+        if (s.ceremony) for (const l of ceremonyLines(s.ceremony)) io.out(l);
+      }
     }
     if (!values.check) return EXIT.OK;
     const problems = expiryProblems(status, within);
@@ -63,4 +66,15 @@ function relative(seconds: number): string {
   const abs = Math.abs(seconds);
   const text = abs >= 86400 ? `${Math.floor(abs / 86400)}d` : abs >= 3600 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 60)}m`;
   return seconds < 0 ? `EXPIRED ${text} ago` : `in ${text}`;
+}
+
+// The pending version under a role's line: per threshold, who signed (key id, name, key) and who is missing.
+function ceremonyLines(c: CeremonyStatus): string[] {
+  const lines = [`  pending v${c.version} (expires ${c.expires}, prepared ${c.preparedAt}): ${c.ready ? 'ready to publish' : 'needs signatures'}`];
+  for (const t of c.thresholds) {
+    lines.push(`    ${t.name}: ${t.signedBy.length}/${t.threshold} of ${t.keyids.length} keys${t.met ? ' (met)' : ''}`);
+    for (const s of t.signedBy) lines.push(`      signed  ${shortId(s.keyid)}${s.by ? `  by ${s.by}` : ''}${s.key ? `  (${s.key})` : ''}`);
+    for (const k of t.missing) lines.push(`      missing ${shortId(k)}`);
+  }
+  return lines;
 }
