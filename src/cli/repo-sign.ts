@@ -3,7 +3,7 @@ import { openSigner, readSignerRef } from '../crypto/signer-ref.js';
 import type { Repository } from '../repo/repository.js';
 import { loadWorkdir, saveWorkdir } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, PASSPHRASE_USAGE, parseNow, passphrase, printSigned } from './repo-shared.js';
+import { actor, DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, PASSPHRASE_USAGE, parseNow, passphrase, printSigned } from './repo-shared.js';
 
 const NAME = 'repo sign';
 
@@ -42,7 +42,7 @@ export const repoSign: Command = {
     const now = parseNow(NAME, values.now);
     const repo = await openForSigning(dir, values.key, values.signer);
     for (const role of values.refresh ?? []) repo.markDirty(role);
-    printSigned(io, repo.sign(now));
+    printSigned(io, repo.sign(now, actor(undefined)));
     await saveWorkdir(dir, repo);
     return EXIT.OK;
   },

@@ -14,8 +14,11 @@ export interface CommandRef {
 
 export const DEFAULT_COMMAND_TIMEOUT_S = 30;
 
+// The command gets edgeseal's environment minus its key-file passphrase (a secret it has no use for).
 function env(op: 'public-key' | 'sign', keyid?: string): NodeJS.ProcessEnv {
-  return { ...process.env, EDGESEAL_SIGNER_OP: op, ...(keyid ? { EDGESEAL_SIGNER_KEYID: keyid } : {}) };
+  const out: NodeJS.ProcessEnv = { ...process.env, EDGESEAL_SIGNER_OP: op, ...(keyid ? { EDGESEAL_SIGNER_KEYID: keyid } : {}) };
+  delete out.EDGESEAL_PASSPHRASE;
+  return out;
 }
 
 const label = (ref: CommandRef): string => `signer command ${JSON.stringify(ref.argv[0] ?? '')}`;

@@ -32,6 +32,17 @@ describe('external signer command', function () {
     });
   }
 
+  it("does not hand edgeseal's key-file passphrase to the command", async () => {
+    const key = await signerKey(dir, 'ed25519');
+    const pub = commandPublicKey(ref(key));
+    process.env.EDGESEAL_PASSPHRASE = 'key-file secret';
+    try {
+      expect(signChecked(commandSigner(ref(key, 'no-secrets'), pub), Buffer.from('x')).length).to.equal(64);
+    } finally {
+      delete process.env.EDGESEAL_PASSPHRASE;
+    }
+  });
+
   it('non-zero exit, timeout, garbage and a signature by another key are SIGNER_FAILED', async () => {
     const key = await signerKey(dir, 'ed25519');
     const pub = commandPublicKey(ref(key));

@@ -2,13 +2,17 @@ import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // A stand-in external signer command (docs/signers.md protocol) around a PKCS#8 PEM private key:
-//   node external-signer.js KEY.pem [ok|fail|hang|garbage]
+//   node external-signer.js KEY.pem [ok|fail|hang|garbage|wrong|no-secrets]
 // EDGESEAL_SIGNER_OP=public-key prints the TUF key JSON; =sign reads stdin and prints the hex signature.
 const [keyPath, mode = 'ok'] = process.argv.slice(2);
 const key = createPrivateKey(readFileSync(keyPath ?? '', 'utf8'));
 const pub = createPublicKey(key);
 const ed = key.asymmetricKeyType === 'ed25519';
 
+if (mode === 'no-secrets' && process.env.EDGESEAL_PASSPHRASE !== undefined) {
+  process.stderr.write('received EDGESEAL_PASSPHRASE\n');
+  process.exit(5);
+}
 if (mode === 'fail') {
   process.stderr.write('kms: access denied\n');
   process.exit(4);
