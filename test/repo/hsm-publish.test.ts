@@ -10,7 +10,8 @@ import { startSoftHsm, type SoftHsmToken } from '../helpers/softhsm.js';
 import { edgeseal, readRoot, TARGET_ARGS, tempDir, writeImage } from './cli-helpers.js';
 
 const PYTHON_CLIENT = fileURLToPath(new URL('../../../test/helpers/python_tuf_client.py', import.meta.url));
-const PYDEPS = '/work/shared/tuf-conformance/pydeps';
+// python-tuf and securesystemslib sources (pure Python); EDGESEAL_PYTUF_PATH points elsewhere on another machine.
+const PYDEPS = process.env.EDGESEAL_PYTUF_PATH ?? '/work/shared/tuf-conformance/pydeps';
 
 // Runs python-tuf's ngclient over the published directory; resolves with its JSON line or rejects.
 export async function pythonTufFetch(published: string, target: string, work: string): Promise<{ target: string; length: number; sha256: string }> {
