@@ -33,6 +33,7 @@ const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'BROKER_UNREACHABLE',
   'BROKER_REJECTED',
   'DEPENDENCY_MISSING',
+  'SIGNER_FAILED', // the HSM or signer command is unavailable or misbehaving
 ]);
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['USAGE', 'CONFIG_INVALID', 'PASSPHRASE_REQUIRED', 'KEY_INVALID', 'ANCHOR_EXISTS']);
 

@@ -75,6 +75,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./repo-status.js')).repoStatusCommand,
   },
   {
+    name: 'repo signer',
+    summary: 'register a key held in a PKCS#11 token or by an external signer command (writes a signer reference)',
+    load: async () => (await import('./repo-signer.js')).repoSigner,
+  },
+  {
+    name: 'repo refresh',
+    summary: 're-sign timestamp (and snapshot when due) with the online keys and publish; run by edgeseal-repo-refresh.timer',
+    load: async () => (await import('./repo-refresh.js')).repoRefresh,
+  },
+  {
+    name: 'repo ceremony',
+    summary: 'signing ceremonies: prepare a pending version, add signatures one signer at a time (workdir or bundle), export/import bundles',
+    load: async () => (await import('./repo-ceremony.js')).repoCeremony,
+  },
+  {
     name: 'repo revoke',
     summary: 'add a revocation (key id, image digest, minimum version) to the signed revocation list',
     load: async () => (await import('./repo-revoke.js')).repoRevoke,

@@ -2,7 +2,7 @@ import { writePublished } from '../repo/publish-dir.js';
 import { publishedLayout } from '../repo/published-layout.js';
 import { blobPath, saveWorkdir } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
+import { actor, DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
 import { KEY_OPTION, KEY_USAGE, openForSigning } from './repo-sign.js';
 
 const NAME = 'repo publish';
@@ -10,7 +10,7 @@ const NAME = 'repo publish';
 export const repoPublish: Command = {
   name: NAME,
   usage: [
-    `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--now ISO]`,
+    `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--signer FILE]… [--now ISO]`,
     '',
     `  ${DIR_USAGE}`,
     '  --out DIR          published repository: DIR/metadata/{N.root.json,timestamp.json,N.snapshot.json,N.<role>.json}',
@@ -26,8 +26,8 @@ export const repoPublish: Command = {
     const dir = required(NAME, 'dir', values.dir);
     const out = required(NAME, 'out', values.out);
     const now = parseNow(NAME, values.now);
-    const repo = await openForSigning(dir, values.key);
-    const signed = repo.sign(now);
+    const repo = await openForSigning(dir, values.key, values.signer);
+    const signed = repo.sign(now, actor(undefined));
     if (signed.length > 0) {
       printSigned(io, signed);
       await saveWorkdir(dir, repo);

@@ -1,7 +1,9 @@
 import { EdgesealError } from '../core/errors.js';
-import { generateKey, type Ed25519Key } from '../crypto/ed25519.js';
+import { generateKey } from '../crypto/ed25519.js';
 import { readKeyFile } from '../crypto/key-store.js';
-import { loadWorkdir, saveWorkdir, storeKey } from '../repo/workdir.js';
+import { readSignerRef } from '../crypto/signer-ref.js';
+import type { PublicKeyInput } from '../crypto/tuf-key.js';
+import { loadWorkdir, saveWorkdir, storeKey, storeSignerRef } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
 import { DIR_OPTION, DIR_USAGE, onePositional, PASSPHRASE_USAGE, parseCount, passphrase, shortId } from './repo-shared.js';
 
@@ -10,12 +12,13 @@ const NAME = 'repo rotate-key';
 export const repoRotateKey: Command = {
   name: NAME,
   usage: [
-    `${NAME} ROLE --dir WORKDIR [--add-key FILE]… [--generate N] [--remove KEYID]… [--keep-old] [--threshold N] [--encrypt]`,
+    `${NAME} ROLE --dir WORKDIR [--add-key FILE]… [--add-signer FILE]… [--generate N] [--remove KEYID]… [--keep-old] [--threshold N] [--encrypt]`,
     '',
     '  ROLE               root, targets, snapshot, timestamp or a delegated role',
     `  ${DIR_USAGE}`,
     "  --add-key FILE     add this key (public or private securesystemslib JSON) instead of generating one",
-    '  --generate N       generate N new keys (default 1 unless --add-key is given)',
+    '  --add-signer FILE  add a key held in a token or by a signer command (a reference from repo signer); copied to WORKDIR/signers',
+    '  --generate N       generate N new keys (default 1 unless --add-key or --add-signer is given)',
     '  --remove KEYID     remove this key (keyid or a unique prefix of ≥ 8 hex digits); repeatable',
     "  --keep-old         keep the role's current keys (default: remove them all when no --remove is given)",
     '  --threshold N      new threshold (default: unchanged)',
@@ -33,6 +36,7 @@ export const repoRotateKey: Command = {
       {
         ...DIR_OPTION,
         'add-key': { type: 'string', multiple: true },
+        'add-signer': { type: 'string', multiple: true },
         generate: { type: 'string' },
         remove: { type: 'string', multiple: true },
         'keep-old': { type: 'boolean' },
@@ -46,14 +50,17 @@ export const repoRotateKey: Command = {
     const pass = passphrase(values.encrypt === true);
     const repo = await loadWorkdir(dir, { keys: false });
     const current = repo.roleEntry(role).entry.keyids;
-    const added: Ed25519Key[] = [];
+    const added: PublicKeyInput[] = [];
     for (const f of values['add-key'] ?? []) added.push(await readKeyFile(f));
+    const refs = await Promise.all((values['add-signer'] ?? []).map(readSignerRef));
+    added.push(...refs.map((r) => ({ keyid: r.keyid, publicKey: r.publicKey })));
     const generated = Array.from({ length: parseCount(NAME, 'generate', values.generate, added.length > 0 ? 0 : 1, 0) }, generateKey);
     const remove = values.remove ? values.remove.map((p) => resolveKeyId(current, p)) : values['keep-old'] ? [] : current;
     const threshold = values.threshold === undefined ? undefined : parseCount(NAME, 'threshold', values.threshold, 1);
     repo.rotateKeys(role, { add: [...added, ...generated], remove: [...remove], ...(threshold !== undefined ? { threshold } : {}) });
     for (const key of generated) io.out(`${role} new key ${shortId(key.keyid)}  ${await storeKey(dir, role, key, values.encrypt ? pass : undefined)}`);
-    for (const key of added) io.out(`${role} new key ${shortId(key.keyid)}  (from file)`);
+    for (const ref of refs) io.out(`${role} new key ${shortId(ref.keyid)}  ${await storeSignerRef(dir, role, ref)}`);
+    for (const key of added.slice(0, added.length - refs.length)) io.out(`${role} new key ${shortId(key.keyid)}  (from file)`);
     for (const id of remove) io.out(`${role} removed key ${shortId(id)}`);
     await saveWorkdir(dir, repo);
     // devices keep booting what the old keys signed (docs/installed-images.md): say so every time

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { EdgesealError } from '../core/errors.js';
 import type { SignedRole } from '../repo/repository.js';
 import { TOP_ROLES, type TopRole } from '../repo/tuf-json.js';
@@ -17,6 +18,13 @@ export function parseNow(command: string, value: string | undefined): Date {
   const at = new Date(value);
   if (Number.isNaN(at.getTime())) throw new EdgesealError('USAGE', `${command}: --now: expected an ISO 8601 time, found ${JSON.stringify(value)}`);
   return at;
+}
+
+// A duration such as 48h, 2d, 30m or 90s, in seconds.
+export function parseDuration(command: string, name: string, value: string): number {
+  const m = /^(\d{1,9})([smhd])$/.exec(value);
+  if (!m) throw new EdgesealError('USAGE', `${command}: --${name}: expected a duration like 48h, 2d, 30m or 90s, found ${JSON.stringify(value)}`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 // The one positional argument a command takes (`what` names it in the usage line, e.g. FILE, ROLE).
@@ -60,3 +68,8 @@ export function printSigned(io: CliIo, signed: readonly SignedRole[]): void {
 }
 
 export const shortId = (keyid: string): string => keyid.slice(0, 16);
+
+// Who is signing, for the ceremony audit log: --as NAME, else user@host.
+export function actor(as: string | undefined): string {
+  return as ?? `${userInfo().username}@${hostname()}`;
+}

@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'USAGE',
   'KEY_INVALID',
   'PASSPHRASE_REQUIRED',
+  'SIGNER_FAILED', // a PKCS#11 token or external signer command did not produce a valid signature
+  'CEREMONY_CONFLICT', // two ceremony bundles (or a bundle and the workdir) hold different bytes for one role
   'STORAGE_ERROR',
   'OUTBOX_LOCKED',
   'BROKER_UNREACHABLE',

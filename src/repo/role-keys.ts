@@ -1,9 +1,9 @@
 import { EdgesealError } from '../core/errors.js';
-import { tufPublicKey, type Ed25519Key } from '../crypto/ed25519.js';
+import { tufKeyOf, type PublicKeyInput } from '../crypto/tuf-key.js';
 import type { KeyJson, RoleJson } from './tuf-json.js';
 
 export interface KeyRotation {
-  readonly add?: readonly Ed25519Key[];
+  readonly add?: readonly PublicKeyInput[];
   readonly remove?: readonly string[]; // keyids
   readonly threshold?: number;
 }
@@ -11,7 +11,7 @@ export interface KeyRotation {
 // Applies a key change to a role entry and the key map it draws from (root.keys or delegations.keys).
 export function setRoleKeys(keys: Record<string, KeyJson>, entry: RoleJson, role: string, change: KeyRotation): void {
   for (const k of change.add ?? []) {
-    keys[k.keyid] = tufPublicKey(k.publicHex);
+    keys[k.keyid] = tufKeyOf(k);
     if (!entry.keyids.includes(k.keyid)) entry.keyids.push(k.keyid);
   }
   for (const id of change.remove ?? []) {

@@ -2,14 +2,22 @@ import { canonicalize } from '@tufjs/canonical-json';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
-import { signBytes, type SigningKey } from '../crypto/ed25519.js';
+import type { SigningKey } from '../crypto/ed25519.js';
+import { fileSigner, isSigner, signChecked, type Signer } from '../crypto/signer.js';
 import type { AnySigned, Envelope, RoleJson, RootSigned, TargetsSigned } from './tuf-json.js';
 
-// Signs the canonical JSON of `signed` (spec §4.2) with each key once, in keyid order so output is deterministic.
-export function signEnvelope<S extends AnySigned>(signed: S, keys: readonly SigningKey[]): Envelope<S> {
-  const bytes = Buffer.from(canonicalize(signed));
-  const unique = [...new Map(keys.map((k) => [k.keyid, k])).values()].sort((a, b) => a.keyid.localeCompare(b.keyid));
-  return { signed, signatures: unique.map((k) => ({ keyid: k.keyid, sig: Buffer.from(signBytes(k, bytes)).toString('hex') })) };
+// The bytes every signature covers: the canonical JSON of `signed` (spec §4.2).
+export function canonicalBytes(signed: AnySigned): Uint8Array {
+  return Buffer.from(canonicalize(signed));
+}
+
+// Signs `signed` with each key once, in keyid order so output is deterministic; each signature is
+// checked against its public key before it is kept.
+export function signEnvelope<S extends AnySigned>(signed: S, keys: readonly (SigningKey | Signer)[]): Envelope<S> {
+  const bytes = canonicalBytes(signed);
+  const signers = keys.map((k) => (isSigner(k) ? k : fileSigner(k)));
+  const unique = [...new Map(signers.map((k) => [k.keyid, k])).values()].sort((a, b) => a.keyid.localeCompare(b.keyid));
+  return { signed, signatures: unique.map((k) => ({ keyid: k.keyid, sig: Buffer.from(signChecked(k, bytes)).toString('hex') })) };
 }
 
 // The bytes a published metadata file holds (pretty JSON; signatures cover only canonical `signed`).
@@ -43,7 +51,7 @@ export function toMetadata(env: Envelope): AnyMetadata {
 }
 
 // Private keys from the keyring that the role lists, or SIGNATURE_THRESHOLD naming what is missing.
-export function signersFor(roleName: string, role: RoleJson, keyring: ReadonlyMap<string, SigningKey>): SigningKey[] {
+export function signersFor(roleName: string, role: RoleJson, keyring: ReadonlyMap<string, Signer>): Signer[] {
   const have = role.keyids.flatMap((id) => {
     const k = keyring.get(id);
     return k ? [k] : [];
@@ -72,7 +80,7 @@ export function signRole<S extends AnySigned>(
   roleName: string,
   signed: S,
   entry: RoleJson,
-  keyring: ReadonlyMap<string, SigningKey>,
+  keyring: ReadonlyMap<string, Signer>,
   delegator: Envelope<RootSigned | TargetsSigned>,
 ): Envelope<S> {
   const env = signEnvelope(signed, signersFor(roleName, entry, keyring));
@@ -81,7 +89,7 @@ export function signRole<S extends AnySigned>(
 }
 
 // Spec 5.3.4/5.3.5: a new root must verify with the previous root's threshold and with its own.
-export function signRoot(previous: Envelope<RootSigned> | undefined, signed: RootSigned, keyring: ReadonlyMap<string, SigningKey>): Envelope<RootSigned> {
+export function signRoot(previous: Envelope<RootSigned> | undefined, signed: RootSigned, keyring: ReadonlyMap<string, Signer>): Envelope<RootSigned> {
   const oldKeys = previous ? signersFor('root (previous version)', previous.signed.roles.root, keyring) : [];
   const env = signEnvelope(signed, [...signersFor('root', signed.roles.root, keyring), ...oldKeys]);
   if (previous) assertDelegateVerifies(previous, 'root', env);

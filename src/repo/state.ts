@@ -1,4 +1,6 @@
 import { EdgesealError } from '../core/errors.js';
+import { verifyAudit, type AuditEntry } from './audit.js';
+import type { PendingVersion } from './ceremony.js';
 import { toMetadata } from './signing.js';
 import { formatExpires, SPEC_VERSION, type Envelope, type RootSigned, type SnapshotSigned, type TargetsSigned, type TimestampSigned } from './tuf-json.js';
 
@@ -14,6 +16,8 @@ export interface RepoState {
   snapshot: Envelope<SnapshotSigned>;
   timestamp: Envelope<TimestampSigned>;
   dirty: string[];
+  pending?: Record<string, PendingVersion>; // signing ceremonies in progress (src/repo/ceremony.ts)
+  audit?: AuditEntry[];
 }
 
 const EPOCH = formatExpires(new Date(0));
@@ -68,6 +72,15 @@ export function parseRepoState(json: unknown): RepoState {
     if (!e || typeof e !== 'object' || !e.signed || e.signed._type !== type || !Array.isArray(e.signatures)) throw bad(`a ${type} envelope`, env);
     // Never-signed drafts (version 0) are not yet valid TUF; everything signed must parse.
     if (e.signed.version !== 0) toMetadata(e);
+  }
+  if (s.pending !== undefined) {
+    for (const [role, p] of Object.entries(s.pending)) {
+      if (!p || typeof p !== 'object' || !p.signed || !Array.isArray(p.signatures) || typeof p.preparedAt !== 'string') throw bad(`a pending version of ${role}`, p);
+    }
+  }
+  if (s.audit !== undefined) {
+    if (!Array.isArray(s.audit)) throw bad('an audit list', s.audit);
+    verifyAudit(s.audit, 'repository state');
   }
   return structuredClone(s as RepoState);
 }

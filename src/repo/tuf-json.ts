@@ -1,3 +1,5 @@
+import type { TufKey } from '../crypto/tuf-key.js';
+
 // The TUF 1.0 metadata JSON shapes the publisher writes (spec §4), as plain data it edits and signs.
 
 export const TOP_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -5,11 +7,8 @@ export type TopRole = (typeof TOP_ROLES)[number];
 
 export const SPEC_VERSION = '1.0.31';
 
-export interface KeyJson {
-  keytype: 'ed25519';
-  scheme: 'ed25519';
-  keyval: { public: string };
-}
+// ed25519 or ecdsa-sha2-nistp256 (src/crypto/tuf-key.ts).
+export type KeyJson = TufKey;
 
 export interface RoleJson {
   keyids: string[];

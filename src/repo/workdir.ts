@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { EdgesealError } from '../core/errors.js';
 import type { Ed25519Key } from '../crypto/ed25519.js';
 import { readKeyFile, writePrivateKeyFile } from '../crypto/key-store.js';
+import type { Signer } from '../crypto/signer.js';
+import { openSigner, readSignerRef, writeSignerRef, type SignerRef } from '../crypto/signer-ref.js';
 import { digestFile, type FileDigest } from '../io/file-digest.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { copyVerified } from './copy-verified.js';
@@ -11,6 +13,7 @@ import { Repository } from './repository.js';
 // The publisher's working directory (outside the published dir):
 //   repo.json            working state (no secrets)
 //   keys/<label>-<keyid16>.json   private keys, mode 0600, optionally passphrase-encrypted
+//   signers/<label>-<keyid16>.json   references to keys held elsewhere (PKCS#11 token, signer command)
 //   blobs/<sha256>       content of every target added, so publish can copy it later
 
 const STATE = 'repo.json';
@@ -20,7 +23,8 @@ export async function workdirExists(dir: string): Promise<boolean> {
   return (await lstat(join(dir, STATE)).catch(() => undefined)) !== undefined;
 }
 
-// Loads the state and, unless keys is false, every private key in keys/ (encrypted ones need passphrase).
+// Loads the state and, unless keys is false, every private key in keys/ (encrypted ones need passphrase)
+// and every signer referenced in signers/ (nothing is contacted until something is signed).
 export async function loadWorkdir(dir: string, opts: { keys?: boolean; passphrase?: string } = {}): Promise<Repository> {
   const path = join(dir, STATE);
   const st = await lstat(path).catch(() => undefined);
@@ -37,11 +41,16 @@ export async function loadWorkdir(dir: string, opts: { keys?: boolean; passphras
   return Repository.fromState(json, keys);
 }
 
-async function readKeys(dir: string, passphrase: string | undefined): Promise<Ed25519Key[]> {
-  const names = await readdir(join(dir, 'keys')).catch(() => [] as string[]);
-  const keys: Ed25519Key[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) keys.push(await readKeyFile(join(dir, 'keys', name), passphrase));
+async function readKeys(dir: string, passphrase: string | undefined): Promise<(Ed25519Key | Signer)[]> {
+  const keys: (Ed25519Key | Signer)[] = [];
+  for (const name of await jsonFiles(dir, 'keys')) keys.push(await readKeyFile(join(dir, 'keys', name), passphrase));
+  for (const name of await jsonFiles(dir, 'signers')) keys.push(openSigner(await readSignerRef(join(dir, 'signers', name))));
   return keys;
+}
+
+async function jsonFiles(dir: string, sub: string): Promise<string[]> {
+  const names = await readdir(join(dir, sub)).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.json')).sort();
 }
 
 export async function saveWorkdir(dir: string, repo: Repository): Promise<void> {
@@ -52,6 +61,13 @@ export async function saveWorkdir(dir: string, repo: Repository): Promise<void> 
 export async function storeKey(dir: string, label: string, key: Ed25519Key, passphrase?: string): Promise<string> {
   const path = join(dir, 'keys', `${label}-${key.keyid.slice(0, 16)}.json`);
   await writePrivateKeyFile(path, key, passphrase);
+  return path;
+}
+
+// Stores a signer reference as signers/<label>-<keyid16>.json; returns that path.
+export async function storeSignerRef(dir: string, label: string, ref: SignerRef): Promise<string> {
+  const path = join(dir, 'signers', `${label}-${ref.keyid.slice(0, 16)}.json`);
+  await writeSignerRef(path, ref);
   return path;
 }
 

@@ -11,8 +11,16 @@ type Any = Metadata<Root | Timestamp | Snapshot | Targets>;
 
 export function checkExpiry(md: Any, label: string, now: Date, policy: ExpiryPolicy): void {
   if (policy === 'enforce' && md.signed.isExpired(now)) {
-    throw new EdgesealError('EXPIRED', `${label}: expected to be valid at ${now.toISOString()}, found it expired at ${md.signed.expires}`);
+    throw new EdgesealError('EXPIRED', `${label}: expected to be valid at ${now.toISOString()}, found it expired at ${md.signed.expires}; ${publisherFix(label)}`);
   }
+}
+
+// What the operator should ask the publisher to do, so an EXPIRED refusal is actionable on the device.
+export function publisherFix(role: string): string {
+  if (role === 'timestamp' || role === 'snapshot') {
+    return `publisher fix: re-sign ${role} with the online keys and publish ('edgeseal repo refresh', run by edgeseal-repo-refresh.timer; 'edgeseal repo status --check' alerts before this happens)`;
+  }
+  return `publisher fix: re-sign ${role} and publish ('edgeseal repo sign --refresh ${role}' then 'edgeseal repo publish'; it needs ${role}'s keys, offline ones included)`;
 }
 
 export function checkFloor(version: number, floor: number | undefined, label: string): void {

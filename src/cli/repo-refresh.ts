@@ -1,0 +1,39 @@
+import { planRefresh } from '../repo/expiry.js';
+import { writePublished } from '../repo/publish-dir.js';
+import { publishedLayout } from '../repo/published-layout.js';
+import { blobPath, saveWorkdir } from '../repo/workdir.js';
+import { EXIT, parseCommandArgs, required, type Command } from './command.js';
+import { actor, DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
+import { KEY_OPTION, KEY_USAGE, openForSigning } from './repo-sign.js';
+
+const NAME = 'repo refresh';
+
+export const repoRefresh: Command = {
+  name: NAME,
+  usage: [
+    `${NAME} --dir WORKDIR --out DIR [--key FILE]… [--signer FILE]… [--now ISO]`,
+    '',
+    `  ${DIR_USAGE}`,
+    '  --out DIR          the published repository to update (as for repo publish)',
+    `  ${KEY_USAGE}`,
+    `  ${NOW_USAGE}`,
+    '',
+    'Timestamp is re-signed every run; snapshot when half its validity has passed or it would expire before',
+    'the new timestamp. Only the timestamp and snapshot keys are needed (file, PKCS#11 or command signers).',
+    'Refuses (exit 1) while other roles have unsigned changes: publish those deliberately first.',
+  ].join('\n'),
+  async run(argv, io) {
+    const { values } = parseCommandArgs(NAME, argv, { ...DIR_OPTION, ...NOW_OPTION, ...KEY_OPTION, out: { type: 'string' } });
+    const dir = required(NAME, 'dir', values.dir);
+    const out = required(NAME, 'out', values.out);
+    const now = parseNow(NAME, values.now);
+    const repo = await openForSigning(dir, values.key, values.signer);
+    for (const role of planRefresh(repo, now)) repo.markDirty(role);
+    const signed = repo.sign(now, actor(undefined));
+    printSigned(io, signed);
+    await saveWorkdir(dir, repo);
+    const report = await writePublished(out, publishedLayout(repo), (t) => blobPath(dir, t.sha256));
+    io.out(`published to ${out}: ${report.metadataFiles} metadata files`);
+    return EXIT.OK;
+  },
+};

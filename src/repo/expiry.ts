@@ -1,0 +1,40 @@
+import { EdgesealError } from '../core/errors.js';
+import type { Repository } from './repository.js';
+import type { RoleStatus } from './status.js';
+
+// Expiry decisions for the publisher: pure functions of the repository state and an explicit `now`.
+
+export interface ExpiryProblem {
+  readonly role: string;
+  readonly version: number;
+  readonly expires: string;
+  readonly state: 'expired' | 'expiring';
+  readonly inSeconds: number; // negative once expired
+}
+
+// Roles that have expired, or will within `withinSeconds` (unsigned drafts, version 0, are not published: skipped).
+export function expiryProblems(status: readonly RoleStatus[], withinSeconds: number): ExpiryProblem[] {
+  return status
+    .filter((s) => s.version > 0 && s.expiresInSeconds <= withinSeconds)
+    .map((s) => ({ role: s.role, version: s.version, expires: s.expires, state: s.expiresInSeconds <= 0 ? 'expired' : 'expiring', inSeconds: s.expiresInSeconds }));
+}
+
+// Snapshot is due for re-signing when half its validity has passed, or when it would expire before the
+// timestamp about to be signed (a fresh timestamp pointing at a stale snapshot still freezes devices).
+export function snapshotDue(repo: Repository, now: Date): boolean {
+  const expires = Date.parse(repo.envelope('snapshot').signed.expires);
+  const remaining = (expires - now.getTime()) / 1000;
+  return remaining < repo.expirySeconds('snapshot') / 2 || remaining < repo.expirySeconds('timestamp');
+}
+
+// The roles `repo refresh` re-signs: timestamp always, snapshot when due. Refuses while other roles
+// have unsigned changes: their working copies are not publishable, and refresh must never publish
+// a change nobody signed off.
+export function planRefresh(repo: Repository, now: Date): ('snapshot' | 'timestamp')[] {
+  const other = repo.pending().filter((r) => r !== 'timestamp' && r !== 'snapshot');
+  if (other.length > 0) {
+    throw new EdgesealError('SIGNATURE_THRESHOLD', `refresh: expected no unsigned changes outside timestamp and snapshot, found ${other.join(', ')} (sign and publish them with 'edgeseal repo publish' first)`);
+  }
+  if (repo.envelope('timestamp').signed.version === 0) throw new EdgesealError('USAGE', `refresh: expected a published repository, found none signed yet (run 'edgeseal repo publish')`);
+  return snapshotDue(repo, now) ? ['snapshot', 'timestamp'] : ['timestamp'];
+}
