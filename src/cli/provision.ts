@@ -1,8 +1,4 @@
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
-import { openDevice, tpmConfig } from '../agent/device.js';
-import type { AgentConfig } from '../config/schema.js';
 import { EdgesealError } from '../core/errors.js';
-import { createLogger } from '../log/logger.js';
 import { isTpmRc } from '../tpm/rc.js';
 import type { TpmConfig } from '../tpm/transport.js';
 import { METADATA_MAX_LENGTH } from '../tuf/limits.js';
@@ -11,6 +7,10 @@ import { DEFAULT_NV_INDICES, hex } from '../trust/nv-layout.js';
 import { DEFAULT_POLICY_PCRS, parsePcrSelection } from '../trust/pcr-selection.js';
 import { provision, type ProvisionResult } from '../trust/provision.js';
 import { trustPaths } from '../trust/state-files.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
+import { openDevice, tpmConfig } from '../agent/device.js';
+import type { AgentConfig } from '../config/schema.js';
+import { createLogger } from '../log/logger.js';
 import { repairCache } from './cache-repair.js';
 import { EXIT, parseCommandArgs, required, type CliIo, type Command } from './command.js';
 import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, ownerAuthFrom, ownerAuthHint, tpmConfigFrom, withTpm } from './tpm-status.js';
@@ -21,17 +21,19 @@ export const provisionCommand: Command = {
   name: NAME,
   usage: [
     'provision --root FILE --hardware-id ID [--pcrs sha256:0,2,4,7] [--tpm-device PATH | --tpm-swtpm HOST:PORT] [--state-dir DIR] [--owner-auth-file FILE] [--force] [--json]',
-    'provision --config FILE --root FILE [--from DIR|URL] [--pcrs …] [--force] [--json]',
     '',
-    `  --config FILE          the agent config: hardware id, state dir, TPM and owner password come from it (default ${DEFAULT_CONFIG_PATH} with --from)`,
-    '  --from DIR|URL         the published repository (directory holding metadata/ and targets/, or mirror URL): fill the',
-    "                         metadata cache in the same step, verified from the root just pinned ('edgeseal cache repair')",
     '  --root FILE            the initial trusted root.json; its sha256 is sealed and pinned, the bytes are kept',
     '  --hardware-id ID       this board\'s hardware id (A–Z a–z 0–9 . _ -), matched against targets\' hardwareIds',
     `  --pcrs SEL             PCRs the anchor secret is sealed to, at their current values (default ${DEFAULT_POLICY_PCRS})`,
     ...TPM_USAGE,
     '  --force                replace existing anchors (new report key; floors restart at 0 from the counters\' current values)',
     '  --json                 print the result as JSON',
+    '',
+    'provision --config FILE --root FILE [--from DIR|URL] [--pcrs …] [--force] [--json]',
+    '',
+    `  --config FILE          the agent config: hardware id, state dir, TPM and owner password come from it (default ${DEFAULT_CONFIG_PATH} with --from)`,
+    '  --from DIR|URL         the published repository (directory holding metadata/ and targets/, or mirror URL): fill the',
+    "                         metadata cache in the same step, verified from the root just pinned ('edgeseal cache repair')",
     '',
     'Creates NV indices (TPM owner hierarchy): ' +
       `${hex(DEFAULT_NV_INDICES.pin)} pin (write-once, write-locked), ${hex(DEFAULT_NV_INDICES.rootVersion)} / ${hex(DEFAULT_NV_INDICES.securityVersion)} / ` +
