@@ -18,7 +18,7 @@ const run = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FILES = join(REPO_ROOT, 'packaging', 'files');
-const DEMO_REPOS = ['update', 'update-tampered'];
+const DEMO_REPOS = ['demo', 'demo-tampered', 'demo-revoked'];
 export const COMPRESSIONS = { xz: { ext: '.tar.xz', flag: '-J' }, gz: { ext: '.tar.gz', flag: '-z' }, none: { ext: '.tar', flag: undefined } } as const;
 export type Compression = keyof typeof COMPRESSIONS;
 

@@ -84,7 +84,7 @@ export interface Device {
   close(): Promise<void>;
 }
 
-function tpmConfig(config: AgentConfig): { swtpm: string } | { device: string } {
+export function tpmConfig(config: AgentConfig): { swtpm: string } | { device: string } {
   return config.tpm.swtpm ? { swtpm: config.tpm.swtpm } : { device: config.tpm.device ?? DEFAULT_TPM_DEVICE };
 }
 

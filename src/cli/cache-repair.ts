@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
-import { openDevice } from '../agent/device.js';
+import { openDevice, type Device } from '../agent/device.js';
 import { refreshMetadata } from '../agent/metadata-refresh.js';
 import { refreshRevocations } from '../agent/revocation-refresh.js';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
@@ -32,18 +32,24 @@ export const cacheRepair: Command = {
     const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
     const dev = await openDevice({ config, logger: createLogger({ level: 'error' }), telemetry: 'outbox' });
     try {
-      const set = await refreshMetadata(dev, from, { fromPinnedRoot: true }).catch((err: unknown) => asEdgesealError(err));
-      if (set instanceof EdgesealError) {
-        io.out(`✘ metadata set not rebuilt [${set.code}] ${set.message}; the promoted set is unchanged`);
-        return exitCodeFor(set.code);
-      }
-      const t = set.trusted;
-      io.out(`✔ promoted: root v${t.root.signed.version}, targets v${t.roles.get('targets')!.md.signed.version}, ${t.roles.size - 1} delegated role(s), revocation list ${set.list ? `v${set.list.list.version}` : 'none published'}`);
-      const r = await refreshRevocations(dev, () => Promise.resolve(set));
-      io.out(r.ok ? `✔ revocation cache holds list v${r.version}` : `revocation cache: [${r.error.code}] ${r.error.message}`);
-      return r.ok || !r.published ? EXIT.OK : exitCodeFor(r.error.code);
+      return await repairCache(dev, from, (line) => io.out(line));
     } finally {
       await dev.close();
     }
   },
 };
+
+// Rebuilds the promoted set from the pinned root and `from`, then the revocation cache from it; says
+// what it did line by line and returns the exit code. `provision --from` fills a new device's cache with it.
+export async function repairCache(dev: Device, from: string, say: (line: string) => void): Promise<number> {
+  const set = await refreshMetadata(dev, from, { fromPinnedRoot: true }).catch((err: unknown) => asEdgesealError(err));
+  if (set instanceof EdgesealError) {
+    say(`✘ metadata set not rebuilt [${set.code}] ${set.message}; the promoted set is unchanged`);
+    return exitCodeFor(set.code);
+  }
+  const t = set.trusted;
+  say(`✔ promoted: root v${t.root.signed.version}, targets v${t.roles.get('targets')!.md.signed.version}, ${t.roles.size - 1} delegated role(s), revocation list ${set.list ? `v${set.list.list.version}` : 'none published'}`);
+  const r = await refreshRevocations(dev, () => Promise.resolve(set));
+  say(r.ok ? `✔ revocation cache holds list v${r.version}` : `revocation cache: [${r.error.code}] ${r.error.message}`);
+  return r.ok || !r.published ? EXIT.OK : exitCodeFor(r.error.code);
+}

@@ -151,7 +151,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'demo',
-    summary: 'first run: provision a software TPM, boot-check, update A → B, commit, refuse a tampered update (under a minute)',
+    summary: 'first run: provision a software TPM, boot-check, update A → B, commit, refuse a tampered and a revoked update (under a minute)',
     load: async () => (await import('./demo.js')).demoCommand,
   },
   {

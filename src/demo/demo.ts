@@ -13,11 +13,14 @@ import { imageStatus } from '../agent/boot-check.js';
 import { bootSequence, type BootOutcome } from '../agent/boot-sequence.js';
 import { tapFleet } from './demo-telemetry.js';
 import { DEMO_FIXTURES as FIXTURES_OUT, UPDATE_SCENARIO as S } from './scenario.js';
+
+const R = S.demo; // the demo's repos: the scenario with a signed revocation list
 import { openDevice, type Device } from '../agent/device.js';
 import { imageLines, short, shortenDigests } from '../agent/format.js';
 import { serveDirectory } from './static-server.js';
 import { startSwtpm, type Swtpm } from './swtpm-process.js';
 import { refreshMetadata } from '../agent/metadata-refresh.js';
+import { refreshRevocations } from '../agent/revocation-refresh.js';
 import { runUpdate, type UpdateOutcome } from '../agent/update.js';
 
 // `edgeseal demo`: the real agent on this machine with nothing but the README — its own swtpm, the
@@ -54,6 +57,11 @@ async function floorsLine(dev: Device): Promise<string> {
   return `TPM floors: securityVersion ${f.securityVersion}, rootVersion ${f.rootVersion}, targetsVersion ${f.targetsVersion}`;
 }
 
+async function revocationLine(dev: Device): Promise<string> {
+  const st = dev.revocations.status(new Date());
+  return `revocation list: ${st.list ? `v${st.list.version}, ${st.list.digests.length} image(s) revoked` : 'none'} (${st.state}); TPM floor revocationVersion ${(await dev.trust.readFloors()).revocationVersion}`;
+}
+
 export async function runDemo(io: DemoIo): Promise<void> {
   const t0 = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'edgeseal-demo-'));
@@ -74,12 +82,12 @@ export async function runDemo(io: DemoIo): Promise<void> {
     if ('close' in broker) closers.push(() => broker.close());
     io.line(`▸ environment`);
     io.line(`  swtpm (software TPM 2.0)   ${swtpm.address}, state in ${swtpm.stateDir}`);
-    io.line(`  update mirror (HTTP)       ${mirror.url}/${S.repo}  (firmware-fixtures, signed TUF repository)`);
+    io.line(`  update mirror (HTTP)       ${mirror.url}/${R.repo}  (firmware-fixtures, signed TUF repository with a signed revocation list)`);
     io.line(`  MQTT broker (embedded)     ${'url' in broker ? broker.url : `none: ${broker.missing}`}`);
 
     const stateDir = join(work, 'device');
     const slots = { a: join(work, 'slot-a.img'), b: join(work, 'slot-b.img') };
-    const root = await readFile(join(FIXTURES_OUT, S.repo, 'metadata', '1.root.json'));
+    const root = await readFile(join(FIXTURES_OUT, R.repo, 'metadata', '1.root.json'));
     const tpm = await TpmClient.open({ swtpm: swtpm.address });
     const provisioned = await provision({ tpm, stateDir, rootBytes: root, hardwareId: S.hardwareId, now: new Date() }).finally(() => tpm.close());
     io.line('');
@@ -93,7 +101,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
       stateDir,
       tpm: { swtpm: swtpm.address },
       images: [{ target: S.v1.target, kind: 'firmware' }],
-      update: { source: `${mirror.url}/${S.repo}`, slots, bootSelector: { file: join(work, 'bootloader.json') }, rebootCommand: ['true'], jitterSeconds: 0 },
+      update: { source: `${mirror.url}/${R.repo}`, slots, bootSelector: { file: join(work, 'bootloader.json') }, rebootCommand: ['true'], jitterSeconds: 0 },
       ...('url' in broker ? { telemetry: { broker: broker.url } } : {}),
       logLevel: 'error',
     };
@@ -104,13 +112,15 @@ export async function runDemo(io: DemoIo): Promise<void> {
     const open = (): Promise<Device> => openDevice({ config, logger: createLogger({ silent: true }), telemetry: tap ? 'publish' : 'off' });
 
     // factory: slot A holds v1.0.0, the bootloader boots A, the metadata cache is fetched once
-    const v1 = await readFile(join(FIXTURES_OUT, S.repo, 'targets', await targetFile(S.repo, S.v1.target)));
+    const v1 = await readFile(join(FIXTURES_OUT, R.repo, 'targets', await targetFile(R.repo, S.v1.target)));
     await writeFile(slots.a, v1);
     await writeFile(slots.b, Buffer.alloc(0));
     const boot = await FileBootSelector.create(raw.update.bootSelector.file, 'A');
     let dev = await open();
-    await refreshMetadata(dev, raw.update.source);
-    io.line(`  ✔ factory image ${S.v1.target} ${S.v1.version} written to slot A; TUF metadata cached`);
+    // the factory fill `provision --from` does: the promoted set, then the revocation cache from its list
+    const set = await refreshMetadata(dev, raw.update.source);
+    const listed = await refreshRevocations(dev, () => Promise.resolve(set));
+    io.line(`  ✔ factory image ${S.v1.target} ${S.v1.version} written to slot A; TUF metadata cached; revocation list ${listed.ok ? `v${listed.version}` : `[${listed.error.code}]`}`);
 
     io.line('');
     io.line('▸ agent start #1: unseal anchors, walk the root chain from the pinned root, verify every image, measure into PCR 6');
@@ -138,9 +148,16 @@ export async function runDemo(io: DemoIo): Promise<void> {
     io.line(`  ${await floorsLine(dev)}`);
 
     io.line('');
-    const tampered = `${mirror.url}/${S.tampered}`;
+    const tampered = `${mirror.url}/${R.tampered}`;
     io.line(`▸ the next release (${S.v3.version}) arrives through a mirror that altered its bytes: ${tampered}`);
     updateLines(io, await runUpdate(dev, { from: tampered }));
+    io.line(`  bootloader: ${JSON.stringify(await boot.state())}  (still on the verified slot)`);
+
+    io.line('');
+    const revoked = `${mirror.url}/${R.revoked}`;
+    io.line(`▸ the publisher revokes ${S.v3.version} by digest (a known-bad build) and publishes revocation list v2: ${revoked}`);
+    updateLines(io, await runUpdate(dev, { from: revoked }));
+    io.line(`  ${await revocationLine(dev)}`);
     io.line(`  bootloader: ${JSON.stringify(await boot.state())}  (still on the verified slot)`);
     await dev.close(); // flushes the outbox to the broker
 

@@ -34,7 +34,7 @@ function listenable(port: number): Promise<number | undefined> {
 }
 
 // Two consecutive free loopback ports (swtpm's data and control ports).
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const p = await listenable(0);
     if (p !== undefined && p < 65535 && (await listenable(p + 1)) !== undefined) return p;

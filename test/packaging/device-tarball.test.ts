@@ -63,7 +63,7 @@ describe('device tarball (npm run package)', function () {
 
   it('runs the demo from the unpacked root (no embedded broker in the device install: telemetry skipped)', async () => {
     const { stdout } = await run(join(root, 'usr/bin/edgeseal'), ['demo'], { env, maxBuffer: 1 << 20 });
-    for (const expected of ['✔ boot verified', '✔ boot committed', 'TPM floors: securityVersion 2', '✘ refused [DIGEST_MISMATCH]', 'telemetry: skipped (no MQTT broker; npm install aedes']) {
+    for (const expected of ['✔ boot verified', '✔ boot committed', 'TPM floors: securityVersion 2', '✘ refused [DIGEST_MISMATCH]', '✘ refused [IMAGE_REVOKED]', 'telemetry: skipped (no MQTT broker; npm install aedes']) {
       expect(stdout).to.contain(expected);
     }
   });
