@@ -8,6 +8,7 @@ import { readSlotRecords, updateAgentStatus, type ImageStatus } from './agent-st
 import type { Device } from './device.js';
 import type { ImageVerifier } from './image-verifier.js';
 import { announceFreshness } from './revocation-freshness.js';
+import { supplyDigests } from './boot-digests.js';
 import { fixedImage, slotImage, slotTarget, type InstalledImage } from './installed-images.js';
 
 // The boot check (ARCHITECTURE "boot" flow): every installed image streamed through sha256 and judged
@@ -89,7 +90,8 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ report
 
 // Runs the check over `images` (default: what is installed now). Metadata that cannot be trusted
 // refuses every image with its code: nothing is accepted without a completed verification (P6).
-export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[]): Promise<BootCheckResult> {
+// reuseBootRecord: digests this boot's check already recorded stand in for hashing again (boot-digests.ts).
+export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[], opts: { readonly reuseBootRecord?: boolean } = {}): Promise<BootCheckResult> {
   const list = images ?? (await installedImages(dev));
   let verifier: ImageVerifier;
   try {
@@ -108,10 +110,15 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   await announceFreshness(dev, 'boot', now, revocationProblem);
   const outcomes: ImageOutcome[] = [];
   const reports: Promise<void>[] = [];
-  for (const image of list) {
-    const o = await checkImage(verifier, image, now);
-    reports.push((await record(dev, o, now)).reported);
-    outcomes.push(o);
+  const digests = await supplyDigests(dev, verifier, list, now, opts.reuseBootRecord === true);
+  try {
+    for (const image of digests.images) {
+      const o = await checkImage(verifier, image, now);
+      reports.push((await record(dev, o, now)).reported);
+      outcomes.push(o);
+    }
+  } finally {
+    await digests.finish(outcomes, now);
   }
   // every event is durable before the check returns (and so before READY=1)
   await Promise.all(reports);

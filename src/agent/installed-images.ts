@@ -12,12 +12,13 @@ export interface InstalledImage {
   readonly kind: ImageConfig['kind'];
   readonly location: string;
   readonly slot?: SlotId;
+  readonly file?: string; // a file digestFile reads (so a digest worker can): fixed images
   // streamed digest of at most `length` bytes (OVERSIZED when a file is longer than that)
   digest(length: number): Promise<FileDigest>;
 }
 
 export function fixedImage(image: ImageConfig & { path: string }): InstalledImage {
-  return { target: image.target, kind: image.kind, location: image.path, digest: (length) => digestFile(image.path, { maxLength: length }) };
+  return { target: image.target, kind: image.kind, location: image.path, file: image.path, digest: (length) => digestFile(image.path, { maxLength: length }) };
 }
 
 // The target a slot holds: the staged one from the journal during its trial, else its record, else
