@@ -9,7 +9,7 @@ import type { InstalledImage } from './installed-images.js';
 
 // Where the boot check's digests come from (issue 12 B, C): this boot's record when the caller may
 // reuse it and it cross-checks with the PCR; otherwise hashed, several image files at once on a worker
-// pool, a lone image (or a slot, which its backend reads) on this thread. The verdicts stay in order.
+// pool, a lone or small image (or a slot, which its backend reads) on this thread. Verdicts stay in order.
 
 export interface DigestSupply {
   // the images with their digest() bound to the chosen source
@@ -19,8 +19,32 @@ export interface DigestSupply {
 }
 
 export async function supplyDigests(dev: Device, verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, reuse: boolean): Promise<DigestSupply> {
-  const log = dev.logger.child({ component: 'boot-check' });
-  const recorded = reuse ? await recordedDigests(dev) : [];
+  const bound = bindDigests(verifier, list, now, reuse ? await recordedDigests(dev) : []);
+  const workers = bound.pool ? ` (${bound.pooled} on ${bound.pool.size} worker threads)` : '';
+  dev.logger.child({ component: 'boot-check' }).info(`image digests: ${bound.reused} reused from this boot's record, ${bound.hashed} hashed${workers}`);
+  return {
+    images: bound.images,
+    async finish(outcomes, at) {
+      await bound.pool?.close();
+      if (bound.hashed > 0) await recordDigests(dev, outcomes, at);
+    },
+  };
+}
+
+export interface BoundDigests {
+  readonly images: readonly InstalledImage[];
+  readonly reused: number; // images whose digest comes from this boot's record
+  readonly hashed: number; // images whose digest will be computed
+  readonly pooled: number; // of which on the pool's workers
+  readonly pool?: DigestPool; // the caller closes it after the check
+}
+
+// Binds each image's digest() to a recorded digest, a pool job started now, or (left as is) a read on
+// this thread when checkImage asks; an image the metadata does not list is never read.
+// Below this many bytes to hash, starting workers (≈ 40 ms each) costs more than hashing in parallel saves.
+export const POOL_MIN_BYTES = 64 * 1024 * 1024;
+
+export function bindDigests(verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, recorded: readonly RecordedDigest[], poolMinBytes = POOL_MIN_BYTES): BoundDigests {
   const plan = list.map((image) => {
     const expected = verifier.expected(image.target, image.kind, now);
     const length = expected.ok ? expected.target.length : undefined;
@@ -28,7 +52,8 @@ export async function supplyDigests(dev: Device, verifier: ImageVerifier, list: 
   });
   const toHash = plan.filter((p) => !p.hit && p.length !== undefined);
   const files = toHash.filter((p) => p.image.file !== undefined);
-  const pool: DigestPool | undefined = toHash.length > 1 && files.length > 0 ? openDigestPool(digestPoolSize(files.length)) : undefined;
+  const bytes = toHash.reduce((sum, p) => sum + (p.length ?? 0), 0);
+  const pool = toHash.length > 1 && files.length > 0 && bytes >= poolMinBytes ? openDigestPool(digestPoolSize(files.length)) : undefined;
   const images = plan.map(({ image, length, hit }): InstalledImage => {
     const bound = (digest: Promise<FileDigest>): InstalledImage => ({ ...image, digest: (n) => (n === length ? digest : image.digest(n)) });
     if (hit) return bound(Promise.resolve({ length: hit.length, sha256: hit.sha256 }));
@@ -37,15 +62,7 @@ export async function supplyDigests(dev: Device, verifier: ImageVerifier, list: 
     digest.catch(() => undefined); // awaited by checkImage in turn; handled here if the check stops first
     return bound(digest);
   });
-  const reused = plan.filter((p) => p.hit).length;
-  log.info(`image digests: ${reused} reused from this boot's record, ${toHash.length} hashed${pool ? ` (${files.length} on ${pool.size} worker threads)` : ''}`);
-  return {
-    images,
-    async finish(outcomes, at) {
-      await pool?.close();
-      if (toHash.length > 0) await recordDigests(dev, outcomes, at);
-    },
-  };
+  return { images, reused: plan.filter((p) => p.hit).length, hashed: toHash.length, pooled: pool ? files.length : 0, ...(pool ? { pool } : {}) };
 }
 
 // This boot's recorded digests, once the event log replays to the PCR and holds each of them.

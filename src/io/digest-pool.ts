@@ -56,7 +56,8 @@ export function openDigestPool(size: number): DigestPool {
     }
   };
   const workers = Array.from({ length: size }, () => {
-    const w = new Worker(new URL('./digest-worker.js', import.meta.url));
+    // no inherited execArgv: flags meant for the main script (e.g. --input-type) would stop the worker
+    const w = new Worker(new URL('./digest-worker.js', import.meta.url), { execArgv: [] });
     live++;
     w.on('message', (r: DigestReply) => {
       const p = busy.get(w);
