@@ -70,7 +70,12 @@ export function openDigestPool(size: number): DigestPool {
       dispatch();
     });
     w.on('error', (err: Error) => failAll(`expected a digest from the worker, found a crash: ${err.message}`));
-    w.on('exit', () => live--);
+    w.on('exit', () => {
+      live--;
+      const at = idle.indexOf(w);
+      if (at >= 0) idle.splice(at, 1);
+      if (live === 0) failAll('expected a running digest worker, found none left');
+    });
     idle.push(w);
     return w;
   });
@@ -80,7 +85,7 @@ export function openDigestPool(size: number): DigestPool {
       return live;
     },
     digest(job) {
-      if (closed) return Promise.reject(new EdgesealError('INTERNAL', `digest of ${job.path}: expected an open digest pool, found it closed`));
+      if (closed || live === 0) return Promise.reject(new EdgesealError('INTERNAL', `digest of ${job.path}: expected an open digest pool with running workers, found none`));
       return new Promise<FileDigest>((resolve, reject) => {
         queue.push({ id: nextId++, job, resolve, reject });
         dispatch();
