@@ -1,4 +1,5 @@
 import { bootCheckBench } from './boot-check.js';
+import { digestReadBench } from './digest-read.js';
 import type { Bench, BenchResult } from './measure.js';
 import { startupBench } from './startup.js';
 import { tpmBench } from './tpm.js';
@@ -11,6 +12,7 @@ const BENCHES: readonly Bench[] = [
   startupBench,
   tpmBench,
   trustBench,
+  digestReadBench,
   bootCheckBench,
   telemetryBench,
   fleetLoadBench,

@@ -6,6 +6,7 @@ import { checkImage, type ImageOutcome } from './check-image.js';
 import type { ImageVerifier } from './image-verifier.js';
 import { fixedRecordKey, keepRecord, readInstallRecord } from './install-records.js';
 import { announceFreshness } from './revocation-freshness.js';
+import { supplyDigests } from './boot-digests.js';
 import { recordOtherSlot } from './other-slot-record.js';
 import { fixedImage, slotImage, type InstalledImage } from './installed-images.js';
 
@@ -62,7 +63,8 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ report
 
 // Runs the check over `images` (default: what is installed now). Metadata that cannot be trusted
 // refuses every image with its code: nothing is accepted without a completed verification (P6).
-export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[]): Promise<BootCheckResult> {
+// reuseBootRecord: digests this boot's check already recorded stand in for hashing again (boot-digests.ts).
+export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[], opts: { readonly reuseBootRecord?: boolean } = {}): Promise<BootCheckResult> {
   const list = images ?? (await installedImages(dev));
   let verifier: ImageVerifier;
   try {
@@ -81,10 +83,15 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   await announceFreshness(dev, 'boot', now, revocationProblem);
   const outcomes: ImageOutcome[] = [];
   const reports: Promise<void>[] = [];
-  for (const image of list) {
-    const o = await checkImage(verifier, image, now);
-    reports.push((await record(dev, o, now)).reported);
-    outcomes.push(o);
+  const digests = await supplyDigests(dev, verifier, list, now, opts.reuseBootRecord === true);
+  try {
+    for (const image of digests.images) {
+      const o = await checkImage(verifier, image, now);
+      reports.push((await record(dev, o, now)).reported);
+      outcomes.push(o);
+    }
+  } finally {
+    await digests.finish(outcomes, now);
   }
   // every event is durable before the check returns (and so before READY=1)
   await Promise.all(reports);

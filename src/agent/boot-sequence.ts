@@ -59,7 +59,8 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
   const log = dev.logger.child({ component: 'boot' });
   const journal = dev.ab ? await readJournal(dev.paths.journal) : undefined;
   await checkBootClock(dev, now);
-  const check = await runBootCheck(dev, now);
+  // the boot-check unit hashed every image earlier in this boot: its recorded digests are reused
+  const check = await runBootCheck(dev, now, undefined, { reuseBootRecord: true });
   // the metadata the check trusted may be newer than the floors (a refresh interrupted before its raise);
   // with an unauthenticated revocation list no floor rises until an authenticated one is fetched (issue 10 D)
   if (check.rootVersion !== undefined && !check.revocationProblem) await raiseMetadataFloors(dev, { rootVersion: check.rootVersion, targetsVersion: check.targetsVersion }, 'metadata verified at boot');

@@ -15,13 +15,14 @@ export interface InstalledImage {
   readonly slot?: SlotId;
   readonly recordKey: string;
   readonly record?: Uint8Array; // its install record as read from disk: unverified
+  readonly file?: string; // a file digestFile reads (so a digest worker can): fixed images
   // streamed digest of at most `length` bytes (OVERSIZED when a file is longer than that)
   digest(length: number): Promise<FileDigest>;
 }
 
 export function fixedImage(image: ImageConfig & { path: string }, record?: Uint8Array): InstalledImage {
   const recordKey = fixedRecordKey(image.path);
-  return { target: image.target, kind: image.kind, location: image.path, recordKey, ...(record ? { record } : {}), digest: (length) => digestFile(image.path, { maxLength: length }) };
+  return { target: image.target, kind: image.kind, location: image.path, file: image.path, recordKey, ...(record ? { record } : {}), digest: (length) => digestFile(image.path, { maxLength: length }) };
 }
 
 // The target a slot holds: the staged one from the journal during its trial, else its record, else

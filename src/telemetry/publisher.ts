@@ -94,11 +94,15 @@ export class MqttPublisher {
       this.attempt = 0;
       this.sentUpTo = 0;
       this.inflight.clear();
-      this.setState('connected');
-      client.publish(this.deps.topics.status, statusPayload('online', this.deps.clientId), { qos: 1, retain: true });
-      client.subscribe(this.deps.topics.cmd, { qos: 1 });
-      if (this.deps.collectorAck) client.subscribe(this.deps.topics.ack, { qos: 1 });
-      this.pump();
+      // a clean session drops commands published before the SUBACK: "connected" means commands reach us;
+      // a refused subscription still lets events flow (commands are nudges only)
+      const topics = [this.deps.topics.cmd, ...(this.deps.collectorAck ? [this.deps.topics.ack] : [])];
+      client.subscribe(topics, { qos: 1 }, () => {
+        if (gen !== this.generation) return;
+        this.setState('connected');
+        client.publish(this.deps.topics.status, statusPayload('online', this.deps.clientId), { qos: 1, retain: true });
+        this.pump();
+      });
     });
     client.on('close', () => {
       if (gen !== this.generation || this.stopping) return;

@@ -67,6 +67,7 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
     tpm: { swtpm: swtpm.address },
     images: [{ target: S.v1.target, kind: 'firmware' }],
     logLevel: 'error',
+    runDir: join(dir, 'run'), // this board's tmpfs (boot record, spool), never the host's /run/edgeseal
     ...over,
     update: { source: repo, slots, bootSelector: { file: join(dir, 'boot.json') }, rebootCommand: ['true'], jitterSeconds: 0, reserveBytes: 0, ...(over.update as object | undefined) },
   };
