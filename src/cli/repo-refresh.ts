@@ -1,9 +1,7 @@
 import { planRefresh } from '../repo/expiry.js';
-import { writePublished } from '../repo/publish-dir.js';
-import { publishedLayout } from '../repo/published-layout.js';
-import { blobPath, saveWorkdir } from '../repo/workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { actor, DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
+import { signAndPublish } from './repo-publish.js';
+import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow } from './repo-shared.js';
 import { KEY_OPTION, KEY_USAGE, openForSigning } from './repo-sign.js';
 
 const NAME = 'repo refresh';
@@ -29,11 +27,7 @@ export const repoRefresh: Command = {
     const now = parseNow(NAME, values.now);
     const repo = await openForSigning(dir, values.key, values.signer);
     for (const role of planRefresh(repo, now)) repo.markDirty(role);
-    const signed = repo.sign(now, actor(undefined));
-    printSigned(io, signed);
-    await saveWorkdir(dir, repo);
-    const report = await writePublished(out, publishedLayout(repo), (t) => blobPath(dir, t.sha256));
-    io.out(`published to ${out}: ${report.metadataFiles} metadata files`);
+    await signAndPublish(io, dir, out, repo, now);
     return EXIT.OK;
   },
 };
