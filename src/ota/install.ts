@@ -118,6 +118,15 @@ export class Installer {
     return this.finishCommit(result.verified);
   }
 
+  // The trial slot's agent cannot start (TPM unreachable, storage: exit 3): the new kernel may have broken
+  // the driver, so the trial rolls back. Only while running the trial slot undecided; else undefined.
+  async abortTrial(code: ErrorCode, message: string): Promise<InstallStep | undefined> {
+    const j = await this.current();
+    if ((j.state !== 'trying' && j.state !== 'health') || !j.install) return undefined;
+    if ((await this.deps.selector.active()) !== j.install.toSlot) return undefined;
+    return this.rollBack(code, message);
+  }
+
   // Gives up an install before its trial boot (operator cancel, shutdown policy).
   async abandon(code: ErrorCode, message: string): Promise<InstallStep> {
     const j = await this.current();
