@@ -75,8 +75,8 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
   } else if (dev.ab && journal?.install) {
     const { installer, flush } = createInstaller(dev);
     const active = await dev.ab.selector.active();
-    if (journal.state === 'trying' && active === journal.install.toSlot) {
-      // the trial boot of a new slot: its boot check decides commit (then floors) or roll back
+    if ((journal.state === 'trying' || journal.state === 'health') && active === journal.install.toSlot) {
+      // the trial boot of a new slot: its boot check, then its health checks (P8), decide commit (then floors) or roll back
       const o = check.outcomes.find((x) => x.image.slot !== undefined)!;
       const unauth = check.revocationProblem;
       // a passing verdict always comes with the digest it judged (checkImage); nothing commits while the held
@@ -85,18 +85,19 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
       const step = await installer.confirmBoot(verdict.ok ? { ok: true, verified: verifiedSlot(o)! } : { ok: false, code: verdict.code, message: verdict.message });
       await flush();
       if (step.journal.state === 'rolled-back') {
-        await dev.reboot(`trial of slot ${journal.install.toSlot} failed its boot check; rolling back to slot ${journal.install.fromSlot}`);
-        outcome = { action: 'rolled-back', proceed: false, check, code: verdict.ok ? 'INSTALL_FAILED' : verdict.code, message: step.journal.install?.outcome?.message ?? '' };
+        const why = step.journal.install?.outcome;
+        await dev.reboot(`trial of slot ${journal.install.toSlot} failed (${why?.code ?? 'INSTALL_FAILED'}); rolling back to slot ${journal.install.fromSlot}`);
+        outcome = { action: 'rolled-back', proceed: false, check, code: why?.code ?? 'INSTALL_FAILED', message: why?.message ?? '' };
       } else if (check.ok) {
         log.info(`committed slot ${journal.install.toSlot} (${journal.install.target.name} ${journal.install.target.version})`);
         outcome = { action: 'committed', proceed: true, check };
       }
-    } else if (['committed', 'rolled-back', 'abandoned', 'trying'].includes(journal.state)) {
+    } else if (['committed', 'rolled-back', 'abandoned', 'trying', 'health'].includes(journal.state)) {
       // idempotent clean-up of a decision a crash interrupted; a trial the bootloader already spent
       // without a confirmation is rolled back (a trial armed but not yet booted stays armed)
       const step = await installer.resume(verifiedSlot(check.outcomes.find((x) => x.image.slot !== undefined)));
       await flush();
-      if (journal.state === 'trying' && step.journal.state === 'rolled-back') log.warn(`trial of slot ${journal.install.toSlot} was never confirmed: rolled back to slot ${journal.install.fromSlot}`);
+      if ((journal.state === 'trying' || journal.state === 'health') && step.journal.state === 'rolled-back') log.warn(`trial of slot ${journal.install.toSlot} was never confirmed: rolled back to slot ${journal.install.fromSlot}`);
     }
   }
 

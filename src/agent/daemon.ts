@@ -6,13 +6,14 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { agentPaths, recordTrustFailure, updateAgentStatus } from './agent-state.js';
 import { bootSequence } from './boot-sequence.js';
 import { loadConfig } from './config-file.js';
-import { openDevice, type Device } from './device.js';
+import { execReboot, openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import { runBudget } from '../io/retrieval-deadline.js';
 import { refreshRevocations } from './revocation-refresh.js';
 import { REFRESH_BACKOFF } from '../revocation/policy.js';
 import { refreshMetadata } from './metadata-refresh.js';
+import { rollBackTrialOnFault } from './trial-fault.js';
 import { runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
@@ -91,6 +92,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     }
     log.error(`cannot establish trust [${e.code}] ${e.message}`, { code: e.code });
     await recordTrustFailure(agentPaths(config.stateDir), e.code, e.message, clock()).catch(() => undefined);
+    await rollBackTrialOnFault(config, e, logger, deps.reboot ?? execReboot);
     await notifier.close();
     throw e;
   }

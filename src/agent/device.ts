@@ -88,8 +88,11 @@ export function tpmConfig(config: AgentConfig): { swtpm: string } | { device: st
   return config.tpm.swtpm ? { swtpm: config.tpm.swtpm } : { device: config.tpm.device ?? DEFAULT_TPM_DEVICE };
 }
 
+// The configured reboot command, run as argv without a shell.
+export const execReboot = async (argv: readonly string[]): Promise<void> => void (await exec(argv[0], argv.slice(1)));
+
 // File slots for regular files (app bundles, tests), partition slots for block devices.
-async function slotBackend(slots: { a: string; b: string }): Promise<SlotBackend> {
+export async function slotBackend(slots: { a: string; b: string }): Promise<SlotBackend> {
   const paths = { A: slots.a, B: slots.b };
   const st = await stat(slots.a).catch(() => undefined);
   return st?.isBlockDevice() ? new BlockSlotBackend(paths) : new FileSlotBackend(paths);
@@ -192,7 +195,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
       (err: unknown) => log.warn('spool not drained', { error: asEdgesealError(err).message }),
     );
   }
-  const runReboot = opts.reboot ?? (async (argv: readonly string[]) => void (await exec(argv[0], argv.slice(1))));
+  const runReboot = opts.reboot ?? execReboot;
 
   return {
     config,

@@ -28,7 +28,7 @@ export function fixedImage(image: ImageConfig & { path: string }, record?: Uint8
 // The target a slot holds: the staged one from the journal during its trial, else its record, else
 // (never updated) the factory image named in the config.
 export function slotTarget(ab: AbImage, slot: SlotId, records: SlotRecords, journal: InstallJournal): string {
-  const inTrial = journal.install && journal.install.toSlot === slot && ['trying', 'committed'].includes(journal.state);
+  const inTrial = journal.install && journal.install.toSlot === slot && ['trying', 'health', 'committed'].includes(journal.state);
   return inTrial ? journal.install.target.name : (records[slot]?.name ?? ab.image.target);
 }
 

@@ -5,6 +5,7 @@ import { Installer, type VerifiedImage } from '../ota/install.js';
 import type { EventInput } from '../telemetry/event.js';
 import { readSlotRecords, writeSlotRecords } from './agent-state.js';
 import type { Device } from './device.js';
+import { hasHealthChecks, runHealthChecks } from './health-checks.js';
 import { promoteSlotRecord } from './install-records.js';
 
 // Wires the OTA install state machine (src/ota/install.ts) to this device: its slots, boot selector,
@@ -64,6 +65,7 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
     slots: ab.slots,
     selector: ab.selector,
     tries: dev.config.update.maxTries,
+    ...(hasHealthChecks(dev.config.update.health) ? { health: () => runHealthChecks(dev.config.update.health) } : {}),
     download: { ...download, attempts: 3, retryDelayMs: 500 },
     raiseFloors: async (verified) => {
       await Promise.all(pending.splice(0));

@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'NO_UPDATE',
   'INSUFFICIENT_SPACE',
   'OUTSIDE_MAINTENANCE_WINDOW',
+  'HEALTH_CHECK_FAILED', // a trial slot's health check failed or missed its deadline (docs/health.md): rolled back
   // configuration, CLI, storage, telemetry
   'CONFIG_INVALID',
   'USAGE',

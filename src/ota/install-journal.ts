@@ -7,7 +7,7 @@ import type { TargetRef } from './target-path.js';
 // The persisted install state. Every transition is one atomic write; a state names what is known to
 // be durably done (downloaded, verified, staged) or what has been decided (committed, rolled-back,
 // abandoned) and may still need its idempotent clean-up after a crash.
-export const INSTALL_STATES = ['idle', 'downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying', 'committed', 'rolled-back', 'abandoned'] as const;
+export const INSTALL_STATES = ['idle', 'downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying', 'health', 'committed', 'rolled-back', 'abandoned'] as const;
 export type InstallState = (typeof INSTALL_STATES)[number];
 
 export interface InstallTarget extends TargetRef {
@@ -20,6 +20,7 @@ export interface InstallRecord {
   readonly fromSlot: SlotId; // the verified slot the device ran when the install began
   readonly toSlot: SlotId; // the slot being written
   readonly floorsRaised: boolean;
+  readonly healthRuns?: number; // health windows started on this trial (a restart inside one starts another)
   // rolled-back / abandoned: why; committed: why the floors were not raised (FLOOR_VIOLATION)
   readonly outcome?: { readonly code: ErrorCode; readonly message: string };
 }
@@ -62,11 +63,13 @@ function parseRecord(path: string, rec: unknown): InstallRecord {
   }
   const o = r.outcome;
   if (o !== undefined && !isOutcome(o)) throw bad(path, 'an outcome {code, message}', o);
+  if (r.healthRuns !== undefined && !(Number.isSafeInteger(r.healthRuns) && (r.healthRuns as number) >= 0)) throw bad(path, 'healthRuns as a count', r.healthRuns);
   return {
     target: parseTarget(path, r.target),
     fromSlot: r.fromSlot,
     toSlot: r.toSlot,
     floorsRaised: r.floorsRaised,
+    ...(r.healthRuns !== undefined ? { healthRuns: r.healthRuns as number } : {}),
     ...(o ? { outcome: { code: o.code, message: o.message } } : {}),
   };
 }

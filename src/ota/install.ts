@@ -8,7 +8,9 @@ import { otherSlot, type SlotBackend, type SlotId } from './slot.js';
 import { partPath } from './target-path.js';
 
 // The crash-safe install state machine:
-//   idle → downloading → downloaded → verified → staging → staged → trying → committed | rolled-back
+//   idle → downloading → downloaded → verified → staging → staged → trying → [health →] committed | rolled-back
+//   (health: the trial verified and its health checks run (P8); a restart inside it runs them again, at
+//   most tries + 1 windows — one per trial boot, one for an agent restart — and only a passing run commits)
 //   (any step before the trial boot → abandoned when the image proves bad)
 // Each state is written (atomically) only after its side effect is durable, or — for the decisions
 // committed / rolled-back / abandoned — before an idempotent clean-up that resume() repeats after a
@@ -23,6 +25,9 @@ export interface VerifiedImage {
   readonly sha256: string;
   readonly securityVersion: number; // from the signed target's custom fields
 }
+
+// What the health checks of a trial boot found: the first failing check names itself.
+export type HealthResult = { readonly ok: true } | { readonly ok: false; readonly check: string; readonly message: string };
 
 export type BootCheckResult = { readonly ok: true; readonly verified: VerifiedImage } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
@@ -43,7 +48,8 @@ export interface InstallerDeps {
   readonly selector: BootSelector;
   // raises the TPM floors to the committed, verified image (trust layer's raiseFloor); must be idempotent
   readonly raiseFloors: (verified: VerifiedImage) => Promise<void>;
-  readonly tries?: number; // trial boots armed for the new slot (default 1)
+  readonly tries?: number; // trial boots armed for the new slot (default 1); a trial may start tries + 1 health windows
+  readonly health?: () => Promise<HealthResult>; // P8: runs after the trial's boot check passed, before the commit
   readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds' | 'attempts' | 'retryDelayMs'>;
   readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
 }
@@ -51,7 +57,7 @@ export interface InstallerDeps {
 // Errors that prove the image or the slot wrong: retrying cannot help, so the install is abandoned.
 // Anything else (network, storage) keeps the journal where it is for resume().
 const DEFINITIVE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DIGEST_MISMATCH', 'LENGTH_MISMATCH', 'OVERSIZED', 'INSUFFICIENT_SPACE', 'UNSAFE_PATH', 'MALFORMED_METADATA']);
-const IN_FLIGHT: ReadonlySet<InstallState> = new Set<InstallState>(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying']);
+const IN_FLIGHT: ReadonlySet<InstallState> = new Set<InstallState>(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying', 'health']);
 
 export class Installer {
   private journal: InstallJournal | undefined;
@@ -93,22 +99,39 @@ export class Installer {
   // it failed → roll back to the slot the install started from. A failed check is a verdict, not a
   // flake, so trials left in tryCount (there for hangs before the agent runs) are not spent on it.
   async confirmBoot(result: BootCheckResult): Promise<InstallStep> {
-    await this.current();
-    const rec = await this.record('trying');
+    const j = await this.current();
+    const rec = await this.record(j.state === 'health' ? 'health' : 'trying');
     const active = await this.deps.selector.active();
     if (active !== rec.toSlot) {
       throw new EdgesealError('INSTALL_FAILED', `expected to run trial slot ${rec.toSlot}, found slot ${active} (call resume())`);
     }
     if (!result.ok) return this.rollBack(result.code, `boot check of slot ${rec.toSlot} failed: ${result.message}`);
-    await this.transition('committed', { ...rec, floorsRaised: false });
+    if (this.deps.health) {
+      // journalled first: a kill inside the window leaves 'health', which never commits without a passing run
+      const runs = rec.healthRuns ?? 0;
+      if (runs > (this.deps.tries ?? 1)) return this.rollBack('HEALTH_CHECK_FAILED', `health window of slot ${rec.toSlot} interrupted ${runs} time(s) without a verdict`);
+      await this.transition('health', { ...rec, healthRuns: runs + 1 });
+      const h = await this.deps.health();
+      if (!h.ok) return this.rollBack('HEALTH_CHECK_FAILED', `health check ${h.check} of slot ${rec.toSlot} failed: ${h.message}`);
+    }
+    await this.transition('committed', { ...(this.journal?.install as InstallRecord), floorsRaised: false });
     return this.finishCommit(result.verified);
+  }
+
+  // The trial slot's agent cannot start (TPM unreachable, storage: exit 3): the new kernel may have broken
+  // the driver, so the trial rolls back. Only while running the trial slot undecided; else undefined.
+  async abortTrial(code: ErrorCode, message: string): Promise<InstallStep | undefined> {
+    const j = await this.current();
+    if ((j.state !== 'trying' && j.state !== 'health') || !j.install) return undefined;
+    if ((await this.deps.selector.active()) !== j.install.toSlot) return undefined;
+    return this.rollBack(code, message);
   }
 
   // Gives up an install before its trial boot (operator cancel, shutdown policy).
   async abandon(code: ErrorCode, message: string): Promise<InstallStep> {
     const j = await this.current();
     if (!IN_FLIGHT.has(j.state) || !j.install) throw new EdgesealError('INSTALL_FAILED', `expected an install in progress, found state ${j.state}`);
-    if (j.state === 'trying' && (await this.deps.selector.active()) === j.install.toSlot) {
+    if ((j.state === 'trying' || j.state === 'health') && (await this.deps.selector.active()) === j.install.toSlot) {
       throw new EdgesealError('INSTALL_FAILED', `slot ${j.install.toSlot} is on its trial boot: confirm or roll it back instead`);
     }
     await this.transition('abandoned', { ...j.install, outcome: { code, message } });
@@ -143,6 +166,7 @@ export class Installer {
             await this.transition('trying', rec);
             break;
           case 'trying':
+          case 'health':
             return await this.settleTrial(rec);
           default:
             throw new EdgesealError('INTERNAL', `install: no step from state ${j.state}`);
@@ -161,6 +185,8 @@ export class Installer {
     const s = await this.deps.selector.state();
     const journal = this.journal as InstallJournal;
     if (s.active === rec.toSlot) return { journal, next: 'boot-check' };
+    // the trial ran and a reboot ended its health window: never armed again
+    if (journal.state === 'health') return this.rollBack('HEALTH_CHECK_FAILED', `slot ${rec.toSlot} rebooted inside its health window; the bootloader runs slot ${s.active}`);
     if (s.trySlot === rec.toSlot && s.tryCount > 0) return { journal, next: 'reboot' };
     if (s.trySlot === rec.toSlot) return this.rollBack('INSTALL_FAILED', `slot ${rec.toSlot} did not confirm its trial boot; the bootloader fell back to slot ${s.active}`);
     await this.deps.selector.setTryOnce(rec.toSlot, this.deps.tries ?? 1);

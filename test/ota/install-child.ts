@@ -1,6 +1,6 @@
 // Runs one agent step of the install state machine in its own process, SIGKILLing itself at a named
 // crash point (once per device: a marker file records that it happened). Used by install-crash.test.ts.
-//   node install-child.js '{"dir": …, "phase": "install"|"start", "crashAt": "journal:staged", "bootOk": true}'
+//   node install-child.js '{"dir": …, "phase": "install"|"start", "crashAt": "journal:staged", "bootOk": true, "health": "pass"}'
 import { existsSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ interface Args {
   phase: 'install' | 'start';
   crashAt: string | null;
   bootOk: boolean;
+  health?: 'pass' | 'fail'; // absent: no health checks configured
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -66,6 +67,14 @@ const installer = buildInstaller(
   {
     onTransition: (j) => crash(`journal:${j.state}`),
     download: { attempts: 1, onProgress: (pr) => pr.received >= pr.total / 2 && crash('download:mid') },
+    ...(args.health
+      ? {
+          health: () => {
+            crash('health:run');
+            return Promise.resolve(args.health === 'pass' ? { ok: true as const } : { ok: false as const, check: 'app', message: 'expected exit 0, found exit 1' });
+          },
+        }
+      : {}),
   },
   (parts) => ({
     slots: tornSlots(parts.slots),

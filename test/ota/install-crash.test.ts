@@ -48,10 +48,10 @@ async function assertInvariants(p: RigPaths, where: string): Promise<void> {
 }
 
 // Drives install → crash → (restart or reboot) → agent starts until the machine settles.
-async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' | 'reboot'): Promise<RigPaths> {
+async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' | 'reboot', health?: 'pass' | 'fail'): Promise<RigPaths> {
   const p = await setupDevice(await mkdtemp(join(tmpdir(), 'es-crash-')));
   const boot = new FileBootSelector(p.boot);
-  let r = await runChild({ dir: p.dir, phase: 'install', crashAt, bootOk });
+  let r = await runChild({ dir: p.dir, phase: 'install', crashAt, bootOk, health });
   for (let i = 0; ; i++) {
     expect(i, 'the install did not settle').to.be.lessThan(8);
     await assertInvariants(p, `after run ${i} (${r.signal ?? `exit ${r.code}`})`);
@@ -64,7 +64,7 @@ async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' 
       expect(next).to.equal('reboot');
       await boot.simulateBoot();
     }
-    r = await runChild({ dir: p.dir, phase: 'start', crashAt, bootOk });
+    r = await runChild({ dir: p.dir, phase: 'start', crashAt, bootOk, health });
   }
   expect(await readFile(join(p.dir, 'crashed'), 'utf8'), 'the crash point was never reached').to.equal(crashAt);
   return p;
@@ -106,6 +106,31 @@ describe('Installer under SIGKILL at every step', function () {
         const j = await readJournal(p.journal);
         expect(j.state).to.equal('rolled-back');
         expect(j.install?.outcome?.code).to.be.oneOf(['SIGNATURE_THRESHOLD', 'INSTALL_FAILED']);
+        expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+        expect(await readFloor(p)).to.equal(1);
+      });
+    }
+    // P8: a kill inside the health window never commits on its own; a restart runs the window again
+    // (and commits on a pass), a reboot spends the one armed trial boot and rolls back
+    for (const point of ['journal:health', 'health:run']) {
+      const ends = afterCrash === 'restart' ? 'committed' : 'rolled-back';
+      it(`${point} with passing health checks, then ${afterCrash}: ends ${ends}`, async () => {
+        const p = await scenario(point, true, afterCrash, 'pass');
+        const j = await readJournal(p.journal);
+        expect(j.state).to.equal(ends);
+        expect(j.install?.healthRuns).to.equal(afterCrash === 'restart' ? 2 : 1);
+        const good = afterCrash === 'restart' ? 'B' : 'A';
+        if (ends === 'rolled-back') expect(j.install?.outcome?.code).to.equal('HEALTH_CHECK_FAILED');
+        expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: good, good, trySlot: null, tryCount: 0 });
+        expect(await readFloor(p)).to.equal(good === 'B' ? 2 : 1);
+      });
+    }
+    for (const point of ['journal:health', 'health:run', 'journal:rolled-back', 'selector:markGood']) {
+      it(`${point} with a failing health check, then ${afterCrash}: ends rolled back on A, floors untouched`, async () => {
+        const p = await scenario(point, true, afterCrash, 'fail');
+        const j = await readJournal(p.journal);
+        expect(j.state).to.equal('rolled-back');
+        expect(j.install?.outcome?.code).to.equal('HEALTH_CHECK_FAILED');
         expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
         expect(await readFloor(p)).to.equal(1);
       });
