@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'NO_UPDATE',
   'INSUFFICIENT_SPACE',
   'OUTSIDE_MAINTENANCE_WINDOW',
+  'ROLLOUT_WITHHELD', // a staged rollout (halted, or this device's bucket not yet reached) holds the target back
+  'ROLLOUT_WIDENS', // a rollout policy names what the targets role did not sign, or signs more than its policy
   // configuration, CLI, storage, telemetry
   'CONFIG_INVALID',
   'USAGE',
