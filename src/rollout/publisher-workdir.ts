@@ -39,24 +39,35 @@ export async function loadCurrentPolicy(dir: string, repo: Repository): Promise<
   return parseRolloutPolicy(bytes);
 }
 
-// Applies one change for `target`, refuses a policy that would widen, stages it for the next sign
-// (rollouts, snapshot, timestamp: all online keys). Creates the delegation with `newKeys()` on first use.
-export async function stageRollout(
-  dir: string,
-  repo: Repository,
-  change: { target: string; change: RolloutChange; now: Date; salt: string; validDays?: number; newKeys: () => Ed25519Key[] },
-): Promise<{ policy: RolloutPolicy; created: boolean }> {
-  const prev = await loadCurrentPolicy(dir, repo);
-  const policy = nextRolloutPolicy(prev, change.target, change.change, { now: change.now, salt: change.salt, ...(change.validDays ? { validDays: change.validDays } : {}) });
-  assertNarrows(policy, repositoryView(repo));
+// Puts the policy into the repository as the rollouts role's target (creating the delegation with
+// `newKeys()` on first use); the next repo.sign() re-signs rollouts, snapshot and timestamp (online keys).
+// Returns the bytes the published targets/ directory must serve. Checks nothing: see stageRollout.
+export function setRolloutTarget(repo: Repository, policy: RolloutPolicy, newKeys: () => Ed25519Key[]): { bytes: Uint8Array; sha256: string; created: boolean } {
   const created = !repo.targetRoles().includes(ROLLOUTS_ROLE);
-  if (created) repo.delegate({ name: ROLLOUTS_ROLE, paths: ['rollouts/*'], keys: change.newKeys(), threshold: 1, terminating: true });
+  if (created) repo.delegate({ name: ROLLOUTS_ROLE, paths: ['rollouts/*'], keys: newKeys(), threshold: 1, terminating: true });
   const bytes = serializeRolloutPolicy(policy);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  await writeFileAtomic(blobPath(dir, sha256), bytes);
   // not addTarget: the policy is not an image, so it carries no image custom fields
   repo.editSigned(ROLLOUTS_ROLE, (signed) => {
     (signed as TargetsSigned).targets[ROLLOUT_TARGET_NAME] = { length: bytes.length, hashes: { sha256 }, custom: { type: ROLLOUT_POLICY_TYPE, version: policy.version } };
   });
+  return { bytes, sha256, created };
+}
+
+// The next policy after one change for `target`, refused if it would widen, staged in the repository.
+export function applyRollout(
+  repo: Repository,
+  prev: RolloutPolicy | undefined,
+  change: { target: string; change: RolloutChange; now: Date; salt: string; validDays?: number; newKeys: () => Ed25519Key[] },
+): { policy: RolloutPolicy; bytes: Uint8Array; sha256: string; created: boolean } {
+  const policy = nextRolloutPolicy(prev, change.target, change.change, { now: change.now, salt: change.salt, ...(change.validDays ? { validDays: change.validDays } : {}) });
+  assertNarrows(policy, repositoryView(repo));
+  return { policy, ...setRolloutTarget(repo, policy, change.newKeys) };
+}
+
+// applyRollout on the workdir's current policy, with the bytes saved under blobs/. The caller saves the workdir.
+export async function stageRollout(dir: string, repo: Repository, change: Parameters<typeof applyRollout>[2]): Promise<{ policy: RolloutPolicy; created: boolean }> {
+  const { policy, bytes, sha256, created } = applyRollout(repo, await loadCurrentPolicy(dir, repo), change);
+  await writeFileAtomic(blobPath(dir, sha256), bytes);
   return { policy, created };
 }
