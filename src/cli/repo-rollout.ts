@@ -3,12 +3,12 @@ import { EdgesealError } from '../core/errors.js';
 import { generateKey } from '../crypto/ed25519.js';
 import { loadWorkdir, saveWorkdir, storeKey } from '../repo/workdir.js';
 import { decideRolloutSummary } from '../rollout/describe.js';
-import { DEFAULT_POLICY_VALIDITY_DAYS, type RolloutChange } from '../rollout/edit.js';
+import type { RolloutChange } from '../rollout/edit.js';
 import { ROLLOUTS_ROLE } from '../rollout/narrow.js';
 import { isPercent, type RolloutStep } from '../rollout/policy.js';
 import { stageRollout } from '../rollout/publisher-workdir.js';
 import { EXIT, parseCommandArgs, required, type Command } from './command.js';
-import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, onePositional, parseCount, parseDuration, parseNow, shortId } from './repo-shared.js';
+import { DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, onePositional, parseDuration, parseNow, shortId } from './repo-shared.js';
 
 const NAME = 'repo rollout';
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -66,7 +66,7 @@ function changeFrom(v: RolloutValues, now: Date): RolloutChange {
 export const repoRollout: Command = {
   name: NAME,
   usage: [
-    `${NAME} TARGET --dir WORKDIR (--percent N | --steps P@T,… [--start ISO] | --allow KEYID[,KEYID…] | --halt | --resume) [--valid-days N] [--now ISO]`,
+    `${NAME} TARGET --dir WORKDIR (--percent N | --steps P@T,… [--start ISO] | --allow KEYID[,KEYID…] | --halt | --resume) [--now ISO]`,
     '',
     `  ${DIR_USAGE}`,
     '  --percent N          devices whose bucket is below N % install TARGET (replaces any schedule)',
@@ -74,7 +74,6 @@ export const repoRollout: Command = {
     "  --allow KEYID        the canary ring: these report key ids install regardless of bucket ('' clears it); repeatable",
     '  --halt               stop new installs of TARGET at the devices\' next refresh (installed devices keep it)',
     '  --resume             undo --halt',
-    `  --valid-days N       the policy expires N days after issue (default ${DEFAULT_POLICY_VALIDITY_DAYS})`,
     `  ${NOW_USAGE}`,
     '',
     `The policy is the target rollouts/policy.json of the delegated role '${ROLLOUTS_ROLE}' (created with a new key on first`,
@@ -85,21 +84,20 @@ export const repoRollout: Command = {
     const { values, positionals } = parseCommandArgs(
       NAME,
       argv,
-      { ...DIR_OPTION, ...NOW_OPTION, percent: { type: 'string' }, steps: { type: 'string' }, start: { type: 'string' }, allow: { type: 'string', multiple: true }, halt: { type: 'boolean' }, resume: { type: 'boolean' }, 'valid-days': { type: 'string' } },
+      { ...DIR_OPTION, ...NOW_OPTION, percent: { type: 'string' }, steps: { type: 'string' }, start: { type: 'string' }, allow: { type: 'string', multiple: true }, halt: { type: 'boolean' }, resume: { type: 'boolean' } },
       true,
     );
     const target = onePositional(NAME, positionals, 'TARGET');
     const dir = required(NAME, 'dir', values.dir);
     const now = parseNow(NAME, values.now);
     const change = changeFrom(values, now);
-    const validDays = parseCount(NAME, 'valid-days', values['valid-days'], DEFAULT_POLICY_VALIDITY_DAYS);
     const repo = await loadWorkdir(dir, { keys: false });
     const key = generateKey(); // used only if this creates the rollouts role
-    const { policy, created } = await stageRollout(dir, repo, { target, change, now, salt: randomBytes(16).toString('hex'), validDays, newKeys: () => [key] });
+    const { policy, created } = await stageRollout(dir, repo, { target, change, now, salt: randomBytes(16).toString('hex'), newKeys: () => [key] });
     // the private key reaches the disk before the state that names it
     if (created) io.out(`created role ${ROLLOUTS_ROLE} with key ${shortId(key.keyid)}  ${await storeKey(dir, ROLLOUTS_ROLE, key)}`);
     await saveWorkdir(dir, repo);
-    io.out(`rollout policy v${policy.version} (expires ${policy.expires}): ${target} ${decideRolloutSummary(policy.rollouts[target], now)}`);
+    io.out(`rollout policy v${policy.version} (issued ${policy.issued}): ${target} ${decideRolloutSummary(policy.rollouts[target], now)}`);
     io.out(`unsigned changes: ${repo.pending().join(', ')}; run 'edgeseal repo publish --dir ${dir} --out DIR' to sign and publish`);
     return EXIT.OK;
   },

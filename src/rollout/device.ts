@@ -42,12 +42,11 @@ export function trustedView(trusted: TrustedMetadata, now: Date): SignedView {
 
 const refuseAll = (code: ErrorCode, message: string): RolloutGate => () => ({ ok: false, code, message });
 
-// A policy that is missing, altered, malformed or widening withholds every target (fail closed: a
+// A policy that is altered, malformed or widening withholds every target (fail closed: a
 // rollout is a brake, and a broken brake stops). A target the policy does not name is unaffected.
-export function rolloutGate(trusted: TrustedMetadata, bytes: Uint8Array | undefined, reportPublicKeyHex: string, now: Date): RolloutGate | undefined {
+export function rolloutGate(trusted: TrustedMetadata, bytes: Uint8Array, reportPublicKeyHex: string, now: Date): RolloutGate | undefined {
   const info = namedPolicy(trusted, now);
   if (!info) return undefined;
-  if (!bytes) return refuseAll('ROLLOUT_WIDENS', `expected the rollout policy the metadata names (sha256 ${info.sha256}), found none`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (bytes.length !== info.length || sha256 !== info.sha256) {
     return refuseAll('DIGEST_MISMATCH', `rollout policy: expected ${info.length} bytes with sha256 ${info.sha256}, found ${bytes.length} bytes with sha256 ${sha256}`);

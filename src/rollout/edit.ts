@@ -2,8 +2,6 @@ import { EdgesealError } from '../core/errors.js';
 import { isPercent, ROLLOUT_POLICY_TYPE, type RolloutPolicy, type RolloutStep, type TargetRollout } from './policy.js';
 
 // Publisher side (pure): one edit to one target's rollout gives the next policy (version + 1).
-export const DEFAULT_POLICY_VALIDITY_DAYS = 30;
-const DAY_MS = 86_400_000;
 
 export type RolloutChange =
   | { readonly kind: 'percent'; readonly percent: number }
@@ -40,16 +38,12 @@ function applyChange(prev: TargetRollout | undefined, change: RolloutChange, sal
   }
 }
 
-export function nextRolloutPolicy(prev: RolloutPolicy | undefined, target: string, change: RolloutChange, opts: { now: Date; salt: string; validDays?: number }): RolloutPolicy {
-  const validDays = opts.validDays ?? DEFAULT_POLICY_VALIDITY_DAYS;
-  if (!Number.isFinite(validDays) || validDays <= 0) throw new EdgesealError('USAGE', `policy validity: expected a positive number of days, found ${validDays}`);
+export function nextRolloutPolicy(prev: RolloutPolicy | undefined, target: string, change: RolloutChange, opts: { now: Date; salt: string }): RolloutPolicy {
   if (change.kind === 'resume' && !prev?.rollouts[target]) throw new EdgesealError('USAGE', `rollout: expected a rollout for ${target} to resume, found none`);
-  const issued = isoSeconds(opts.now);
   return {
     _type: ROLLOUT_POLICY_TYPE,
     version: (prev?.version ?? 0) + 1,
-    issued,
-    expires: isoSeconds(new Date(Date.parse(issued) + validDays * DAY_MS)),
+    issued: isoSeconds(opts.now),
     rollouts: { ...prev?.rollouts, [target]: applyChange(prev?.rollouts[target], change, opts.salt) },
   };
 }

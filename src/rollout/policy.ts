@@ -24,8 +24,7 @@ export interface TargetRollout {
 export interface RolloutPolicy {
   readonly _type: typeof ROLLOUT_POLICY_TYPE;
   readonly version: number;
-  readonly issued: string;
-  readonly expires: string;
+  readonly issued: string; // freshness comes from the TUF metadata around it, not from this document
   readonly rollouts: Readonly<Record<string, TargetRollout>>;
 }
 
@@ -80,10 +79,7 @@ export function parseRolloutPolicy(bytes: Uint8Array, maxLength = MAX_ROLLOUT_PO
   const problems: string[] = [];
   if (doc._type !== ROLLOUT_POLICY_TYPE) problems.push(`_type: expected ${show(ROLLOUT_POLICY_TYPE)}, found ${show(doc._type)}`);
   if (typeof doc.version !== 'number' || !Number.isSafeInteger(doc.version) || doc.version < 1) problems.push(`version: expected an integer ≥ 1, found ${show(doc.version)}`);
-  const issued = parseIsoUtc(doc.issued);
-  const expires = parseIsoUtc(doc.expires);
-  if (Number.isNaN(issued)) problems.push(`issued: expected an ISO 8601 UTC time, found ${show(doc.issued)}`);
-  if (Number.isNaN(expires) || !(issued < expires)) problems.push(`expires: expected an ISO 8601 UTC time after issued, found ${show(doc.expires)}`);
+  if (Number.isNaN(parseIsoUtc(doc.issued))) problems.push(`issued: expected an ISO 8601 UTC time, found ${show(doc.issued)}`);
   if (!isObj(doc.rollouts)) problems.push(`rollouts: expected an object keyed by target name, found ${show(doc.rollouts)}`);
   else for (const [name, e] of Object.entries(doc.rollouts)) {
     if (!isObj(e)) problems.push(`rollouts.${name}: expected an object, found ${show(e)}`);

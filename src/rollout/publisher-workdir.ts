@@ -58,9 +58,9 @@ export function setRolloutTarget(repo: Repository, policy: RolloutPolicy, newKey
 export function applyRollout(
   repo: Repository,
   prev: RolloutPolicy | undefined,
-  change: { target: string; change: RolloutChange; now: Date; salt: string; validDays?: number; newKeys: () => Ed25519Key[] },
+  change: { target: string; change: RolloutChange; now: Date; salt: string; newKeys: () => Ed25519Key[] },
 ): { policy: RolloutPolicy; bytes: Uint8Array; sha256: string; created: boolean } {
-  const policy = nextRolloutPolicy(prev, change.target, change.change, { now: change.now, salt: change.salt, ...(change.validDays ? { validDays: change.validDays } : {}) });
+  const policy = nextRolloutPolicy(prev, change.target, change.change, { now: change.now, salt: change.salt });
   assertNarrows(policy, repositoryView(repo));
   return { policy, ...setRolloutTarget(repo, policy, change.newKeys) };
 }
