@@ -1,5 +1,5 @@
 import { mkdir, statfs } from 'node:fs/promises';
-import { decideUpdate, type GateDecision } from '../core/gate.js';
+import { decideUpdate, type GateCandidate, type GateDecision } from '../core/gate.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { effectiveTime } from '../core/time-floor.js';
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
@@ -15,6 +15,8 @@ import { readSlotRecords, updateAgentStatus } from './agent-state.js';
 import type { Device } from './device.js';
 import { createInstaller, downloadSource } from './installer.js';
 import { refreshRevocations } from './revocation-refresh.js';
+import { loadRolloutGate } from './rollout-policy.js';
+import type { RolloutGate } from '../rollout/device.js';
 import { refreshMetadata, retrievalBounds } from './metadata-refresh.js';
 import { slotTarget } from './installed-images.js';
 import type { ImageVerifier } from './image-verifier.js';
@@ -66,7 +68,7 @@ async function freeBytes(dir: string): Promise<number> {
 // Gate over the freshly verified metadata (expiry enforced: freeze protection for updates, P5).
 // Expiry and revocation freshness are judged at max(clock, time floor), so rolling the clock back
 // cannot resurrect expired metadata; the maintenance window follows the clock.
-async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise<{ decision: GateDecision; verifier: ImageVerifier; now: Date }> {
+async function decide(dev: Device, opts: UpdateOptions, clockNow: Date, rollout?: RolloutGate): Promise<{ decision: GateDecision; verifier: ImageVerifier; now: Date }> {
   const ab = dev.ab!;
   const now = effectiveTime(clockNow, await readTimeFloor(dev));
   const verifier = await dev.createImageVerifier(now, 'enforce');
@@ -89,6 +91,7 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date): Promise
     installed: installed ? { version: installed.version, securityVersion: installed.securityVersion } : null,
     floors: { securityVersion: floors.securityVersion },
     revocation: (c) => verifier.revocation(c, now, 'update'),
+    ...(rollout ? { rollout: (c: GateCandidate) => rollout(c, now) } : {}),
     freeBytes: await freeBytes(dev.paths.staging),
     maintenanceWindows: parseMaintenanceWindows(dev.config.update.maintenanceWindows),
     policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
@@ -145,8 +148,11 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
   // freshness blocks (expired beyond grace, onNever=require, a published list that fails to verify) stop here
   const revocations = await refreshRevocations(dev, () => Promise.resolve(set));
   if (!revocations.update.proceed) return { action: 'refused', code: revocations.update.error.code, message: revocations.update.error.message };
-  const { decision, verifier, now } = await decide(dev, opts, dev.clock());
+  const rollout = await loadRolloutGate(dev, set, effectiveTime(dev.clock(), await readTimeFloor(dev)));
+  const { decision, verifier, now } = await decide(dev, opts, dev.clock(), rollout);
   if (decision.action === 'none') return { action: 'none', code: decision.code, message: decision.message };
+  // a staged rollout holding the target back is a normal answer, not a failure
+  if (decision.action === 'refuse' && decision.code === 'ROLLOUT_WITHHELD') return { action: 'none', code: decision.code, message: decision.message };
   if (decision.action === 'refuse') {
     const t = decision.target;
     return { action: 'refused', code: decision.code, message: decision.message, ...(t ? { target: toInstallTarget(t) } : {}) };

@@ -49,6 +49,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'delegate target path patterns to a new role (e.g. a trusted builder) with its own keys',
     load: async () => (await import('./repo-delegate.js')).repoDelegate,
   },
+  { name: 'repo rollout', summary: 'stage a signed rollout of a target: percentage, steps over time, canary ring, halt/resume', load: async () => (await import('./repo-rollout.js')).repoRollout },
   {
     name: 'repo sign',
     summary: 'sign every changed role with a new version (root, targets roles, then snapshot and timestamp)',

@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   'INSUFFICIENT_SPACE',
   'OUTSIDE_MAINTENANCE_WINDOW',
   'HEALTH_CHECK_FAILED', // a trial slot's health check failed or missed its deadline (docs/health.md): rolled back
+  'ROLLOUT_WITHHELD', // a staged rollout (halted, or this device's bucket not yet reached) holds the target back
+  'ROLLOUT_WIDENS', // a rollout policy names what the targets role did not sign, or signs more than its policy
   // configuration, CLI, storage, telemetry
   'CONFIG_INVALID',
   'USAGE',

@@ -18,6 +18,9 @@ export interface GateCandidate {
 // KEY_REVOKED, IMAGE_REVOKED, BELOW_MINIMUM_VERSION (checkRevocation) or REVOCATION_STALE (list policy)
 export type RevocationResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
+// ROLLOUT_WITHHELD (halted, or not yet in the cohort) or why the rollout policy was refused
+export type RolloutResult = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
 export interface GateInput {
   readonly candidates: readonly GateCandidate[];
   readonly device: { readonly hardwareId: string; readonly kind: ImageKind; readonly slot?: string };
@@ -26,6 +29,8 @@ export interface GateInput {
   readonly floors: { readonly securityVersion: number };
   // the revocation step (pure, composed by the agent) applied to the chosen candidate
   readonly revocation: (candidate: GateCandidate) => RevocationResult;
+  // the staged-rollout step for the chosen candidate; undefined (or absent) when no rollout names it
+  readonly rollout?: (candidate: GateCandidate) => RolloutResult | undefined;
   readonly freeBytes: number;
   readonly maintenanceWindows: readonly MaintenanceWindow[];
   readonly policy: {
@@ -77,6 +82,12 @@ function revocationStep(t: GateCandidate, input: GateInput): Step {
   return r.ok ? 'not revoked' : { code: r.code, message: r.message };
 }
 
+function rolloutStep(t: GateCandidate, input: GateInput): Step | undefined {
+  const r = input.rollout?.(t);
+  if (!r) return undefined;
+  return r.ok ? r.reason : { code: r.code, message: r.message };
+}
+
 function spaceStep(t: GateCandidate, input: GateInput): Step {
   const needed = t.length + (input.policy.reserveBytes ?? 0);
   if (input.freeBytes >= needed) return `needs ${needed} bytes, ${input.freeBytes} free`;
@@ -92,7 +103,7 @@ function windowStep(_t: GateCandidate, input: GateInput): Step {
   return { code: 'OUTSIDE_MAINTENANCE_WINDOW', message: `expected a time inside ${described}, found ${now.toISOString()}` };
 }
 
-const GATES = [versionStep, floorStep, revocationStep, spaceStep, windowStep] as const;
+const GATES = [versionStep, floorStep, revocationStep, rolloutStep, spaceStep, windowStep] as const;
 
 // Picks the newest target for this device's hardware and image kind, then runs every gate in order;
 // the first refusal wins and names its code.
@@ -112,6 +123,7 @@ export function decideUpdate(input: GateInput): GateDecision {
   const reasons = [`hardware ${device.hardwareId} listed by ${target.name}`];
   for (const gate of GATES) {
     const step = gate(target, input);
+    if (step === undefined) continue; // a step that does not apply (no rollout names this target)
     if (typeof step !== 'string') return { action: 'refuse', code: step.code, message: step.message, target };
     reasons.push(step);
   }
