@@ -3,21 +3,13 @@ import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { agentPaths } from '../../src/agent/agent-state.js';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
-import { EXIT, type CliIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
+import { EXIT } from '../../src/cli/command.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
 import { serveRepo, type RepoServer } from './repo-server.js';
 import { RevocationPublisher, sha } from './revocation-publisher.js';
 import { S, useBoardRig, withDevice, type Board } from './rig.js';
-
-async function edgeseal(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { runCli as edgeseal } from '../helpers/run-cli.js';
 
 // A copy of the published repository whose list file no longer matches what TUF signed.
 async function swappedCopy(from: string, to: string): Promise<void> {

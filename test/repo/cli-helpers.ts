@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
-import type { CliIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
+import { captureCli } from '../helpers/run-cli.js';
 
 // Runs `edgeseal …` in-process through the real dispatcher and captures what it prints.
-export async function edgeseal(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out, err };
-}
+export const edgeseal = (...argv: string[]): ReturnType<typeof captureCli> => captureCli(argv);
 
 export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'edgeseal-repo-cli-'));

@@ -2,23 +2,15 @@ import { expect } from 'chai';
 import { copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, type CliIo } from '../../src/cli/command.js';
+import { EXIT } from '../../src/cli/command.js';
 import { asEdgesealError } from '../../src/core/errors.js';
-import { dispatch } from '../../src/cli/dispatch.js';
 import { RevocationCache } from '../../src/revocation/cache.js';
 import { checkRevocation } from '../../src/revocation/policy.js';
 import { fetchViaTuf } from '../../src/revocation/tuf-source.js';
 import { createDeviceUpdater, sourceAt } from '../../src/tuf/updater.js';
+import { runCli as edgeseal } from '../helpers/run-cli.js';
 
 const LEAKED = 'f'.repeat(64);
-
-async function edgeseal(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 // The whole chain with the shipped pieces: `edgeseal repo …` publishes to a directory (a USB stick), the
 // device's own updater factory reads it with the folder fetcher, the device stores the list in the state dir.

@@ -3,8 +3,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, type CliIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
+import { EXIT } from '../../src/cli/command.js';
 import { generateKey } from '../../src/crypto/ed25519.js';
 import { publishedLayout } from '../../src/repo/published-layout.js';
 import { Repository } from '../../src/repo/repository.js';
@@ -12,16 +11,9 @@ import { blobPath, loadWorkdir, saveWorkdir, storeKey } from '../../src/repo/wor
 import { parseRevocationList } from '../../src/revocation/list.js';
 import { revocationTargetInfo } from '../../src/revocation/tuf-source.js';
 import { loadTrustedMetadata } from '../../src/tuf/offline/load-trusted.js';
+import { runCli as run } from '../helpers/run-cli.js';
 
 const NOW = '2026-03-01T12:00:00Z';
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 // A publisher workdir as `edgeseal repo init` leaves it: repo.json plus one private key per role.
 async function workdir(): Promise<string> {

@@ -2,18 +2,10 @@ import { expect } from 'chai';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, type CliIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
+import { EXIT } from '../../src/cli/command.js';
 import { CACHE_FILE, RevocationCache } from '../../src/revocation/cache.js';
 import { at, KEY_A, makeList, signedBytes } from './make-list.js';
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { runCli as run } from '../helpers/run-cli.js';
 
 // A state dir whose cache holds list v3 (issued 2026-01-01, expires 2026-02-01).
 async function stateDir(): Promise<string> {

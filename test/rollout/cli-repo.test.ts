@@ -3,24 +3,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, type CliIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
+import { EXIT } from '../../src/cli/command.js';
 import { generateKey } from '../../src/crypto/ed25519.js';
 import { Repository } from '../../src/repo/repository.js';
 import type { TargetsSigned } from '../../src/repo/tuf-json.js';
 import { blobPath, loadWorkdir, saveWorkdir, storeKey } from '../../src/repo/workdir.js';
 import { parseRolloutPolicy } from '../../src/rollout/policy.js';
+import { runCli as run } from '../helpers/run-cli.js';
 
 const NOW = '2026-03-01T12:00:00Z';
 const IMAGE = 'fw/board-a/1.1.0.bin';
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 // A publisher workdir with one image target signed by the targets role.
 async function workdir(): Promise<string> {

@@ -4,8 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EXIT, type CliIo } from '../../src/cli/command.js';
-import { dispatch } from '../../src/cli/dispatch.js';
+import { EXIT } from '../../src/cli/command.js';
 import { withTpm } from '../../src/cli/tpm-status.js';
 import type { TpmResponseError } from '../../src/tpm/rc.js';
 import { establishTrust } from '../../src/trust/establish.js';
@@ -14,16 +13,9 @@ import { readOwnerAuthFile } from '../../src/trust/owner-auth.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { rootJson } from './tpm-fixture.js';
+import { runCli as run } from '../helpers/run-cli.js';
 
 const PASSWORD = 'owner-s3cret';
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const io: CliIo = { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false };
-  const code = await dispatch(argv, io);
-  return { code, out: lines.join('\n'), err: errors.join('\n') };
-}
 
 describe('TPM owner password (tpm.ownerAuthFile, --owner-auth-file) against swtpm', function () {
   this.timeout(30_000);
