@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const UNITS = ['edgeseal-agent.service', 'edgeseal-boot-check.service'];
+const UNITS = ['edgeseal-agent.service', 'edgeseal-boot-check.service', 'edgeseal-verified.target'];
 
 async function unit(name: string): Promise<string> {
   return readFile(new URL(`../../../systemd/${name}`, import.meta.url), 'utf8');
@@ -38,5 +38,15 @@ describe('systemd units', () => {
     // the spool a read-only state dir leaves in /run/edgeseal must outlive the oneshot for the agent to drain
     expect(check).to.contain('RuntimeDirectory=edgeseal').and.contain('RuntimeDirectoryPreserve=yes');
     expect(check).to.match(/^Before=.*edgeseal-agent\.service/m);
+  });
+
+  it('never send a refused boot to an emergency shell: the agent still starts, only units requiring edgeseal-verified.target stay down', async () => {
+    const check = await unit('edgeseal-boot-check.service');
+    expect(check).to.not.match(/^OnFailure=/m);
+    const agent = await unit('edgeseal-agent.service');
+    expect(agent).to.not.match(/^Requires=.*edgeseal-boot-check/m);
+    expect(agent).to.match(/^Wants=.*edgeseal-boot-check\.service/m).and.match(/^After=.*edgeseal-boot-check\.service/m);
+    const target = await unit('edgeseal-verified.target');
+    expect(target).to.match(/^Requires=edgeseal-boot-check\.service$/m).and.match(/^After=edgeseal-boot-check\.service$/m);
   });
 });
