@@ -69,7 +69,7 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
 
 export async function runAgent(deps: AgentDeps): Promise<number> {
   const config = await loadConfig(deps.configPath);
-  const logger = deps.makeLogger?.(config) ?? createLogger({ level: config.logLevel });
+  const logger = deps.makeLogger?.(config) ?? createLogger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) });
   const log = logger.child({ component: 'agent' });
   const env = deps.env ?? process.env;
   const signals = deps.signals ?? process;

@@ -126,6 +126,7 @@ export const AGENT_CONFIG = section(
       { description: 'signed fleet telemetry (docs/telemetry.md)' },
     ),
     logLevel: choice(['error', 'warn', 'info', 'debug'] as const, { description: 'log verbosity', default: 'info' }),
+    logFormat: optional(choice(['text', 'json', 'journal'] as const, { description: "log line format; unset: 'journal' under systemd (JOURNAL_STREAM), 'text' on a terminal, else 'json'" })),
   },
   { description: 'edgeseal agent configuration' },
 );
