@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { TpmClient } from '../../src/tpm/client.js';
 import { TPM_HT } from '../../src/tpm/constants.js';
 import { openTransport, type TpmTransport } from '../../src/tpm/transport.js';
+import { Recorder } from '../helpers/recording-transport.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { EndlessCapabilityTpm } from '../tpm/hostile-tpm.js';
 import { fuzz, iterations } from './harness.js';
@@ -19,20 +20,6 @@ const OPS: readonly { name: string; op: (c: TpmClient) => Promise<unknown> }[] =
   { name: 'GetCapability handles', op: (c) => c.getHandles(TPM_HT.NV_INDEX) },
   { name: 'PCR_Read', op: (c) => c.pcrRead({ hash: 'sha256', pcrs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }) },
 ];
-
-class Recorder implements TpmTransport {
-  readonly description = 'recorder';
-  log: Uint8Array[] = [];
-  constructor(private readonly inner: TpmTransport) {}
-  async send(command: Uint8Array): Promise<Uint8Array> {
-    const r = await this.inner.send(command);
-    this.log.push(r);
-    return r;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 // A TPM that lists handles without end, answering on a later turn of the event loop as a socket would.
 function endless(perPage: number): TpmClient {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { Recorder } from '../helpers/recording-transport.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { EdgesealError } from '../../src/core/errors.js';
 import { TpmClient } from '../../src/tpm/client.js';
@@ -43,21 +44,6 @@ const OPS: { name: string; op: (c: TpmClient) => Promise<unknown>; createsHandle
   { name: 'GetCapability handles', op: (c) => c.getHandles(TPM_HT.NV_INDEX) },
   { name: 'NV_UndefineSpace', op: (c) => c.nvUndefineSpace(NV) },
 ];
-
-// Records the responses a live TPM gave, so they can be replayed with faults.
-class Recorder implements TpmTransport {
-  readonly description = 'recorder';
-  log: Uint8Array[] = [];
-  constructor(private readonly inner: TpmTransport) {}
-  async send(command: Uint8Array): Promise<Uint8Array> {
-    const r = await this.inner.send(command);
-    this.log.push(r);
-    return r;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 function replay(responses: Uint8Array[]): TpmClient {
   let i = 0;
