@@ -31,6 +31,7 @@ import type { ExpiryPolicy } from '../tuf/offline/types.js';
 import { agentPaths, type AgentPaths } from './agent-state.js';
 import { bootSelectorFrom } from './boot-selector-config.js';
 import { migrateLegacyCache } from './cache-migrate.js';
+import { deviceReport, type FactsSources } from './device-facts.js';
 import { buildImageVerifier, type ImageVerifier } from './image-verifier.js';
 
 const exec = promisify(execFile);
@@ -104,7 +105,8 @@ async function openReporter(config: AgentConfig, trust: Trust, clock: () => Date
   return { reporter: new TelemetryReporter({ outbox, signer: createEventSigner(trust.reportSeed), deviceId: config.deviceId, fleet: config.fleet, clock }), outbox };
 }
 
-function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, log: Logger, onCommand?: (cmd: FleetCommand) => void): Promise<TelemetryService> {
+function startPublishing(config: AgentConfig, facts: FactsSources & { trust: Trust }, log: Logger, onCommand?: (cmd: FleetCommand) => void): Promise<TelemetryService> {
+  const { trust, clock } = facts;
   const t = config.telemetry;
   if (!t.broker) log.warn('telemetry.broker is not set: events wait in the outbox (bounded by telemetry.outboxMaxBytes) until a broker is configured');
   return startTelemetry(
@@ -123,6 +125,7 @@ function startPublishing(config: AgentConfig, trust: Trust, clock: () => Date, l
       clock,
       onState: (state, err) => (err ? log.warn(`broker ${state}`, { code: err.code, error: err.message }) : log.info(`broker ${state}`)),
       onError: (err) => log.warn('telemetry error', { error: asEdgesealError(err).message }),
+      facts: () => deviceReport(facts),
       ...(onCommand ? { onCommand } : {}),
     },
   );
@@ -180,7 +183,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
   try {
     revocations = await RevocationCache.open({ stateDir: config.stateDir, graceDays: config.revocation.graceDays, floorVersion: trust.floors.revocationVersion, readOnly: degraded });
     ab = abConfig && slotPaths && bootSelector ? { image: abConfig, slots: await slotBackend(slotPaths), selector: bootSelectorFrom(bootSelector) } : undefined;
-    telemetry = opts.telemetry === 'publish' && !degraded ? await startPublishing(config, trust, clock, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
+    telemetry = opts.telemetry === 'publish' && !degraded ? await startPublishing(config, { ab, paths, trust, revocations, clock }, logger.child({ component: 'telemetry' }), opts.onCommand) : undefined;
     local = opts.telemetry === 'outbox' && !degraded ? await openReporter(config, trust, clock) : undefined;
   } catch (err) {
     await tpm.close(); // the one-client swtpm (and the device) must be free for the next attempt

@@ -1,6 +1,7 @@
 import type { ImageRef } from '../telemetry/event.js';
+import type { DeviceFacts } from '../telemetry/event-v2.js';
 import type { DeviceRecord, StoredEvent } from './store/port.js';
-import { sequenceGaps, type SliRow } from './sli.js';
+import { missingSeqs, type SliRow } from './sli.js';
 
 // One device as the operator sees it. Every fact but `online` comes from signed, verified events;
 // `online` comes from the retained status / last-will message, which the device does not sign, so it
@@ -17,7 +18,13 @@ export interface InventoryRow {
   rootVersion: number | null;
   revocation: { version: number; ageSeconds: number } | null; // age extrapolated to `now`
   lastRefusal: { type: string; code?: string; image?: string; at: string } | null;
-  gaps: [number, number][]; // missing seqs of the current key
+  gaps: [number, number][]; // missing seqs of the current key not accounted for: lost in transit
+  deviceDropped: [number, number][]; // missing seqs the device reported dropping by its drop policy
+  slots: DeviceFacts['slots'] | null; // schema 2 metrics events: image per slot, null for a v1-only device
+  activeSlot: string | null;
+  goodSlot: string | null;
+  floors: DeviceFacts['floors'] | null; // TPM anti-rollback floors as the device last reported them
+  factsAt: string | null; // received time of the metrics event the slot facts come from
   online: { state: string; at: string; authenticated: false } | null;
 }
 
@@ -53,6 +60,8 @@ export function buildInventory(devices: readonly DeviceRecord[], rows: readonly 
     const rev = last((r) => r.event.revocation);
     const refusal = last((r) => (r.event.verdict === 'refused' ? r.event : undefined));
     const status = statuses.get(`${d.fleet}/${d.deviceId}`);
+    const facts = last((r) => r.event.device);
+    const missing = missingSeqs(mine.filter((r) => r.keyId === key));
     return {
       fleet: d.fleet, deviceId: d.deviceId, hardwareId: d.hardwareId, status: d.status, keyId: key,
       lastSeenAt: mine.length ? new Date((mine.at(-1) as SliRow).receivedAt).toISOString() : null,
@@ -61,7 +70,13 @@ export function buildInventory(devices: readonly DeviceRecord[], rows: readonly 
       rootVersion: last((r) => r.event.rootVersion)?.value ?? null,
       revocation: rev ? { version: rev.value.version, ageSeconds: rev.value.ageSeconds + Math.max(0, Math.floor((now - rev.row.receivedAt) / 1000)) } : null,
       lastRefusal: refusal ? { type: refusal.value.type, code: refusal.value.code, image: refusal.value.image?.name, at: new Date(refusal.row.receivedAt).toISOString() } : null,
-      gaps: sequenceGaps(mine.filter((r) => r.keyId === key).map((r) => r.event.seq)),
+      gaps: missing.lostInTransit,
+      deviceDropped: missing.deviceDropped,
+      slots: facts?.value.slots ?? null,
+      activeSlot: facts?.value.active ?? null,
+      goodSlot: facts?.value.good ?? null,
+      floors: facts?.value.floors ?? null,
+      factsAt: facts ? new Date(facts.row.receivedAt).toISOString() : null,
       online: status ? { state: status.state, at: new Date(status.at).toISOString(), authenticated: false } : null,
     };
   });

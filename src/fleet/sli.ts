@@ -1,5 +1,6 @@
 import type { TelemetryEvent } from '../telemetry/event.js';
 import { BLOCKING_TYPES, percentile, VERIFY_TYPES } from '../telemetry/metrics.js';
+import { mergeRanges, rangesOf, rangesSize, subtractRanges, type SeqRange } from '../telemetry/seq-ranges.js';
 
 // The fleet SLIs, computed from stored verified events only. Pure: rows and an explicit window in,
 // numbers out. Windows are on the collector's *received* time, not the device's: received time comes
@@ -27,7 +28,17 @@ export interface SliReport {
   blockedByCode: Record<string, number>;
   signedDeploy: { installs: number; signed: number; rate: number | null };
   fetchStorageErrors: { events: number; errors: number; rate: number | null };
-  auditCompleteness: { received: number; expected: number; ratio: number | null };
+  auditCompleteness: AuditCompleteness;
+}
+
+// received ÷ expected; of the missing seqs, deviceDropped were dropped by the device's own drop policy
+// (it says so in signed outbox-drop events, schema 2) and lostInTransit are unaccounted for.
+export interface AuditCompleteness {
+  received: number;
+  expected: number;
+  ratio: number | null;
+  deviceDropped: number;
+  lostInTransit: number;
 }
 
 const ERROR_CODES_COUNTED: ReadonlySet<string> = new Set(['FETCH_FAILED', 'STORAGE_ERROR']);
@@ -35,31 +46,39 @@ const ratio = (n: number, d: number): number | null => (d === 0 ? null : n / d);
 
 // Missing sequence ranges of one device key between 1 and the highest seq seen (seqs start at 1 per key).
 export function sequenceGaps(seqs: Iterable<number>): [number, number][] {
-  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
-  const gaps: [number, number][] = [];
-  let expected = 1;
-  for (const s of sorted) {
-    if (s > expected) gaps.push([expected, s - 1]);
-    expected = s + 1;
-  }
-  return gaps;
+  const got = rangesOf(seqs);
+  const highest = got.at(-1)?.[1] ?? 0;
+  return highest ? subtractRanges([[1, highest]], got) : [];
+}
+
+// One device key's missing seqs, split by what its signed outbox-drop events account for.
+export function missingSeqs(rows: readonly SliRow[]): { received: number; expected: number; deviceDropped: SeqRange[]; lostInTransit: SeqRange[] } {
+  const seqs = new Set(rows.map((r) => r.event.seq));
+  const gaps = sequenceGaps(seqs);
+  const reported = mergeRanges(rows.flatMap((r) => r.event.dropped ?? []));
+  const lostInTransit = subtractRanges(gaps, reported);
+  return { received: seqs.size, expected: seqs.size ? Math.max(...seqs) : 0, deviceDropped: subtractRanges(gaps, lostInTransit), lostInTransit };
 }
 
 // Audit completeness over all rows given (not windowed: a gap is a gap whenever the rest arrived):
 // received distinct seqs ÷ highest seq, summed over device keys.
-export function auditCompleteness(rows: readonly SliRow[]): SliReport['auditCompleteness'] {
-  const byKey = new Map<string, Set<number>>();
+export function auditCompleteness(rows: readonly SliRow[]): AuditCompleteness {
+  const byKey = new Map<string, SliRow[]>();
   for (const r of rows) {
     const k = `${r.fleet}/${r.deviceId}/${r.keyId}`;
-    byKey.set(k, (byKey.get(k) ?? new Set()).add(r.event.seq));
+    const list = byKey.get(k);
+    if (list) list.push(r);
+    else byKey.set(k, [r]);
   }
-  let received = 0;
-  let expected = 0;
-  for (const seqs of byKey.values()) {
-    received += seqs.size;
-    expected += Math.max(...seqs);
+  const out = { received: 0, expected: 0, deviceDropped: 0, lostInTransit: 0 };
+  for (const key of byKey.values()) {
+    const m = missingSeqs(key);
+    out.received += m.received;
+    out.expected += m.expected;
+    out.deviceDropped += rangesSize(m.deviceDropped);
+    out.lostInTransit += rangesSize(m.lostInTransit);
   }
-  return { received, expected, ratio: ratio(received, expected) };
+  return { received: out.received, expected: out.expected, ratio: ratio(out.received, out.expected), deviceDropped: out.deviceDropped, lostInTransit: out.lostInTransit };
 }
 
 export function computeSli(rows: readonly SliRow[], w: SliWindow): SliReport {

@@ -1,8 +1,12 @@
 import { ERROR_CODES, EdgesealError, type ErrorCode } from '../core/errors.js';
+import { deviceFactsProblems, droppedProblems, V2_FIELDS, type DeviceFacts } from './event-v2.js';
+import type { SeqRange } from './seq-ranges.js';
 
-// Telemetry event schema, version 1. Bump SCHEMA_VERSION on any incompatible change so that the
-// fleet side can keep parsing old devices' reports.
-export const SCHEMA_VERSION = 1;
+// Telemetry event schema, version 2 (what it adds: src/telemetry/event-v2.ts). Bump SCHEMA_VERSION on
+// any incompatible change; the fleet side keeps parsing every version in READABLE_SCHEMAS, so old
+// devices' reports (and exported audit trails) still verify.
+export const SCHEMA_VERSION = 2;
+export const READABLE_SCHEMAS: readonly number[] = [1, 2];
 
 export const EVENT_TYPES = [
   'boot-verification',
@@ -17,6 +21,7 @@ export const EVENT_TYPES = [
   'agent-stop',
   'command',
   'metrics',
+  'outbox-drop', // schema 2
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -46,6 +51,8 @@ export interface EventInput {
   revocation?: RevocationRef;
   detail?: string;
   metrics?: Record<string, unknown>;
+  device?: DeviceFacts; // schema 2, metrics events only
+  dropped?: SeqRange[]; // schema 2, outbox-drop events only
 }
 
 export interface TelemetryEvent extends EventInput {
@@ -61,7 +68,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_DETAIL = 512;
 const KNOWN_FIELDS = new Set([
   'schema', 'deviceId', 'fleet', 'seq', 'time', 'type', 'verdict', 'code', 'image', 'keyids',
-  'latencyMs', 'rootVersion', 'revocation', 'detail', 'metrics',
+  'latencyMs', 'rootVersion', 'revocation', 'detail', 'metrics', ...V2_FIELDS,
 ]);
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -101,14 +108,25 @@ function bodyProblems(e: Record<string, unknown>): string[] {
   }
   if (e.detail !== undefined && !(typeof e.detail === 'string' && e.detail.length <= MAX_DETAIL)) out.push(`detail: expected a string of at most ${MAX_DETAIL} characters`);
   if ((e.type === 'metrics') !== isObject(e.metrics)) out.push('metrics: required for type metrics and only there');
+  if (e.device !== undefined) out.push(...(e.type === 'metrics' ? deviceFactsProblems(e.device) : ['device: only on type metrics']));
+  if ((e.type === 'outbox-drop') !== (e.dropped !== undefined)) out.push('dropped: required for type outbox-drop and only there');
+  else if (e.dropped !== undefined) out.push(...droppedProblems(e.dropped));
   return out;
+}
+
+// A version-1 event carries none of what version 2 added.
+function versionProblems(x: Record<string, unknown>): string[] {
+  if (!READABLE_SCHEMAS.includes(x.schema as number)) return [`schema: expected one of ${READABLE_SCHEMAS.join('|')}, found ${JSON.stringify(x.schema)}`];
+  if (x.schema !== 1) return [];
+  const v2 = [...V2_FIELDS.filter((k) => x[k] !== undefined), ...(x.type === 'outbox-drop' ? ['type outbox-drop'] : [])];
+  return v2.length ? [`schema 1: ${v2.join(', ')} exist only from schema 2`] : [];
 }
 
 // Parse-at-the-boundary check of one event: collects every bad field, then throws EVENT_INVALID once.
 export function assertEvent(x: unknown): asserts x is TelemetryEvent {
   if (!isObject(x)) throw new EdgesealError('EVENT_INVALID', `expected an event object, found ${Array.isArray(x) ? 'array' : typeof x}`);
   const problems: string[] = [];
-  if (x.schema !== SCHEMA_VERSION) problems.push(`schema: expected ${SCHEMA_VERSION}, found ${JSON.stringify(x.schema)}`);
+  problems.push(...versionProblems(x));
   for (const k of ['deviceId', 'fleet'] as const) {
     if (typeof x[k] !== 'string' || !isValidId(x[k])) problems.push(`${k}: expected [A-Za-z0-9._-]{1,128}, found ${JSON.stringify(x[k])}`);
   }

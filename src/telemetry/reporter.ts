@@ -13,7 +13,11 @@ export interface ReporterDeps {
   deviceId: string;
   fleet: string;
   clock: () => Date;
+  // the inventory facts for the periodic metrics event (schema 2); a failure leaves them out
+  facts?: () => Promise<DeviceReport>;
 }
+
+export type DeviceReport = Pick<EventInput, 'device' | 'rootVersion' | 'revocation'>;
 
 export interface Recorded extends AppendResult {
   event: TelemetryEvent;
@@ -47,14 +51,30 @@ export class TelemetryReporter {
     // append only resolves after build ran, so the event is set here.
     const built = event as TelemetryEvent;
     if (built.type !== 'metrics') this.metrics.observe(built);
+    if (!result.admitted || result.evicted.length) await this.reportDrops();
     return { ...result, event: built };
   }
 
-  // The periodic heartbeat: a `metrics` event carrying the current SLI snapshot.
-  recordMetrics(): Promise<Recorded> {
+  // Records the seq ranges the outbox dropped by policy in a signed outbox-drop event, so the fleet can
+  // tell them from events lost in transit. Resolves undefined when nothing is unreported.
+  async reportDrops(): Promise<AppendResult | undefined> {
+    const now = this.deps.clock();
+    return this.deps.outbox.reportDrops((seq, dropped) => {
+      const event = buildEvent({ type: 'outbox-drop', verdict: 'info', dropped }, { deviceId: this.deps.deviceId, fleet: this.deps.fleet, seq, now });
+      return { priority: priorityOf(event), channel: 'event', bytes: encodeEnvelope(this.deps.signer.sign(event)) };
+    }, now.getTime());
+  }
+
+  // The periodic heartbeat: a `metrics` event carrying the current SLI snapshot and, from schema 2, the
+  // device facts the fleet inventory shows. Drops not yet reported (a restart, a report itself dropped) go first.
+  async recordMetrics(): Promise<Recorded> {
+    await this.reportDrops();
+    const facts = (await this.deps.facts?.().catch(() => undefined)) ?? {};
     const now = this.deps.clock();
     const body = this.metrics.snapshot(now, this.deps.outbox.stats(now.getTime()));
-    return this.record({ type: 'metrics', verdict: 'info', metrics: { ...body } });
+    const root = body.root?.version;
+    const revocation = body.revocation ?? undefined;
+    return this.record({ type: 'metrics', verdict: 'info', metrics: { ...body }, ...(root ? { rootVersion: root } : {}), ...(revocation ? { revocation } : {}), ...facts });
   }
 
   // Parses a fleet command; valid or not, it is reported as a `command` event. Beyond the rate cap it is

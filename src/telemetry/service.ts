@@ -9,7 +9,7 @@ import { DiskOutboxStore } from './outbox/disk-store.js';
 import type { Limits } from './outbox/drop-policy.js';
 import { Outbox, DEFAULT_LIMITS } from './outbox/outbox.js';
 import { MqttPublisher, type PublisherState, type Timers } from './publisher.js';
-import { TelemetryReporter } from './reporter.js';
+import { TelemetryReporter, type DeviceReport } from './reporter.js';
 import { DEFAULT_PREFIX, deviceTopics } from './topics.js';
 
 export interface TelemetryConfig {
@@ -31,6 +31,7 @@ export interface TelemetryDeps {
   onState?: (state: PublisherState, error?: EdgesealError) => void;
   onCommand?: (cmd: FleetCommand) => void;
   onError?: (err: unknown) => void;
+  facts?: () => Promise<DeviceReport>; // inventory facts for the periodic metrics event
 }
 
 export interface TelemetryService {
@@ -50,7 +51,7 @@ export async function startTelemetry(cfg: TelemetryConfig, deps: TelemetryDeps):
   // A bad URL or unreadable TLS file is a config error now, not an endless reconnect loop later.
   if (cfg.broker) await clientOptions(cfg.broker);
   const outbox = await Outbox.open(new DiskOutboxStore(join(cfg.stateDir, 'outbox')), cfg.limits ?? DEFAULT_LIMITS);
-  const reporter = new TelemetryReporter({ outbox, signer, deviceId: cfg.deviceId, fleet: cfg.fleet, clock: deps.clock ?? (() => new Date()) });
+  const reporter = new TelemetryReporter({ outbox, signer, deviceId: cfg.deviceId, fleet: cfg.fleet, clock: deps.clock ?? (() => new Date()), ...(deps.facts ? { facts: deps.facts } : {}) });
   const { broker } = cfg;
   const publisher = broker && new MqttPublisher({
     broker,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { auditCompleteness, computeSli, computeSliBy, rotationPropagation, sequenceGaps, type SliRow } from '../../src/fleet/sli.js';
+import { auditCompleteness, computeSli, computeSliBy, missingSeqs, rotationPropagation, sequenceGaps, type SliRow } from '../../src/fleet/sli.js';
 import { buildEvent, type EventInput } from '../../src/telemetry/event.js';
 
 const row = (device: 'A' | 'B', seq: number, atSec: number, input: EventInput): SliRow => ({
@@ -32,7 +32,7 @@ describe('fleet SLIs (pure, exact numbers)', () => {
       blockedByCode: { KEY_REVOKED: 1, DIGEST_MISMATCH: 1 },
       signedDeploy: { installs: 2, signed: 1, rate: 0.5 },
       fetchStorageErrors: { events: 8, errors: 2, rate: 0.25 },
-      auditCompleteness: { received: 9, expected: 10, ratio: 0.9 }, // A lacks seq 6
+      auditCompleteness: { received: 9, expected: 10, ratio: 0.9, deviceDropped: 0, lostInTransit: 1 }, // A lacks seq 6
     });
   });
 
@@ -48,13 +48,23 @@ describe('fleet SLIs (pure, exact numbers)', () => {
     expect(Object.keys(by)).to.deep.equal(['hw-a', 'hw-b']);
     expect(by['hw-a']?.verify).to.deep.equal({ attempts: 3, successes: 2, successRate: 2 / 3 });
     expect(by['hw-b']?.blockedByCode).to.deep.equal({ DIGEST_MISMATCH: 1 });
-    expect(by['hw-b']?.auditCompleteness).to.deep.equal({ received: 3, expected: 3, ratio: 1 });
+    expect(by['hw-b']?.auditCompleteness).to.deep.equal({ received: 3, expected: 3, ratio: 1, deviceDropped: 0, lostInTransit: 0 });
   });
 
   it('finds sequence gaps and audit completeness per device key', () => {
     expect(sequenceGaps([1, 2, 3, 4, 5, 7])).to.deep.equal([[6, 6]]);
     expect(sequenceGaps([3, 9, 9, 4])).to.deep.equal([[1, 2], [5, 8]]);
-    expect(auditCompleteness(rows.filter((r) => r.deviceId === 'A'))).to.deep.equal({ received: 6, expected: 7, ratio: 6 / 7 });
+    expect(auditCompleteness(rows.filter((r) => r.deviceId === 'A'))).to.deep.equal({ received: 6, expected: 7, ratio: 6 / 7, deviceDropped: 0, lostInTransit: 1 });
+  });
+
+  it('tells seqs the device reported dropping (signed outbox-drop, schema 2) apart from seqs lost in transit', () => {
+    // A: 1-5 and 7 received, 6 missing; its report at seq 10 names 6 and 8 dropped; 9 is nowhere
+    const withDrops = [...rows, row('A', 10, 55, { type: 'outbox-drop', verdict: 'info', dropped: [[6, 6], [8, 8]] })];
+    expect(auditCompleteness(withDrops)).to.deep.equal({ received: 10, expected: 13, ratio: 10 / 13, deviceDropped: 2, lostInTransit: 1 });
+    const a = withDrops.filter((r) => r.deviceId === 'A');
+    expect(missingSeqs(a)).to.deep.equal({ received: 7, expected: 10, deviceDropped: [[6, 6], [8, 8]], lostInTransit: [[9, 9]] });
+    // a report naming a seq that did arrive (sent before an eviction raced it) does not count it as dropped
+    expect(missingSeqs([...a, row('A', 11, 56, { type: 'outbox-drop', verdict: 'info', dropped: [[5, 9]] })])).to.deep.include({ deviceDropped: [[6, 6], [8, 9]], lostInTransit: [] });
   });
 
   it('measures key-rotation propagation from the first report to 100 % of active devices', () => {

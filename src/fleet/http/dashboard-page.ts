@@ -14,7 +14,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <section id="executive"><h2>Executive</h2>
   <div class="tiles"><div class="tile"><span class="label">Signed deploy rate</span><span id="signed-rate" class="value">–</span></div>
   <div class="tile"><span class="label">Blocked deploys (24 h)</span><span id="blocked-count" class="value">–</span></div>
-  <div class="tile"><span class="label">Audit completeness</span><span id="audit" class="value">–</span></div>
+  <div class="tile"><span class="label">Audit completeness</span><span id="audit" class="value">–</span><span id="audit-missing" class="label"></span></div>
   <div class="tile"><span class="label">Newest root on</span><span id="rotation" class="value">–</span></div></div>
   <div id="chart-events" class="chart"></div>
 </section>
@@ -29,7 +29,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <section id="debug"><h2>Debug</h2>
   <div id="chart-latency" class="chart"></div>
   <h3>Inventory</h3><label>Filter <input id="filter" type="search" placeholder="device, hardware id, image"></label>
-  <table id="inventory"><thead><tr><th>fleet</th><th>device</th><th>hardware</th><th>installed</th><th>root</th><th>revocation</th><th>last seen</th><th>gaps</th><th>status (unauthenticated)</th></tr></thead><tbody></tbody></table>
+  <table id="inventory"><thead><tr><th>fleet</th><th>device</th><th>hardware</th><th>installed</th><th>slots (active/good)</th><th>TPM floors</th><th>root</th><th>revocation</th><th>last seen</th><th>lost in transit</th><th>dropped by device</th><th>status (unauthenticated)</th></tr></thead><tbody></tbody></table>
   <h3>Timeline <span id="timeline-device"></span></h3><table id="timeline"><thead><tr><th>key</th><th>seq</th><th>received</th><th>type</th><th>verdict</th><th>code</th><th>signature</th></tr></thead><tbody></tbody></table>
 </section>
 <script src="/assets/uPlot.iife.min.js"></script>
@@ -43,5 +43,5 @@ header{display:flex;gap:2rem;align-items:baseline}
 .tiles{display:flex;gap:1rem;flex-wrap:wrap}.tile{border:1px solid #ccc;border-radius:6px;padding:.6rem 1rem;min-width:12rem}
 .label{display:block;font-size:.8rem;color:#555}.value{font-size:1.6rem;font-weight:600}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;font-size:.85rem}
-tr.missing td{background:#fde2e2}tr.rejected td{background:#fff3cd}.chart{margin:1rem 0}
+tr.missing td{background:#fde2e2}tr.dropped td{background:#eee}tr.rejected td{background:#fff3cd}.chart{margin:1rem 0}
 `;

@@ -11,6 +11,9 @@ function row(table, cells, cls) {
   table.tBodies[0].appendChild(tr);
   return tr;
 }
+const ranges = (rs) => rs.map((g) => g[0] === g[1] ? g[0] : g[0] + '-' + g[1]).join(',');
+const slots = (d) => d.slots === null ? '' : ['A', 'B'].filter((k) => d.slots[k]).map((k) => k + ': ' + d.slots[k].target + ' ' + (d.slots[k].version || '')).join('; ') + ' (' + d.activeSlot + '/' + d.goodSlot + ')';
+const floors = (f) => f === null ? '' : 'root ' + f.rootVersion + ', security ' + f.securityVersion + ', targets ' + f.targetsVersion + ', revocation ' + f.revocationVersion;
 function chart(el, title, labels, data) {
   const width = Math.min(900, window.innerWidth - 60);
   const series = [{}].concat(labels.map((l, i) => ({ label: l, stroke: ['#1f77b4', '#d62728', '#2ca02c'][i % 3], width: 2 })));
@@ -31,6 +34,7 @@ async function load() {
   $('signed-rate').textContent = pct(sli24.signedDeploy.rate);
   $('blocked-count').textContent = String(Object.values(sli24.blockedByCode).reduce((a, b) => a + b, 0));
   $('audit').textContent = pct(sli24.auditCompleteness.ratio);
+  $('audit-missing').textContent = 'lost in transit ' + sli24.auditCompleteness.lostInTransit + ', dropped by devices ' + sli24.auditCompleteness.deviceDropped;
   const roots = inv.map((d) => d.rootVersion).filter((v) => v !== null);
   const newest = roots.length ? Math.max(...roots) : null;
   $('rotation').textContent = newest === null ? '–' : 'v' + newest + ': ' + roots.filter((v) => v === newest).length + '/' + inv.length;
@@ -41,7 +45,7 @@ async function load() {
   for (const a of alerts) { const li = document.createElement('li'); const link = document.createElement('a'); link.href = a.runbook; link.textContent = a.alert; li.append(link, document.createTextNode(': ' + a.summary)); $('alerts').appendChild(li); }
   const invTable = $('inventory');
   for (const d of inv) {
-    const tr = row(invTable, [d.fleet, d.deviceId, d.hardwareId, d.installed ? d.installed.name + ' ' + (d.installed.version || '') : '', d.rootVersion, d.revocation ? 'v' + d.revocation.version + ', ' + d.revocation.ageSeconds + ' s' : '', d.lastSeenAt, d.gaps.map((g) => g[0] === g[1] ? g[0] : g[0] + '-' + g[1]).join(','), d.online ? d.online.state : 'unknown']);
+    const tr = row(invTable, [d.fleet, d.deviceId, d.hardwareId, d.installed ? d.installed.name + ' ' + (d.installed.version || '') : '', slots(d), floors(d.floors), d.rootVersion, d.revocation ? 'v' + d.revocation.version + ', ' + d.revocation.ageSeconds + ' s' : '', d.lastSeenAt, ranges(d.gaps), ranges(d.deviceDropped), d.online ? d.online.state : 'unknown']);
     tr.dataset.search = [d.deviceId, d.hardwareId, d.installed ? d.installed.name : ''].join(' ').toLowerCase();
     tr.addEventListener('click', () => void showTimeline(d.fleet, d.deviceId));
   }

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../core/errors.js';
 import { buildInventory, sliRows, type InventoryRow, type StatusMessage } from '../inventory.js';
-import { computeSli, computeSliBy, sequenceGaps, type SliReport, type SliRow } from '../sli.js';
+import { computeSli, computeSliBy, missingSeqs, type SliReport, type SliRow } from '../sli.js';
 import type { DeviceRecord, FleetStore, StoredRejected } from '../store/port.js';
 
 // What the API and /metrics read, loaded from the store in one go per request. Everything below
@@ -60,19 +60,21 @@ export interface TimelineEntry {
   type: string;
   verdict: string;
   code?: string;
-  signature: 'verified' | 'rejected' | 'missing';
+  signature: 'verified' | 'rejected' | 'missing' | 'dropped';
   reason?: string;
 }
 
-// One device's events in sequence order with their signature status, gaps as 'missing' entries,
-// and rejected events that named this device.
+// One device's events in sequence order with their signature status, gaps as 'missing' entries (lost
+// in transit) or 'dropped' ones (the device's signed outbox-drop events account for them), and
+// rejected events that named this device.
 export function timeline(s: FleetSnapshot, fleet: string, deviceId: string): TimelineEntry[] {
   const mine = s.rows.filter((r) => r.fleet === fleet && r.deviceId === deviceId).sort((a, b) => a.keyId.localeCompare(b.keyId) || a.event.seq - b.event.seq);
   const out: TimelineEntry[] = mine.map((r) => ({ seq: r.event.seq, keyId: r.keyId, at: new Date(r.receivedAt).toISOString(), type: r.event.type, verdict: r.event.verdict, code: r.event.code, signature: 'verified' }));
   for (const keyId of new Set(mine.map((r) => r.keyId))) {
-    for (const [a, b] of sequenceGaps(mine.filter((r) => r.keyId === keyId).map((r) => r.event.seq))) {
-      out.push({ seq: a, keyId, at: '', type: b > a ? `seqs ${a}-${b} not received` : `seq ${a} not received`, verdict: '', signature: 'missing' });
-    }
+    const m = missingSeqs(mine.filter((r) => r.keyId === keyId));
+    const seqs = (a: number, b: number): string => (b > a ? `seqs ${a}-${b}` : `seq ${a}`);
+    for (const [a, b] of m.lostInTransit) out.push({ seq: a, keyId, at: '', type: `${seqs(a, b)} not received`, verdict: '', signature: 'missing' });
+    for (const [a, b] of m.deviceDropped) out.push({ seq: a, keyId, at: '', type: `${seqs(a, b)} dropped by the device`, verdict: '', signature: 'dropped' });
   }
   for (const r of s.rejected.filter((x) => x.fleet === fleet && x.deviceId === deviceId)) {
     out.push({ seq: r.seq ?? null, keyId: r.keyId ?? null, at: r.receivedAt, type: 'rejected event', verdict: '', signature: 'rejected', reason: r.reason });

@@ -30,6 +30,8 @@ export async function renderMetrics(s: FleetSnapshot, now: number): Promise<{ co
   const conflicts = counter('edgeseal_fleet_seq_conflicts_total', 'Same device key and seq seen with different signed bytes.', []);
   const received = gauge('edgeseal_fleet_audit_received_events', 'Distinct sequence numbers stored.', ['fleet']);
   const expected = gauge('edgeseal_fleet_audit_expected_events', 'Sequence numbers expected (highest seq per device key).', ['fleet']);
+  const dropped = gauge('edgeseal_fleet_audit_device_dropped_events', 'Missing sequence numbers the devices reported dropping by their outbox drop policy.', ['fleet']);
+  const lost = gauge('edgeseal_fleet_audit_lost_in_transit_events', 'Missing sequence numbers no device drop report accounts for.', ['fleet']);
   const devices = gauge('edgeseal_fleet_devices', 'Enrolled devices by last retained status (UNAUTHENTICATED: the status message is not signed).', ['fleet', 'status']);
   const rootShare = gauge('edgeseal_fleet_root_latest_share', 'Share of devices active in the last 24 h that report the newest root version seen.', ['fleet']);
   const revAge = gauge('edgeseal_fleet_revocation_age_max_seconds', 'Oldest revocation list age among devices, extrapolated to now.', ['fleet']);
@@ -59,6 +61,8 @@ export async function renderMetrics(s: FleetSnapshot, now: number): Promise<{ co
     const audit = auditCompleteness(rows);
     received.set({ fleet }, audit.received);
     expected.set({ fleet }, audit.expected);
+    dropped.set({ fleet }, audit.deviceDropped);
+    lost.set({ fleet }, audit.lostInTransit);
     for (const d of s.devices.filter((x) => x.fleet === fleet)) devices.inc({ fleet, status: s.statuses.get(`${fleet}/${d.deviceId}`)?.state ?? 'unknown' });
     const newest = Math.max(0, ...rows.map((r) => r.event.rootVersion ?? 0));
     if (newest > 0) rootShare.set({ fleet }, rotationPropagation(rows, newest, now - ACTIVE_WINDOW_MS).share ?? 0);

@@ -2,7 +2,8 @@ import type { EventInput } from '../event.js';
 
 // Drop policy when the outbox is full (documented in docs/telemetry.md):
 //   priority 2 "security": verification, decision, install/commit/rollback, anchor and revocation
-//                          events, and any refused/error verdict — forensics need these most;
+//                          events, the outbox-drop record of what was dropped, and any refused/error
+//                          verdict — forensics need these most;
 //   priority 1 "routine":  update checks, agent start/stop, fleet commands (accepted or not: whoever
 //                          can write the cmd topic must not be able to flush real verdicts out);
 //   priority 0 "heartbeat": periodic metrics — the next one supersedes it.
@@ -13,7 +14,7 @@ export const DROP_CLASSES = ['heartbeat', 'routine', 'security'] as const;
 export type DropClass = (typeof DROP_CLASSES)[number];
 
 const SECURITY_TYPES: ReadonlySet<EventInput['type']> = new Set<EventInput['type']>([
-  'boot-verification', 'update-decision', 'install', 'commit', 'rollback', 'anchor-status', 'revocation-refresh',
+  'boot-verification', 'update-decision', 'install', 'commit', 'rollback', 'anchor-status', 'revocation-refresh', 'outbox-drop',
 ]);
 
 export function priorityOf(e: Pick<EventInput, 'type' | 'verdict'>): Priority {

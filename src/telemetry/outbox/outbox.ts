@@ -1,8 +1,10 @@
 import { EdgesealError } from '../../core/errors.js';
+import { mergeRanges, rangesOf, subtractRanges, type SeqRange } from '../seq-ranges.js';
 import { DROP_CLASSES, classOf, planAdmission, type Admission, type DropClass, type Limits, type Priority } from './drop-policy.js';
 import type { Channel, OutboxMeta, OutboxStore, StoredEntry } from './store.js';
 
 export const DEFAULT_LIMITS: Limits = { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 };
+const MAX_REPORT_RANGES = 256; // per outbox-drop event (the schema's bound); the rest go in the next one
 
 export interface OutboxStats {
   depth: number;
@@ -51,6 +53,9 @@ export class Outbox {
     const maxSeq = entries.reduce((m, e) => Math.max(m, e.seq), 0);
     if (meta) {
       for (const c of DROP_CLASSES) box.meta.dropped[c] = meta.dropped[c] ?? 0;
+      if (meta.unreported?.length) box.meta.unreported = mergeRanges(meta.unreported);
+      // a report no longer queued was delivered; only queued ones can still be evicted
+      box.meta.reportsQueued = Object.fromEntries(Object.entries(meta.reportsQueued ?? {}).filter(([seq]) => box.entries.has(Number(seq))));
       box.persistedNextSeq = meta.nextSeq;
     }
     // Entries still on disk prove their seq was handed out even if meta.json lags behind.
@@ -60,25 +65,59 @@ export class Outbox {
 
   // Reserves the next sequence number, lets `build` produce the signed bytes for it, and stores them.
   append(build: (seq: number) => NewEntry, now: number): Promise<AppendResult> {
+    return this.serial(() => this.admit(build, now));
+  }
+
+  // Seq ranges dropped by policy and not yet recorded by an outbox-drop event.
+  unreportedDrops(): SeqRange[] {
+    return (this.meta.unreported ?? []).map(([a, b]): SeqRange => [a, b]);
+  }
+
+  // Appends the record of unreported drops (`build` signs it); once that entry is stored its ranges
+  // count as reported, and go back to unreported if the entry is evicted in turn. A record never evicts
+  // a security verdict: with only those queued it waits (no seq taken) for room.
+  reportDrops(build: (seq: number, ranges: SeqRange[]) => NewEntry, now: number): Promise<AppendResult | undefined> {
     return this.serial(async () => {
-      const seq = this.meta.nextSeq++;
-      const entry = { seq, time: now, ...build(seq) };
-      const plan = this.admission(entry);
-      const victims = plan.admit ? plan.evict.map((s) => this.entries.get(s)).filter((e) => e !== undefined) : [entry];
-      for (const v of victims) this.meta.dropped[classOf(v.priority)] += 1;
-      if (victims.length) {
-        this.lastDroppedSeq = Math.max(...victims.map((v) => v.seq));
+      const ranges = this.unreportedDrops().slice(0, MAX_REPORT_RANGES);
+      if (ranges.length === 0) return undefined;
+      return this.admit((seq) => build(seq, ranges), now, ranges);
+    });
+  }
+
+  private async admit(build: (seq: number) => NewEntry, now: number): Promise<AppendResult>;
+  private async admit(build: (seq: number) => NewEntry, now: number, reports: SeqRange[]): Promise<AppendResult | undefined>;
+  private async admit(build: (seq: number) => NewEntry, now: number, reports?: SeqRange[]): Promise<AppendResult | undefined> {
+    const seq = this.meta.nextSeq++;
+    const entry = { seq, time: now, ...build(seq) };
+    const plan = this.admission(entry);
+    if (reports && (!plan.admit || plan.evict.some((s) => (this.entries.get(s)?.priority ?? 0) >= 2))) {
+      this.meta.nextSeq -= 1; // nothing was stored or published under this seq
+      return undefined;
+    }
+    const victims = plan.admit ? plan.evict.map((s) => this.entries.get(s)).filter((e) => e !== undefined) : [entry];
+    for (const v of victims) this.meta.dropped[classOf(v.priority)] += 1;
+    if (victims.length) {
+      this.lastDroppedSeq = Math.max(...victims.map((v) => v.seq));
+      const queued = this.meta.reportsQueued ?? {};
+      const unrecorded = victims.flatMap((v) => queued[v.seq] ?? []);
+      for (const v of victims) delete queued[v.seq];
+      this.meta.unreported = mergeRanges([...(this.meta.unreported ?? []), ...unrecorded, ...rangesOf(victims.map((v) => v.seq))]);
+      await this.saveMeta();
+    }
+    if (plan.admit) {
+      await this.guard(this.store.delete(plan.evict));
+      for (const s of plan.evict) this.untrack(s);
+      await this.guard(this.store.put(entry));
+      this.track(entry);
+      // only after the record is durable: a crash before this reports the ranges again (the fleet unions them)
+      if (reports) {
+        this.meta.unreported = subtractRanges(this.meta.unreported ?? [], reports);
+        this.meta.reportsQueued = { ...this.meta.reportsQueued, [seq]: reports };
         await this.saveMeta();
       }
-      if (plan.admit) {
-        await this.guard(this.store.delete(plan.evict));
-        for (const s of plan.evict) this.untrack(s);
-        await this.guard(this.store.put(entry));
-        this.track(entry);
-        for (const l of this.listeners) l();
-      }
-      return { seq, admitted: plan.admit, evicted: plan.admit ? plan.evict : [] };
-    });
+      for (const l of this.listeners) l();
+    }
+    return { seq, admitted: plan.admit, evicted: plan.admit ? plan.evict : [] };
   }
 
   // Called on PUBACK: the broker has the message, so the device may forget it.
@@ -89,6 +128,7 @@ export class Outbox {
       if (this.persistedNextSeq < this.meta.nextSeq) await this.saveMeta();
       await this.guard(this.store.delete([seq]));
       this.untrack(seq);
+      if (this.meta.reportsQueued) delete this.meta.reportsQueued[seq]; // delivered: persisted with the next meta write
     });
   }
 

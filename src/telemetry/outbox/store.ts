@@ -1,3 +1,4 @@
+import type { SeqRange } from '../seq-ranges.js';
 import type { DropClass, Priority } from './drop-policy.js';
 
 // The outbox's storage port. `put` and `saveMeta` resolve only once durable, so a crash never loses an
@@ -16,6 +17,8 @@ export interface StoredEntry {
 export interface OutboxMeta {
   nextSeq: number; // sequence numbers below this were handed out and must never be reused
   dropped: Record<DropClass, number>;
+  unreported?: SeqRange[]; // seqs dropped by policy that no outbox-drop event has recorded yet
+  reportsQueued?: Record<string, SeqRange[]>; // queued outbox-drop entries (by seq) and the ranges each records
 }
 
 export interface OutboxStore {
