@@ -1,5 +1,5 @@
 import { createEventSigner, encodeEnvelope, type EventSigner } from '../../src/telemetry/envelope.js';
-import { buildEvent, type EventInput } from '../../src/telemetry/event.js';
+import { assertEvent, buildEvent, type EventInput } from '../../src/telemetry/event.js';
 import type { Enrollment } from '../../src/fleet/enrollment.js';
 
 // A simulated device with a real report key (seed derived from a number) that signs real events.
@@ -7,6 +7,8 @@ export interface SimDevice {
   readonly signer: EventSigner;
   readonly enrollment: Enrollment;
   envelope(seq: number, input?: Partial<EventInput>, time?: Date): string;
+  // the same event as a schema 1 device (before the v2 fields) signed it: header schema 1, same signing
+  v1envelope(seq: number, input?: Partial<EventInput>, time?: Date): string;
 }
 
 export const seedOf = (n: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (n * 31 + i * 7) & 0xff);
@@ -19,6 +21,11 @@ function withKey(n: number, fleet: string, hardwareId: string, deviceId?: string
     enrollment: { fleet, deviceId: id, hardwareId, publicKey: Buffer.from(signer.publicKey).toString('hex'), keyId: signer.keyid },
     envelope(seq, input = {}, time = new Date(Date.UTC(2026, 0, 1) + seq * 1000)) {
       const event = buildEvent({ type: 'update-check', verdict: 'ok', ...input }, { deviceId: id, fleet, seq, now: time });
+      return Buffer.from(encodeEnvelope(signer.sign(event))).toString('utf8');
+    },
+    v1envelope(seq, input = {}, time = new Date(Date.UTC(2026, 0, 1) + seq * 1000)) {
+      const event = { ...buildEvent({ type: 'update-check', verdict: 'ok', ...input }, { deviceId: id, fleet, seq, now: time }), schema: 1 };
+      assertEvent(event); // refuses schema 2 fields under schema 1, so a fixture cannot claim v1 wrongly
       return Buffer.from(encodeEnvelope(signer.sign(event))).toString('utf8');
     },
   };

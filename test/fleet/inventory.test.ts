@@ -33,8 +33,28 @@ describe('fleet inventory (pure, from signed events)', () => {
       revocation: { version: 7, ageSeconds: 160 },
       lastRefusal: { type: 'update-decision', code: 'DIGEST_MISMATCH', image: 'os.img', at: new Date(40_000).toISOString() },
       gaps: [[4, 4]],
+      deviceDropped: [],
+      slots: null, activeSlot: null, goodSlot: null, floors: null, factsAt: null,
       online: { state: 'online', at: new Date(45_000).toISOString(), authenticated: false },
     });
+  });
+
+  it('takes slots, active/good slot and TPM floors from the newest schema 2 metrics event; a reported drop is not a gap', () => {
+    const facts = (version: string) => ({
+      slots: { A: { target: 'os.img', version: '2.0.0', sha256: 'a'.repeat(64) }, B: { target: 'os.img', version } },
+      active: 'A' as const, good: 'A' as const, floors: { rootVersion: 3, securityVersion: 2, revocationVersion: 7, targetsVersion: 4 },
+    });
+    const more = [
+      ...events,
+      stored(7, 60, { type: 'metrics', verdict: 'info', metrics: {}, device: facts('1.0.0') }),
+      stored(8, 70, { type: 'outbox-drop', verdict: 'info', dropped: [[4, 4]] }),
+      stored(9, 80, { type: 'metrics', verdict: 'info', metrics: {}, rootVersion: 4, device: facts('2.0.1') }),
+      stored(10, 90, { type: 'update-check', verdict: 'ok' }),
+    ];
+    const [row] = buildInventory([device], sliRows(more, [device]), new Map(), 90_000);
+    expect(row).to.deep.include({ rootVersion: 4, activeSlot: 'A', goodSlot: 'A', gaps: [], deviceDropped: [[4, 4]], factsAt: new Date(80_000).toISOString() });
+    expect(row?.slots).to.deep.equal(facts('2.0.1').slots);
+    expect(row?.floors).to.deep.equal({ rootVersion: 3, securityVersion: 2, revocationVersion: 7, targetsVersion: 4 });
   });
 
   it('shows a device with no events as never seen', () => {
