@@ -20,7 +20,9 @@ export interface MetricsBody {
 
 // Which events count as verifications and as blocked installs; the fleet SLIs (src/fleet/sli.ts) use the same.
 export const VERIFY_TYPES: ReadonlySet<string> = new Set(['boot-verification', 'update-decision']);
-export const BLOCKING_TYPES: ReadonlySet<string> = new Set(['update-decision', 'install']);
+// A blocked install is one refused update-decision: the installer's own `install` refusal (an abandoned
+// download) is always followed by that attempt's update-decision, so counting both counted it twice.
+export const BLOCKING_TYPES: ReadonlySet<string> = new Set(['update-decision']);
 
 // Nearest-rank percentile of an ascending array (p in 0..100).
 export function percentile(sorted: readonly number[], p: number): number | null {

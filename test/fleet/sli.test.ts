@@ -19,7 +19,7 @@ const rows: SliRow[] = [
   row('A', 5, 40, { type: 'install', verdict: 'ok' }),
   row('A', 7, 50, { type: 'update-check', verdict: 'error', code: 'FETCH_FAILED' }),
   row('B', 1, 5, { type: 'boot-verification', verdict: 'error', code: 'STORAGE_ERROR', latencyMs: 40 }),
-  row('B', 2, 15, { type: 'install', verdict: 'refused', code: 'DIGEST_MISMATCH' }),
+  row('B', 2, 15, { type: 'install', verdict: 'refused', code: 'DIGEST_MISMATCH' }), // blocked only with its update-decision
   row('B', 3, 100, { type: 'boot-verification', verdict: 'ok', latencyMs: 50, rootVersion: 2 }),
 ];
 const W = { from: 0, to: 60_000 };
@@ -29,7 +29,7 @@ describe('fleet SLIs (pure, exact numbers)', () => {
     expect(computeSli(rows, W)).to.deep.equal({
       verify: { attempts: 4, successes: 2, successRate: 0.5 },
       latencyMs: { count: 4, p50: 20, p95: 40, p99: 40 }, // nearest rank over [10, 20, 30, 40]
-      blockedByCode: { KEY_REVOKED: 1, DIGEST_MISMATCH: 1 },
+      blockedByCode: { KEY_REVOKED: 1 }, // B's install refusal alone is not counted: its update-decision is
       signedDeploy: { installs: 2, signed: 1, rate: 0.5 },
       fetchStorageErrors: { events: 8, errors: 2, rate: 0.25 },
       auditCompleteness: { received: 9, expected: 10, ratio: 0.9, deviceDropped: 0, lostInTransit: 1 }, // A lacks seq 6
@@ -47,7 +47,7 @@ describe('fleet SLIs (pure, exact numbers)', () => {
     const by = computeSliBy(rows, W, 'hardwareId');
     expect(Object.keys(by)).to.deep.equal(['hw-a', 'hw-b']);
     expect(by['hw-a']?.verify).to.deep.equal({ attempts: 3, successes: 2, successRate: 2 / 3 });
-    expect(by['hw-b']?.blockedByCode).to.deep.equal({ DIGEST_MISMATCH: 1 });
+    expect(by['hw-b']?.blockedByCode).to.deep.equal({});
     expect(by['hw-b']?.auditCompleteness).to.deep.equal({ received: 3, expected: 3, ratio: 1, deviceDropped: 0, lostInTransit: 0 });
   });
 

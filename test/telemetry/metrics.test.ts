@@ -31,7 +31,9 @@ describe('metrics aggregation', () => {
     const m = new MetricsAggregator(t0);
     m.observe(ev({ type: 'install', verdict: 'ok', keyids: ['aa'] }));
     m.observe(ev({ type: 'install', verdict: 'ok' }));
-    m.observe(ev({ type: 'install', verdict: 'refused', code: 'GATE_REFUSED' }));
+    // one abandoned install: the installer's refusal and the attempt's update-decision count once
+    m.observe(ev({ type: 'install', verdict: 'refused', code: 'DIGEST_MISMATCH' }));
+    m.observe(ev({ type: 'update-decision', verdict: 'refused', code: 'DIGEST_MISMATCH' }));
     m.observe(ev({ type: 'anchor-status', verdict: 'ok', rootVersion: 3, keyids: ['c1', 'c2'] }));
     m.observe(ev({ type: 'revocation-refresh', verdict: 'ok', revocation: { version: 8, ageSeconds: 60 } }));
     m.observe(ev({ type: 'commit', verdict: 'error', code: 'STORAGE_ERROR' }));
