@@ -55,7 +55,8 @@ export const telemetryVerifyCommand: Command = {
       else if (!values.quiet) io.out(`line ${r.line}: ok ${r.deviceId} #${r.seq} ${r.type}`);
     }
     const s = verifier.summary();
-    for (const [device, missing] of Object.entries(s.gaps)) io.out(`${device}: sequence gaps (dropped or not captured): ${missing.join(',')}`);
+    for (const [device, missing] of Object.entries(s.gaps)) io.out(`${device}: sequence gaps (no drop record from the device: lost or not captured): ${missing.join(',')}`);
+    for (const [device, missing] of Object.entries(s.dropped)) io.out(`${device}: dropped by the device (signed outbox-drop): ${missing.join(',')}`);
     io.out(`${s.verified} verified, ${s.rejected} rejected`);
     if (s.verified + s.rejected === 0) {
       io.err(`${NAME}: no events in input`);

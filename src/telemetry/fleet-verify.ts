@@ -1,5 +1,6 @@
 import { asEdgesealError, EdgesealError, type ErrorCode } from '../core/errors.js';
 import { parseEnvelope, verifyEnvelope, type SignedEnvelope } from './envelope.js';
+import { mergeRanges, type SeqRange } from './seq-ranges.js';
 
 export type LineResult =
   | { line: number; ok: true; deviceId: string; seq: number; type: string }
@@ -8,8 +9,11 @@ export type LineResult =
 export interface VerifySummary {
   verified: number;
   rejected: number;
-  // Per device, sequence numbers missing between the lowest and highest seen (dropped or lost events).
+  // Per device, sequence numbers missing between the lowest and highest seen that no signed outbox-drop
+  // event (schema 2) accounts for: lost, or not in this file.
   gaps: Record<string, number[]>;
+  // Per device, missing sequence numbers the device's own signed outbox-drop events name as dropped.
+  dropped: Record<string, number[]>;
 }
 
 const MAX_GAPS_LISTED = 100;
@@ -25,6 +29,7 @@ export class EventLineVerifier {
   private verified = 0;
   private rejected = 0;
   private readonly seqs = new Map<string, Set<number>>();
+  private readonly drops = new Map<string, SeqRange[]>();
 
   constructor(private readonly key: Uint8Array | KeyResolver) {}
 
@@ -40,6 +45,7 @@ export class EventLineVerifier {
       this.verified += 1;
       const stream = typeof this.key === 'function' ? `${env.event.fleet}/${deviceId}#${env.sig.keyid.slice(0, 12)}` : deviceId;
       this.seqs.set(stream, (this.seqs.get(stream) ?? new Set()).add(seq));
+      if (env.event.dropped) this.drops.set(stream, mergeRanges([...(this.drops.get(stream) ?? []), ...env.event.dropped]));
       return { line: this.lineNo, ok: true, deviceId, seq, type };
     } catch (err) {
       const e = asEdgesealError(err);
@@ -50,12 +56,18 @@ export class EventLineVerifier {
 
   summary(): VerifySummary {
     const gaps: Record<string, number[]> = {};
+    const dropped: Record<string, number[]> = {};
     for (const [device, set] of this.seqs) {
       const sorted = [...set].sort((a, b) => a - b);
-      const missing: number[] = [];
-      for (let s = sorted[0] ?? 0; s <= (sorted.at(-1) ?? 0) && missing.length < MAX_GAPS_LISTED; s++) if (!set.has(s)) missing.push(s);
-      if (missing.length) gaps[device] = missing;
+      const reported = this.drops.get(device) ?? [];
+      const lost: number[] = [];
+      const gone: number[] = [];
+      for (let s = sorted[0] ?? 0; s <= (sorted.at(-1) ?? 0) && lost.length + gone.length < MAX_GAPS_LISTED; s++) {
+        if (!set.has(s)) (reported.some(([a, b]) => a <= s && s <= b) ? gone : lost).push(s);
+      }
+      if (lost.length) gaps[device] = lost;
+      if (gone.length) dropped[device] = gone;
     }
-    return { verified: this.verified, rejected: this.rejected, gaps };
+    return { verified: this.verified, rejected: this.rejected, gaps, dropped };
   }
 }

@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { EXIT, type CliIo } from '../../src/cli/command.js';
 import { dispatch } from '../../src/cli/dispatch.js';
 import { createEventSigner, encodeEnvelope } from '../../src/telemetry/envelope.js';
-import { buildEvent } from '../../src/telemetry/event.js';
+import { buildEvent, type EventInput } from '../../src/telemetry/event.js';
 import { startTelemetry } from '../../src/telemetry/service.js';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -22,7 +22,7 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
   return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false };
 }
 
-const line = (seq: number, s = signer) => Buffer.from(encodeEnvelope(s.sign(buildEvent({ type: 'install', verdict: 'ok', keyids: ['ab'] }, { deviceId: 'd1', fleet: 'lab', seq, now: new Date(0) })))).toString();
+const line = (seq: number, s = signer, input: EventInput = { type: 'install', verdict: 'ok', keyids: ['ab'] }) => Buffer.from(encodeEnvelope(s.sign(buildEvent(input, { deviceId: 'd1', fleet: 'lab', seq, now: new Date(0) })))).toString();
 
 async function file(name: string, content: string | Uint8Array): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'es-cli-')), name);
@@ -35,8 +35,16 @@ describe('edgeseal telemetry verify', () => {
     const io = capture();
     const events = await file('events.jsonl', [line(1), line(2), '', line(4)].join('\n'));
     expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events], io)).to.equal(EXIT.OK);
-    expect(io.lines).to.include('d1: sequence gaps (dropped or not captured): 3');
+    expect(io.lines).to.include('d1: sequence gaps (no drop record from the device: lost or not captured): 3');
     expect(io.lines.at(-1)).to.equal('3 verified, 0 rejected');
+  });
+
+  it('tells seqs the device recorded dropping (signed outbox-drop) apart from the rest', async () => {
+    const io = capture();
+    const events = await file('drops.jsonl', [line(1), line(4), line(7, undefined, { type: 'outbox-drop', verdict: 'info', dropped: [[2, 2], [5, 6]] })].join('\n'));
+    expect(await dispatch(['telemetry', 'verify', '--pubkey', hex, '--file', events, '--quiet'], io)).to.equal(EXIT.OK);
+    expect(io.lines).to.include('d1: sequence gaps (no drop record from the device: lost or not captured): 3');
+    expect(io.lines).to.include('d1: dropped by the device (signed outbox-drop): 2,5,6');
   });
 
   it('exits 1 naming each forged or malformed line', async () => {
