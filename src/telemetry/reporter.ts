@@ -51,7 +51,8 @@ export class TelemetryReporter {
     // append only resolves after build ran, so the event is set here.
     const built = event as TelemetryEvent;
     if (built.type !== 'metrics') this.metrics.observe(built);
-    if (!result.admitted || result.evicted.length) await this.reportDrops();
+    // the event is stored whatever happens to the drop record; what stays unrecorded goes in the next one
+    if (!result.admitted || result.evicted.length) await this.reportDrops().catch(() => undefined);
     return { ...result, event: built };
   }
 
@@ -68,7 +69,7 @@ export class TelemetryReporter {
   // The periodic heartbeat: a `metrics` event carrying the current SLI snapshot and, from schema 2, the
   // device facts the fleet inventory shows. Drops not yet reported (a restart, a report itself dropped) go first.
   async recordMetrics(): Promise<Recorded> {
-    await this.reportDrops();
+    await this.reportDrops().catch(() => undefined);
     const facts = (await this.deps.facts?.().catch(() => undefined)) ?? {};
     const now = this.deps.clock();
     const body = this.metrics.snapshot(now, this.deps.outbox.stats(now.getTime()));

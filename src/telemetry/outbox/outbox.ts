@@ -4,7 +4,9 @@ import { DROP_CLASSES, classOf, planAdmission, type Admission, type DropClass, t
 import type { Channel, OutboxMeta, OutboxStore, StoredEntry } from './store.js';
 
 export const DEFAULT_LIMITS: Limits = { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 };
-const MAX_REPORT_RANGES = 256; // per outbox-drop event (the schema's bound); the rest go in the next one
+const MAX_REPORT_RANGES = 256;
+// meta.json is ours but on disk: a damaged range is left out rather than put in a signed record
+const isRange = (r: unknown): r is SeqRange => Array.isArray(r) && r.length === 2 && r.every((n) => Number.isSafeInteger(n) && (n as number) >= 1) && (r[0] as number) <= (r[1] as number); // per outbox-drop event (the schema's bound); the rest go in the next one
 
 export interface OutboxStats {
   depth: number;
@@ -53,9 +55,9 @@ export class Outbox {
     const maxSeq = entries.reduce((m, e) => Math.max(m, e.seq), 0);
     if (meta) {
       for (const c of DROP_CLASSES) box.meta.dropped[c] = meta.dropped[c] ?? 0;
-      if (meta.unreported?.length) box.meta.unreported = mergeRanges(meta.unreported);
+      if (meta.unreported?.length) box.meta.unreported = mergeRanges(meta.unreported.filter(isRange));
       // a report no longer queued was delivered; only queued ones can still be evicted
-      box.meta.reportsQueued = Object.fromEntries(Object.entries(meta.reportsQueued ?? {}).filter(([seq]) => box.entries.has(Number(seq))));
+      box.meta.reportsQueued = Object.fromEntries(Object.entries(meta.reportsQueued ?? {}).filter(([seq]) => box.entries.has(Number(seq))).map(([seq, r]) => [seq, r.filter(isRange)]));
       box.persistedNextSeq = meta.nextSeq;
     }
     // Entries still on disk prove their seq was handed out even if meta.json lags behind.

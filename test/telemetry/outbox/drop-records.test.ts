@@ -43,4 +43,11 @@ describe('Outbox drop records (schema 2 outbox-drop)', () => {
     expect(box.unreportedDrops()).to.deep.equal([[1, 1], [3, 5]]);
     expect(box.stats(0).dropped).to.deep.equal({ heartbeat: 1, routine: 0, security: 3 });
   });
+
+  it('leaves a damaged range in meta.json out of the next record', async () => {
+    const store = new MemoryOutboxStore();
+    await store.saveMeta({ nextSeq: 9, dropped: { heartbeat: 2, routine: 0, security: 0 }, unreported: [[3, 4], [0, 1], [7, 5]] });
+    const box = await Outbox.open(store);
+    expect(box.unreportedDrops()).to.deep.equal([[3, 4]]);
+  });
 });
