@@ -40,6 +40,17 @@ describe('systemd units', () => {
     expect(check).to.match(/^Before=.*edgeseal-agent\.service/m);
   });
 
+  it('order after the TPM device with Wants= (never Requires=) and a bounded device job, on systemd 252 too', async () => {
+    for (const name of ['edgeseal-agent.service', 'edgeseal-boot-check.service']) {
+      const text = await unit(name);
+      // tpm2.target exists only from systemd 256: the device unit (udev tags tpmrm* "systemd") is what 252 has
+      expect(text, name).to.match(/^Wants=.*\bdev-tpmrm0\.device\b/m).and.match(/^After=.*\bdev-tpmrm0\.device\b/m);
+      expect(text, name).to.not.match(/^(Requires|BindsTo|Requisite)=.*(dev-tpmrm0|tpm2\.target)/m);
+    }
+    // without it the device job waits DefaultDeviceTimeoutSec= (90 s) before TPM_UNREACHABLE
+    expect(await unit('dev-tpmrm0.device.d/50-edgeseal-timeout.conf')).to.match(/^\[Unit\]$/m).and.match(/^JobTimeoutSec=15s$/m);
+  });
+
   it('never send a refused boot to an emergency shell: the agent still starts, only units requiring edgeseal-verified.target stay down', async () => {
     const check = await unit('edgeseal-boot-check.service');
     expect(check).to.not.match(/^OnFailure=/m);
