@@ -21,24 +21,34 @@ export interface FwEnvConfig {
 const UBOOT = new Set(['fw_setenv', 'fw_printenv']);
 const GRUB = new Set(['grub-editenv', 'grub2-editenv']);
 const FW_ENV_DEFAULT = '/etc/fw_env.config';
-// U-Boot's tools and libubootenv both flock this file (O_CREAT) for print and set alike.
+// U-Boot's tools and libubootenv both create and flock DIR/fw_printenv.lock, for print and set alike;
+// DIR is /var/lock unless -l/--lock names another (newer U-Boot tools).
 const FW_LOCK_DIR = '/var/lock';
 
 const tool = (argv: readonly string[]): string => posix.basename(argv[0] ?? '');
 
-// The fw_env.config the U-Boot tools read (-c/--config in either argv), or undefined for other selectors.
-export function fwEnvConfigPath(selector: BootSelectorConfig | undefined): string | undefined {
-  if (!selector || !('commands' in selector)) return undefined;
-  const { print, set } = selector.commands;
-  if (!UBOOT.has(tool(print)) && !UBOOT.has(tool(set))) return undefined;
-  for (const argv of [set, print]) {
+// The value of `-x V`, `--long V` or `--long=V` in the U-Boot tools' argv (set first, then print).
+function toolOption(argvs: readonly (readonly string[])[], short: string, long: string): string | undefined {
+  for (const argv of argvs) {
     for (let i = 1; i < argv.length; i++) {
       const a = argv[i];
-      if ((a === '-c' || a === '--config') && argv[i + 1]) return argv[i + 1];
-      if (a.startsWith('--config=')) return a.slice('--config='.length);
+      if ((a === short || a === long) && argv[i + 1]) return argv[i + 1];
+      if (a.startsWith(`${long}=`)) return a.slice(long.length + 1);
     }
   }
-  return FW_ENV_DEFAULT;
+  return undefined;
+}
+
+function ubootArgv(selector: BootSelectorConfig | undefined): (readonly string[])[] | undefined {
+  if (!selector || !('commands' in selector)) return undefined;
+  const { print, set } = selector.commands;
+  return UBOOT.has(tool(print)) || UBOOT.has(tool(set)) ? [set, print] : undefined;
+}
+
+// The fw_env.config the U-Boot tools read (-c/--config in either argv), or undefined for other selectors.
+export function fwEnvConfigPath(selector: BootSelectorConfig | undefined): string | undefined {
+  const argvs = ubootArgv(selector);
+  return argvs && (toolOption(argvs, '-c', '--config') ?? FW_ENV_DEFAULT);
 }
 
 // The environment's devices (or files): the first field of each line that is not blank or a comment.
@@ -73,7 +83,8 @@ export function bootSelectorGrants(selector: BootSelectorConfig | undefined, fwE
         ? { kind: 'device', path: unitPath(fwEnv.path, dev), agent: 'rw', check: 'r', why: `the U-Boot environment (${fwEnv.path}): fw_setenv writes it, fw_printenv reads it` }
         : { kind: 'path', path: parentDir(fwEnv.path, dev), agent: 'rw', why: `the U-Boot environment file (${fwEnv.path}), which fw_setenv rewrites` },
     );
-    grants.push({ kind: 'path', path: FW_LOCK_DIR, agent: 'rw', check: 'rw', why: 'fw_printenv and fw_setenv lock /var/lock/fw_printenv.lock' });
+    const lockDir = toolOption([set, print], '-l', '--lock') ?? FW_LOCK_DIR;
+    grants.push({ kind: 'path', path: unitPath('update.bootSelector.commands (-l)', lockDir), agent: 'rw', check: 'rw', why: `fw_printenv and fw_setenv lock ${lockDir}/fw_printenv.lock` });
     return { grants, notes: [] };
   }
   return { grants: [], notes: [`the boot selector commands ${JSON.stringify(print[0])} and ${JSON.stringify(set[0])} are not grub-editenv or fw_setenv: add what they write in a drop-in of your own (e.g. 60-local.conf)`] };

@@ -92,10 +92,13 @@ describe('systemd-units: drop-ins generated from the config', () => {
     expectCode(() => systemdDropIns({ ...ubootInput(), fwEnv: { path: '/etc/fw_env.config', text: '# nothing\n\n' } }), 'CONFIG_INVALID');
   });
 
-  it('reads fw_env.config from -c/--config in the argv, and its devices past comments and blank lines', () => {
+  it('reads fw_env.config from -c/--config and the lock dir from -l in the argv, and the devices past comments and blank lines', () => {
     expect(fwEnvConfigPath({ commands: { print: ['fw_printenv', '-c', '/boot/env.cfg'], set: ['fw_setenv', '-c', '/boot/env.cfg'], setStyle: 'pair' } })).to.equal('/boot/env.cfg');
     expect(fwEnvConfigPath({ commands: { print: ['/usr/bin/fw_printenv'], set: ['/usr/bin/fw_setenv', '--config=/x.cfg'], setStyle: 'pair' } })).to.equal('/x.cfg');
     expect(fwEnvConfigPath({ commands: { print: ['fw_printenv'], set: ['fw_setenv'], setStyle: 'pair' } })).to.equal('/etc/fw_env.config');
+    const locked = parseConfig({ ...BASE, images: [{ target: 'x', kind: 'os' }], update: { slots: { a: '/dev/mtd4', b: '/dev/mtd5' }, bootSelector: { commands: { print: ['fw_printenv', '-l', '/run'], set: ['fw_setenv', '-l', '/run'], setStyle: 'pair' } } } });
+    const agent = systemdDropIns({ config: locked, configPath: 'c.json', fwEnv: { path: '/etc/fw_env.config', text: '/dev/mtd1 0x0 0x1000 0x10000\n' } }).files[0].text;
+    expect(agent.split('\n').filter((l) => /^(ReadWritePaths|DeviceAllow)=./.test(l))).to.deep.equal(['DeviceAllow=/dev/tpmrm0 rw', 'DeviceAllow=/dev/mtd4 rw', 'DeviceAllow=/dev/mtd5 rw', 'DeviceAllow=/dev/mtd1 rw', 'ReadWritePaths=-/run', 'ReadWritePaths=-/var/lib/edgeseal']);
     expect(fwEnvConfigPath({ commands: { print: ['grub-editenv', '/boot/grub/grubenv', 'list'], set: ['grub-editenv', '/boot/grub/grubenv', 'set'], setStyle: 'assign' } })).to.equal(undefined);
     expect(fwEnvDevices({ path: 'f', text: '# c\n\n  /dev/mtd1 0x0 0x1000 0x10000\n/dev/mtd2\t0x0 0x1000\n' })).to.deep.equal(['/dev/mtd1', '/dev/mtd2']);
   });
