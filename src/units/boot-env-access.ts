@@ -10,6 +10,7 @@ export interface Grant {
   readonly agent?: 'r' | 'rw';
   readonly check?: 'r' | 'rw';
   readonly why: string;
+  readonly waitFor?: true; // a block device the units order after (Wants=, After= on its device unit)
 }
 
 // fw_env.config as read on the device (the U-Boot tools find the environment's device through it).

@@ -24,9 +24,12 @@ export function parentDir(field: string, path: string): string {
   return dir;
 }
 
-// The device unit systemd creates for a /dev node (systemd-escape --path), for the simple names TPMs get.
+// The device unit systemd creates for a /dev path (`systemd-escape --path --suffix=device`): '/' becomes
+// '-', and every byte but letters, digits, ':', '_' and a non-leading '.' becomes \xNN.
 export function deviceUnit(field: string, path: string): string {
-  const m = /^\/dev\/([A-Za-z0-9_]+)$/.exec(path);
-  if (!m) throw new EdgesealError('CONFIG_INVALID', `systemd-units: ${field}: expected a device node like /dev/tpmrm0, found ${JSON.stringify(path)}`);
-  return `dev-${m[1]}.device`;
+  const name = unitPath(field, path)
+    .slice(1)
+    .replace(/[^A-Za-z0-9:_./]|^\./g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replaceAll('/', '-');
+  return `${name}.device`;
 }

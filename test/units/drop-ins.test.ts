@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { parseConfig } from '../../src/config/schema.js';
 import { fwEnvConfigPath, fwEnvDevices } from '../../src/units/boot-env-access.js';
 import { systemdDropIns, TPM_TIMEOUT_TEXT, type UnitsInput } from '../../src/units/drop-ins.js';
+import { deviceUnit } from '../../src/units/unit-path.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { BASE, grubInput, ubootInput } from './unit-configs.js';
 
@@ -26,22 +29,28 @@ const SLOT = (k: string): string => `# slot ${k.toUpperCase()} (update.slots.${k
 const lines = (...l: string[]): string => `${l.join('\n')}\n`;
 
 describe('systemd-units: drop-ins generated from the config', () => {
-  it('U-Boot board: block slots rw for the agent and r for the boot check, the env device, its lock dir and the state dir', () => {
+  it('U-Boot board: block slots rw for the agent and r for the boot check (both wait for them), the env device, its lock dir and the state dir', () => {
     const input = ubootInput();
     const common = ['# image u-boot.bin (images[1].path), verified at every boot', 'DeviceAllow=/dev/mmcblk0boot0 r'];
     const tail = ['# fw_printenv and fw_setenv lock /var/lock/fw_printenv.lock', 'ReadWritePaths=-/var/lock', '# the state dir (stateDir)', 'ReadWritePaths=-/var/lib/edgeseal'];
+    const waits = [
+      '[Unit]',
+      '# Start once udev has announced these devices (the boot check runs early; DeviceAllow= resolves paths at start).',
+      ...['dev-mmcblk0boot0.device', 'dev-disk-by\\x2dpartlabel-rootfs_a.device', 'dev-disk-by\\x2dpartlabel-rootfs_b.device'].flatMap((u) => [`Wants=${u}`, `After=${u}`]),
+      '',
+    ];
     expect(file(input, 'edgeseal-agent.service.d/50-slots.conf')).to.equal(
-      lines(...HEAD('/etc/edgeseal/config.json'), ...RESET, 'DeviceAllow=/dev/tpmrm0 rw', ...common, SLOT('a'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_a rw', SLOT('b'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_b rw', ENV_WHY, 'DeviceAllow=/dev/mmcblk0 rw', ...PATHS, ...tail),
+      lines(...HEAD('/etc/edgeseal/config.json'), ...waits, ...RESET, 'DeviceAllow=/dev/tpmrm0 rw', ...common, SLOT('a'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_a rw', SLOT('b'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_b rw', ENV_WHY, 'DeviceAllow=/dev/mmcblk0 rw', ...PATHS, ...tail),
     );
     expect(file(input, 'edgeseal-boot-check.service.d/50-slots.conf')).to.equal(
-      lines(...HEAD('/etc/edgeseal/config.json'), ...RESET, 'DeviceAllow=/dev/tpmrm0 rw', ...common, SLOT('a'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_a r', SLOT('b'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_b r', ENV_WHY, 'DeviceAllow=/dev/mmcblk0 r', ...PATHS, ...tail),
+      lines(...HEAD('/etc/edgeseal/config.json'), ...waits, ...RESET, 'DeviceAllow=/dev/tpmrm0 rw', ...common, SLOT('a'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_a r', SLOT('b'), 'DeviceAllow=/dev/disk/by-partlabel/rootfs_b r', ENV_WHY, 'DeviceAllow=/dev/mmcblk0 r', ...PATHS, ...tail),
     );
     expect(systemdDropIns(input).files.map((f) => f.path)).to.deep.equal(['edgeseal-agent.service.d/50-slots.conf', 'edgeseal-boot-check.service.d/50-slots.conf', 'dev-tpmrm0.device.d/50-edgeseal-timeout.conf']);
   });
 
   it('GRUB box: the slot and grubenv directories writable for the agent only, a non-default TPM ordered after and bounded', () => {
     const input = grubInput();
-    const unit = ['[Unit]', 'Wants=dev-tpm0.device', 'After=dev-tpm0.device', ''];
+    const unit = ['[Unit]', '# Start once udev has announced these devices (the boot check runs early; DeviceAllow= resolves paths at start).', 'Wants=dev-tpm0.device', 'After=dev-tpm0.device', ''];
     const state = ['# the state dir (stateDir)', 'ReadWritePaths=-/data/edgeseal', '# the run dir (runDir)', 'ReadWritePaths=-/run/edgeseal-spool'];
     expect(file(input, 'edgeseal-agent.service.d/50-slots.conf')).to.equal(
       lines(
@@ -67,6 +76,12 @@ describe('systemd-units: drop-ins generated from the config', () => {
     expect(agent.split('\n').filter((l) => l.startsWith('ReadWritePaths=-'))).to.deep.equal(['ReadWritePaths=-/var/lib/slots', 'ReadWritePaths=-/var/lib/boot', 'ReadWritePaths=-/var/lib/edgeseal']);
     const check = file({ config, configPath: 'c.json' }, 'edgeseal-boot-check.service.d/50-slots.conf');
     expect(check.split('\n').filter((l) => /^(ReadWritePaths|DeviceAllow)=./.test(l))).to.deep.equal(['DeviceAllow=/dev/tpmrm0 rw', 'ReadWritePaths=-/var/lib/edgeseal']);
+  });
+
+  it('names device units as systemd-escape --path --suffix=device does', async () => {
+    const paths = ['/dev/disk/by-partlabel/rootfs_a', '/dev/mmcblk0p2', '/dev/disk/by-label/a@b+c.d-e', '/dev/.hidden/x', '/dev/tpmrm0'];
+    const { stdout } = await promisify(execFile)('systemd-escape', ['--path', '--suffix=device', ...paths]);
+    expect(paths.map((p) => deviceUnit('p', p)).join(' ')).to.equal(stdout.trim());
   });
 
   it('the shipped dev-tpmrm0.device drop-in is the one the generator writes', async () => {
