@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,15 +15,19 @@ async function unit(name: string): Promise<string> {
 describe('systemd units', () => {
   it('pass systemd-analyze verify (with ExecStart pointed at an executable that exists here)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'es-units-'));
-    const paths: string[] = [];
-    for (const name of UNITS) {
-      const text = (await unit(name)).replaceAll('/usr/bin/edgeseal', process.execPath);
-      await writeFile(join(dir, name), text);
-      paths.push(join(dir, name));
+    try {
+      const paths: string[] = [];
+      for (const name of UNITS) {
+        const text = (await unit(name)).replaceAll('/usr/bin/edgeseal', process.execPath);
+        await writeFile(join(dir, name), text);
+        paths.push(join(dir, name));
+      }
+      const { stdout, stderr } = await run('systemd-analyze', ['verify', ...paths]).catch((err: { stdout: string; stderr: string }) => err);
+      const complaints = `${stdout}${stderr}`.split('\n').filter((l) => l.includes('edgeseal'));
+      expect(complaints).to.deep.equal([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    const { stdout, stderr } = await run('systemd-analyze', ['verify', ...paths]).catch((err: { stdout: string; stderr: string }) => err);
-    const complaints = `${stdout}${stderr}`.split('\n').filter((l) => l.includes('edgeseal'));
-    expect(complaints).to.deep.equal([]);
   });
 
   it('declare the notify protocol, watchdog and hardening the agent relies on', async () => {
