@@ -120,6 +120,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'verify every installed image once against the TPM-anchored TUF metadata, then exit (oneshot unit, initramfs hook)',
     load: async () => (await import('./boot-check.js')).bootCheckCommand,
   },
+  { name: 'systemd-units', summary: 'write the systemd drop-ins that allow exactly the TPM, slots, boot selector and state dir this config needs', load: async () => (await import('./systemd-units.js')).systemdUnitsCommand },
   {
     name: 'update',
     summary: 'check for, gate, download, verify and stage an update into the inactive slot (trial boot armed)',
