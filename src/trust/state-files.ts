@@ -12,6 +12,8 @@ export interface TrustPaths {
   readonly eventLog: string; // measurement event log of this boot (JSON lines)
   readonly previousEventLog: string; // the log of the boot before, kept for forensics
   readonly pcrPolicies: string; // signed PCR policies (one JSON each) for an anchor sealed to an authority
+  // the signed PCR policies TUF delivered: the promoted metadata set's copy (src/pcrpolicy/cache.ts)
+  readonly cachedPcrPolicies: string;
 }
 
 export function trustPaths(stateDir: string): TrustPaths {
@@ -21,6 +23,7 @@ export function trustPaths(stateDir: string): TrustPaths {
     initialRoot: join(dir, 'initial-root.json'),
     sealedAnchor: join(dir, 'sealed-anchor.json'),
     pcrPolicies: join(dir, 'pcr-policies'),
+    cachedPcrPolicies: join(stateDir, 'metadata', 'current', 'pcr-policies'),
     device: join(dir, 'device.json'),
     eventLog: join(dir, 'measurements.jsonl'),
     previousEventLog: join(dir, 'measurements.prev.jsonl'),
