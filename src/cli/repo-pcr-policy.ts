@@ -50,12 +50,11 @@ async function keygen(out: string, io: CliIo): Promise<void> {
   io.out(`  TPM Name ${Buffer.from(authorityName(pointFromKey(privateKey))).toString('hex')}`);
 }
 
-async function addTarget(dir: string, t: Parameters<typeof stagePcrPolicyTarget>[2], io: CliIo): Promise<void> {
+async function addTarget(dir: string, t: Parameters<typeof stagePcrPolicyTarget>[2]): Promise<string[]> {
   const repo = await loadWorkdir(dir, { keys: false });
   const { sha256 } = await stagePcrPolicyTarget(dir, repo, t);
   await saveWorkdir(dir, repo);
-  io.out(`added ${t.name} to ${t.role}: ${t.bytes.length} bytes, sha256 ${sha256}, PCR policy generation ${t.generation}`);
-  io.out(`unsigned changes: ${repo.pending().join(', ')} (edgeseal repo publish signs them)`);
+  return [`added ${t.name} to ${t.role}: ${t.bytes.length} bytes, sha256 ${sha256}, PCR policy generation ${t.generation}`, `unsigned changes: ${repo.pending().join(', ')} (edgeseal repo publish signs them)`];
 }
 
 export const repoPcrPolicy: Command = {
@@ -100,10 +99,12 @@ export const repoPcrPolicy: Command = {
     if (values.dir === undefined && (values.name !== undefined || values.role !== undefined)) throw usage('--name and --role: expected --dir WORKDIR with them, found no --dir');
     const doc = signPcrPolicy({ generation, pcrs, values: await readValues(required(NAME, 'values', values.values), pcrs.pcrs) }, key);
     const text = encodePcrPolicy(doc);
+    // the target first: a refused one (name taken by other bytes) leaves no new --out file behind either
+    const added = values.dir === undefined ? [] : await addTarget(values.dir, { name: values.name ?? defaultPcrPolicyTarget(generation), role: values.role ?? 'targets', generation, bytes: new TextEncoder().encode(text) });
     await writeFileAtomic(out, text);
     io.out(`signed PCR policy generation ${generation} for ${values.pcrs ?? 'sha256:0,2,4,7'}: ${out}`);
     io.out(`  approved policy ${Buffer.from(doc.approvedPolicy).toString('hex')}`);
-    if (values.dir !== undefined) await addTarget(values.dir, { name: values.name ?? defaultPcrPolicyTarget(generation), role: values.role ?? 'targets', generation, bytes: new TextEncoder().encode(text) }, io);
+    added.forEach((l) => io.out(l));
     return EXIT.OK;
   },
 };
