@@ -5,7 +5,8 @@ import type { TpmClient } from '../tpm/client.js';
 import { SerialQueue } from '../tpm/queue.js';
 import type { EccPoint, SaltedSession } from '../tpm/salted-session.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
-import { unsealAnchor } from './anchor-blob.js';
+import { sealedObjectName, unsealAnchor } from './anchor-blob.js';
+import { effectivePin, readSealRecord } from './seal-record.js';
 import { readRevokedGenerations, revokeGenerationsBelow, unsealWithSignedPolicies } from './pcr-authority.js';
 import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { raiseFloor, readFloors } from './counters.js';
@@ -104,10 +105,14 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
   const { tpm } = deps;
   const auth = deps.ownerAuth ?? ownerAuth();
   const paths = trustPaths(deps.stateDir);
-  const diskBlob = await readSealedAnchorIfPresent(paths.sealedAnchor);
+  const mainBlob = await readSealedAnchorIfPresent(paths.sealedAnchor);
+  // a reseal's new blob: it counts only once the reseal record names it (src/trust/reseal.ts)
+  const resealed = await readSealedAnchorIfPresent(paths.resealedAnchor).catch(() => undefined);
   // one salted session for the pin, the unseal and the floors; later floor reads open their own
-  const started = await tpm.withSecureScope(auth.auth, diskBlob?.saltKeyName, async (scope) => {
-    const pin = await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth, scope.session);
+  const started = await tpm.withSecureScope(auth.auth, mainBlob?.saltKeyName ?? resealed?.saltKeyName, async (scope) => {
+    const pin = effectivePin(await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth, scope.session), await readSealRecord(tpm, auth, scope.session));
+    // a reseal killed after writing its record, before replacing the file: the new blob is the pinned one
+    const diskBlob = resealed && same(sealedObjectName(resealed.public), pin.sealedObjectName) ? resealed : mainBlob;
     const saltKeyName = pinnedSaltKey(diskBlob, pin, paths.sealedAnchor);
     const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
     // extending a policy PCR would lock this boot out of its own anchors
