@@ -1,7 +1,10 @@
 import { expect } from 'chai';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TpmClient } from '../../src/tpm/client.js';
 import { establishTrust } from '../../src/trust/establish.js';
 import { encodePcrPolicy, pointFromKey, signPcrPolicy } from '../../src/trust/pcr-policy.js';
 import { provision } from '../../src/trust/provision.js';
@@ -9,10 +12,13 @@ import { readSealRecord } from '../../src/trust/seal-record.js';
 import { RESEAL_STEPS, reseal, type ResealStep } from '../../src/trust/reseal.js';
 import { trustPaths } from '../../src/trust/state-files.js';
 import { ownerAuth } from '../../src/tpm/nv.js';
+import { EXIT } from '../../src/cli/command.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
+import { runCli } from '../helpers/run-cli.js';
 import { NOW, POLICY_PCRS, provisionFresh, rootJson, startTrustFixture, type TrustFixture } from './tpm-fixture.js';
 
 const KERNEL = new Uint8Array(32).fill(0x4b);
+const CHILD = fileURLToPath(new URL('./reseal-child.js', import.meta.url));
 
 // `edgeseal reseal` against swtpm: a plain PolicyPCR device moves to a PCR-policy authority with the same
 // report key and floors, survives a boot-chain change afterwards, and a reseal stopped at any step leaves
@@ -62,21 +68,28 @@ describe('reseal to a PCR-policy authority (swtpm)', function () {
     expect([changed.identity.reportPublicKey, changed.pcrPolicyGeneration, changed.floors.securityVersion]).to.deep.equal([p.identity.reportPublicKey, 2, 5]);
   });
 
+  // a reseal in its own process, SIGKILLed right after `killAt`; the suite's client steps aside meanwhile
+  async function killedReseal(stateDir: string, killAt: ResealStep): Promise<NodeJS.Signals | null> {
+    const authority = pointFromKey(a1);
+    const arg = JSON.stringify({ swtpm: fx.swtpm.address, stateDir, authority: { x: Buffer.from(authority.x).toString('hex'), y: Buffer.from(authority.y).toString('hex') }, killAt });
+    await fx.tpm.close();
+    try {
+      return await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [CHILD, arg], { stdio: 'ignore' });
+        child.on('error', reject);
+        child.on('close', (_code, signal) => resolve(signal));
+      });
+    } finally {
+      fx.tpm = await TpmClient.open({ swtpm: fx.swtpm.address });
+    }
+  }
+
   for (const stop of RESEAL_STEPS) {
-    it(`stopped after step ${stop}: the device still starts with the same key, and reseal run again finishes`, async () => {
+    it(`SIGKILLed after step ${stop}: the device still starts with the same key, and reseal run again finishes`, async () => {
       await fx.reboot();
       const p = await provisionFresh(fx.tpm);
       await publish(p.stateDir, a1, 1);
-      const killed = new Error(`killed after ${stop}`);
-      const crash = (s: ResealStep): void => {
-        if (s === stop) throw killed;
-      };
-      try {
-        await reseal({ tpm: fx.tpm, stateDir: p.stateDir, pcrAuthority: pointFromKey(a1), step: crash });
-        expect.fail('the step hook should have stopped the reseal');
-      } catch (err) {
-        expect(err).to.equal(killed);
-      }
+      expect(await killedReseal(p.stateDir, stop)).to.equal('SIGKILL');
       const committed = RESEAL_STEPS.indexOf(stop) >= RESEAL_STEPS.indexOf('recorded');
       const mid = await start(p.stateDir);
       expect([mid.identity.reportPublicKey, mid.pcrPolicyGeneration]).to.deep.equal([p.identity.reportPublicKey, committed ? 1 : undefined]);
@@ -100,6 +113,23 @@ describe('reseal to a PCR-policy authority (swtpm)', function () {
     await rm(join(trustPaths(stateDir).pcrPolicies, 'a2-1.json'));
     const err = await expectCodeAsync(() => start(stateDir), 'ANCHOR_UNAVAILABLE');
     expect(err.message).to.contain('found none');
+  });
+
+  it('the CLI: edgeseal reseal --pcr-authority KEY.pem.pub says what it was sealed to and which policy opens it', async () => {
+    await fx.reboot();
+    const p = await provisionFresh(fx.tpm);
+    await publish(p.stateDir, a1, 1);
+    const pub = join(p.stateDir, 'authority.pem.pub');
+    await writeFile(pub, createPublicKey(a1).export({ format: 'pem', type: 'spki' }).toString());
+    await fx.tpm.close();
+    try {
+      const r = await runCli('reseal', '--pcr-authority', pub, '--tpm-swtpm', fx.swtpm.address, '--state-dir', p.stateDir);
+      expect(r.code, r.err).to.equal(EXIT.OK);
+      expect(r.out).to.contain(`resealed ${p.identity.deviceId}`).and.contain('was sealed to plain PolicyPCR sha256:0,2,4,7').and.contain('opens with    signed PCR policy generation 1');
+      expect((await runCli('reseal', '--tpm-swtpm', fx.swtpm.address, '--state-dir', p.stateDir)).code).to.equal(EXIT.USAGE);
+    } finally {
+      fx.tpm = await TpmClient.open({ swtpm: fx.swtpm.address });
+    }
   });
 
   it('provision --force clears a reseal record of the earlier provisioning', async () => {
