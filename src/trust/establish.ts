@@ -164,7 +164,7 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     measurementLog,
     pcrPolicyGeneration,
     pcrAuthority,
-    readRevokedPcrPolicies: () => (pcrAuthority ? readRevokedGenerations(tpm, auth) : Promise.resolve(0n)),
+    readRevokedPcrPolicies: () => (pcrAuthority ? secured((session) => readRevokedGenerations(tpm, auth, session)) : Promise.resolve(0n)),
     revokeOlderPcrPolicies: () => (pcrPolicyGeneration === undefined ? Promise.resolve(0n) : raises.run(() => revokeGenerationsBelow(tpm, pcrPolicyGeneration, auth))),
     readFloors: () => secured((session) => readFloors(tpm, pin, auth, session)),
     raiseFloor: (kind, value) =>

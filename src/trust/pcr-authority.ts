@@ -6,7 +6,7 @@ import type { TpmClient } from '../tpm/client.js';
 import { TPMA_NV } from '../tpm/constants.js';
 import { encodeNvAttributes, type NvAuth } from '../tpm/nv.js';
 import { sealedAuthPolicy } from '../tpm/object.js';
-import type { EccPoint } from '../tpm/salted-session.js';
+import type { EccPoint, SaltedSession } from '../tpm/salted-session.js';
 import type { SecureScope } from '../tpm/seal.js';
 import type { SignedPcrPolicy } from '../tpm/seal-authorized.js';
 import { unsealAnchor } from './anchor-blob.js';
@@ -77,8 +77,9 @@ export async function matchingPolicies(dirs: readonly string[], authority: EccPo
 }
 
 // The revocation index's bits: bit g set means generation g no longer opens the anchor on this TPM.
-export async function readRevokedGenerations(tpm: TpmClient, auth: NvAuth): Promise<bigint> {
-  return tpm.nvReadCounter(REVOCATION_INDEX, auth);
+// Under a salted session the read is HMAC-checked against the fleet-wide index Name.
+export async function readRevokedGenerations(tpm: TpmClient, auth: NvAuth, session?: SaltedSession): Promise<bigint> {
+  return tpm.nvReadCounter(REVOCATION_INDEX, auth, session && { session, nvName: revocationIndexName() });
 }
 
 export function revokedSet(bits: bigint): Set<number> {
