@@ -15,6 +15,7 @@ import { encodePcrPolicy, signPcrPolicy } from '../../src/trust/pcr-policy.js';
 import { parsePcrSelection } from '../../src/trust/pcr-selection.js';
 import { collectTrustStatus } from '../../src/trust/status.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
+import { runCli } from '../helpers/run-cli.js';
 import { LiveRepo } from './live-repo.js';
 import { NOW, S, useBoardRig, withDevice, type Board } from './rig.js';
 
@@ -112,6 +113,8 @@ describe('signed PCR policies through the update path (real swtpm)', function ()
 
     const status = await withTpm((tpm) => collectTrustStatus({ tpm, stateDir: b.config.stateDir }));
     expect(status.pcrPolicy.ok && status.pcrPolicy.value).to.deep.include({ generation: 2, committed: 2, revoked: [1] });
+    const shown = await runCli('tpm', 'status', '--tpm-swtpm', rig.swtpm.address, '--state-dir', b.config.stateDir);
+    expect(shown.out).to.match(/pcr policy {2}authority 000b[0-9a-f]{64}; generation 2 opens the anchor now; committed generation 2 \(1 revoked\)/);
 
     // the old, vulnerable chain booted again (PCR 4 back to its old value): its signed policy (generation 1)
     // matches the PCRs, and the TPM refuses it
