@@ -37,14 +37,22 @@ function transitionEvent(j: InstallJournal): EventInput | undefined {
   }
 }
 
-// The security-version floor goes up only after the commit (the state machine calls this then), to the
+// The security-version floor (and the PCR policy revocation) goes up only after the commit (the state machine calls this then), to the
 // signed version of the image the boot check verified in the committed slot. Idempotent, never lowers.
 // The root-version floor is not raised here: bootSequence raised it to the chain that same boot check
 // verified (root-floor.ts) before any commit could run.
 async function raiseFloors(dev: Device, verified: VerifiedImage): Promise<void> {
   const floors = await dev.trust.readFloors();
   const after = verified.securityVersion > floors.securityVersion ? await dev.trust.raiseFloor('securityVersion', verified.securityVersion) : floors;
-  dev.logger.child({ component: 'install' }).info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: verified.name });
+  const log = dev.logger.child({ component: 'install' });
+  log.info(`TPM floors raised: securityVersion ${after.securityVersion}, rootVersion ${after.rootVersion}`, { image: verified.name });
+  // the committed boot chain's signed PCR policy replaces the older ones: revoked now, never at arm,
+  // so a rollback during the trial still unsealed with its own generation (docs/signed-pcr-policies.md)
+  const generation = dev.trust.pcrPolicyGeneration;
+  if (generation !== undefined && generation > 1) {
+    await dev.trust.revokeOlderPcrPolicies();
+    log.info(`signed PCR policy generations below ${generation} revoked on this TPM`, { image: verified.name });
+  }
 }
 
 export interface DeviceInstaller {

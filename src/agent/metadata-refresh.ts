@@ -4,6 +4,7 @@ import { effectiveTime } from '../core/time-floor.js';
 import type { RetrievalBounds } from '../io/retrieval-deadline.js';
 import { authenticateList, namedList, PROMOTED_LIST_PATH, readPromotedList, type HeldList } from '../revocation/promoted-list.js';
 import { fetchViaTuf } from '../revocation/tuf-source.js';
+import { cachePcrPolicies } from '../pcrpolicy/cache.js';
 import { nodeCacheFs, type CacheFs } from '../tuf/cache/cache-fs.js';
 import { collectGenerations, newGeneration, promote, promotedGeneration, promotedPath, type CacheStep } from '../tuf/cache/generations.js';
 import { readSeed, writeSeed } from '../tuf/cache/seed.js';
@@ -71,6 +72,8 @@ export async function refreshMetadata(dev: Device, from: string, hooks: RefreshH
     for (const [role, r] of trusted.rejected) throw new EdgesealError(r.code, `metadata set not promoted: delegated role ${role}: ${r.message}`);
     const list = await fetchNamedList(fs, gen.dir, trusted, updater, seed.files.get(PROMOTED_LIST_PATH), floors.revocationVersion, now);
     await step('revocation-list');
+    const policies = await cachePcrPolicies({ fs, genDir: gen.dir, promotedDir: promoted?.dir, updater, downloadDir: join(dev.paths.staging, 'pcr-policies') }, trusted, now);
+    for (const r of policies.rejected) dev.logger.child({ component: 'update' }).warn(`PCR policy target ${r.name} not cached [${r.code}] ${r.message}`);
     set = { dir: promotedPath(cacheDir), trusted, updater, list };
     await step('verified');
     await promote(fs, cacheDir, gen, step);

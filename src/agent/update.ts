@@ -22,6 +22,7 @@ import { slotTarget } from './installed-images.js';
 import type { ImageVerifier } from './image-verifier.js';
 import { readInstallRecord, slotRecordKey, stageSlotRecord } from './install-records.js';
 import { readTimeFloor } from './time-floor-store.js';
+import { pcrPolicyView } from './pcr-policy-view.js';
 
 // The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
 // verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
@@ -92,6 +93,7 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date, rollout?
     floors: { securityVersion: floors.securityVersion },
     revocation: (c) => verifier.revocation(c, now, 'update'),
     ...(rollout ? { rollout: (c: GateCandidate) => rollout(c, now) } : {}),
+    pcrPolicies: await pcrPolicyView(dev),
     freeBytes: await freeBytes(dev.paths.staging),
     maintenanceWindows: parseMaintenanceWindows(dev.config.update.maintenanceWindows),
     policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },

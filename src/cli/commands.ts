@@ -24,6 +24,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'anchor this device in its TPM: seal the initial root digest and report key, pin them in NV, create the floors',
     load: async () => (await import('./provision.js')).provisionCommand,
   },
+  { name: 'reseal', summary: 'move the sealed anchor to a PCR-policy authority (same report key, floors untouched)', load: async () => (await import('./reseal.js')).resealCommand },
   {
     name: 'tpm status',
     summary: 'show the TPM, the policy PCRs, NV indices, floors, and whether the trust anchors unseal right now',

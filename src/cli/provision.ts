@@ -21,12 +21,13 @@ import { DEFAULT_STATE_DIR, TPM_OPTIONS, TPM_USAGE, ownerAuthFrom, ownerAuthHint
 
 const NAME = 'provision';
 
-async function readAuthority(path: string): Promise<EccPoint> {
+// --pcr-authority FILE (provision, reseal): the authority's PEM public key as the TPM sees it.
+export async function readPcrAuthority(command: string, path: string): Promise<EccPoint> {
   try {
     return pointFromKey(createPublicKey(await readFile(path, 'utf8')));
   } catch (err) {
     if (isEdgesealError(err)) throw err;
-    throw new EdgesealError('KEY_INVALID', `${NAME}: --pcr-authority: expected a PEM ECC P-256 public key in ${path}, could not read one (${(err as Error).message})`, { cause: err });
+    throw new EdgesealError('KEY_INVALID', `${command}: --pcr-authority: expected a PEM ECC P-256 public key in ${path}, could not read one (${(err as Error).message})`, { cause: err });
   }
 }
 
@@ -85,7 +86,7 @@ export const provisionCommand: Command = {
     const ownerAuth = await ownerAuthFrom(NAME, { 'owner-auth-file': values['owner-auth-file'] ?? agent?.tpm.ownerAuthFile });
     const rootBytes = await readCapped(rootPath, METADATA_MAX_LENGTH.root);
     const now = new Date(); // the CLI is an adapter: provisioning time is read here, once
-    const pcrAuthority = values['pcr-authority'] === undefined ? undefined : await readAuthority(values['pcr-authority']);
+    const pcrAuthority = values['pcr-authority'] === undefined ? undefined : await readPcrAuthority(NAME, values['pcr-authority']);
     const result = await withTpm(config, (tpm) => provision({ tpm, stateDir, rootBytes, hardwareId, pcrs, force: values.force === true, now, ownerAuth, pcrAuthority })).catch((err: unknown) => {
       // TPM2_NV_DefineSpace / CreatePrimary under the owner hierarchy: say which password was wrong
       if (!isTpmRc(err, 'TPM_RC_BAD_AUTH')) throw err;

@@ -9,7 +9,7 @@ const NAME = 'repo add-target';
 export const repoAddTarget: Command = {
   name: NAME,
   usage: [
-    `${NAME} FILE --dir WORKDIR --name PATH --hardware-id ID [--hardware-id ID]… --version SEMVER --security-version N --kind firmware|os|app [--slot SLOT] [--role ROLE] [--replace]`,
+    `${NAME} FILE --dir WORKDIR --name PATH --hardware-id ID [--hardware-id ID]… --version SEMVER --security-version N --kind firmware|os|app [--slot SLOT] [--pcr-policy-generation N] [--role ROLE] [--replace]`,
     '',
     '  --dir WORKDIR         publisher working dir (keys/, repo.json, blobs/)',
     '  --name PATH           target name devices ask for, e.g. fw/board-a/firmware.bin (no "..", no leading "/")',
@@ -18,6 +18,8 @@ export const repoAddTarget: Command = {
     '  --security-version N  anti-rollback counter (integer ≥ 0); devices refuse images below their floor',
     '  --kind K              firmware, os or app',
     '  --slot SLOT           optional install slot',
+    '  --pcr-policy-generation N  the image changes measured boot components (firmware, shim, GRUB, kernel):',
+    '                        devices arm it only once they hold signed PCR policy generation N (repo pcr-policy sign)',
     '  --role ROLE           targets role to list it in (default targets; a delegated role must cover PATH)',
     '  --replace             list FILE under a PATH that already lists other bytes (see docs/installed-images.md)',
     '',
@@ -36,6 +38,7 @@ export const repoAddTarget: Command = {
         'security-version': { type: 'string' },
         kind: { type: 'string' },
         slot: { type: 'string' },
+        'pcr-policy-generation': { type: 'string' },
         role: { type: 'string' },
         replace: { type: 'boolean' },
       },
@@ -50,6 +53,7 @@ export const repoAddTarget: Command = {
       securityVersion: parseCount(NAME, 'security-version', required(NAME, 'security-version', values['security-version']), 0, 0),
       kind: required(NAME, 'kind', values.kind),
       ...(values.slot !== undefined ? { slot: values.slot } : {}),
+      ...(values['pcr-policy-generation'] !== undefined ? { pcrPolicyGeneration: parseCount(NAME, 'pcr-policy-generation', values['pcr-policy-generation'], 1, 1) } : {}),
     };
     const repo = await loadWorkdir(dir, { keys: false });
     const role = values.role ?? 'targets';

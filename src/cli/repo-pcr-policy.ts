@@ -1,6 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
+import { stagePcrPolicyTarget } from '../pcrpolicy/publish.js';
+import { defaultPcrPolicyTarget } from '../pcrpolicy/targets.js';
+import { loadWorkdir, saveWorkdir } from '../repo/workdir.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { authorityName } from '../tpm/authorize.js';
 import { encodePcrPolicy, pointFromKey, signPcrPolicy } from '../trust/pcr-policy.js';
@@ -47,16 +50,30 @@ async function keygen(out: string, io: CliIo): Promise<void> {
   io.out(`  TPM Name ${Buffer.from(authorityName(pointFromKey(privateKey))).toString('hex')}`);
 }
 
+async function addTarget(dir: string, t: Parameters<typeof stagePcrPolicyTarget>[2]): Promise<string[]> {
+  const repo = await loadWorkdir(dir, { keys: false });
+  const { sha256 } = await stagePcrPolicyTarget(dir, repo, t);
+  await saveWorkdir(dir, repo);
+  return [`added ${t.name} to ${t.role}: ${t.bytes.length} bytes, sha256 ${sha256}, PCR policy generation ${t.generation}`, `unsigned changes: ${repo.pending().join(', ')} (edgeseal repo publish signs them)`];
+}
+
 export const repoPcrPolicy: Command = {
   name: NAME,
   usage: [
     `${NAME} keygen --out KEY.pem            (also writes KEY.pem.pub for provision --pcr-authority)`,
-    `${NAME} sign --key KEY.pem --generation N --values VALUES.json --out POLICY.json [--pcrs sha256:0,2,4,7]`,
+    `${NAME} sign --key KEY.pem --generation N --values VALUES.json --out POLICY.json [--pcrs sha256:0,2,4,7] [--dir WORKDIR [--name PATH] [--role ROLE]]`,
     '',
     '  keygen          create the fleet\'s PCR-policy authority key (ECC P-256, PEM, mode 0600)',
     '  sign            approve the PCR values one boot chain produces, as generation N (1..63)',
     '  --values FILE   the measured values: {"0": "<sha256 hex>", "2": …} for every PCR of --pcrs',
     '  --generation N  the revocation bit: once a newer chain commits on a device, N is revoked there',
+    '  --dir WORKDIR   also add the signed policy to the publisher workdir as a TUF target (edgeseal repo',
+    '                  publish signs it); devices cache it with the metadata set and unseal with it',
+    '  --name PATH     its target path (default pcr-policies/N.json; e.g. pcr-policies/board-b-N.json per board)',
+    '  --role ROLE     the targets role to list it in (default targets; a delegated role must cover PATH)',
+    '',
+    'A release whose boot chain measures differently names the generation it needs in its target\'s custom',
+    'field pcrPolicyGeneration; devices refuse to arm it until they hold that signed policy.',
     '',
     'Anchors provisioned with this authority unseal under any policy it signed whose PCR values match',
     '(TPM2_PolicyAuthorize); see docs/signed-pcr-policies.md.',
@@ -66,7 +83,7 @@ export const repoPcrPolicy: Command = {
     const { values, positionals } = parseCommandArgs(
       NAME,
       argv,
-      { out: { type: 'string' }, key: { type: 'string' }, generation: { type: 'string' }, values: { type: 'string' }, pcrs: { type: 'string' } },
+      { out: { type: 'string' }, key: { type: 'string' }, generation: { type: 'string' }, values: { type: 'string' }, pcrs: { type: 'string' }, dir: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
       true,
     );
     const action = positionals[0];
@@ -79,10 +96,15 @@ export const repoPcrPolicy: Command = {
     const key = await readKey(required(NAME, 'key', values.key));
     const generation = Number(required(NAME, 'generation', values.generation));
     const pcrs = parsePcrSelection(values.pcrs ?? 'sha256:0,2,4,7');
+    if (values.dir === undefined && (values.name !== undefined || values.role !== undefined)) throw usage('--name and --role: expected --dir WORKDIR with them, found no --dir');
     const doc = signPcrPolicy({ generation, pcrs, values: await readValues(required(NAME, 'values', values.values), pcrs.pcrs) }, key);
-    await writeFileAtomic(out, encodePcrPolicy(doc));
+    const text = encodePcrPolicy(doc);
+    // the target first: a refused one (name taken by other bytes) leaves no new --out file behind either
+    const added = values.dir === undefined ? [] : await addTarget(values.dir, { name: values.name ?? defaultPcrPolicyTarget(generation), role: values.role ?? 'targets', generation, bytes: new TextEncoder().encode(text) });
+    await writeFileAtomic(out, text);
     io.out(`signed PCR policy generation ${generation} for ${values.pcrs ?? 'sha256:0,2,4,7'}: ${out}`);
     io.out(`  approved policy ${Buffer.from(doc.approvedPolicy).toString('hex')}`);
+    added.forEach((l) => io.out(l));
     return EXIT.OK;
   },
 };

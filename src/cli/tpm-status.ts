@@ -5,7 +5,7 @@ import { DEFAULT_TPM_DEVICE, type TpmConfig } from '../tpm/transport.js';
 import { DEFAULT_NV_INDICES, hex } from '../trust/nv-layout.js';
 import { FLOOR_KINDS } from '../trust/nv-pin.js';
 import { readOwnerAuthFile } from '../trust/owner-auth.js';
-import { collectTrustStatus, type Outcome, type TrustStatus } from '../trust/status.js';
+import { collectTrustStatus, type Outcome, type PcrPolicyStatus, type TrustStatus } from '../trust/status.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'tpm status';
@@ -59,6 +59,13 @@ function line<T>(label: string, o: Outcome<T>, show: (v: T) => string, hint?: st
   return `${label.padEnd(12)}${o.ok ? show(o.value) : `unavailable [${o.code}] ${o.message}${why}`}`;
 }
 
+function describePcrPolicy(p: PcrPolicyStatus | undefined): string {
+  if (!p) return 'plain PolicyPCR (no PCR-policy authority: a boot-chain change needs edgeseal reseal)';
+  const now = p.generation === undefined ? 'no signed policy opens the anchor now' : `generation ${p.generation} opens the anchor now`;
+  const committed = p.committed === undefined ? 'none committed after a boot-chain change yet' : `committed generation ${p.committed} (${p.revoked.join(', ')} revoked)`;
+  return `authority ${p.authorityName}; ${now}; ${committed}`;
+}
+
 function describe(s: TrustStatus, authHint: string): string[] {
   return [
     `transport   ${s.transport}`,
@@ -71,6 +78,7 @@ function describe(s: TrustStatus, authHint: string): string[] {
     ),
     line('floors', s.floors, (f) => `root version ${f.rootVersion}, security version ${f.securityVersion}, revocation list ${f.revocationVersion}, targets ${f.targetsVersion}`),
     line('anchors', s.anchors, (a) => `unseal and verify now: device ${a.deviceId} (hardware ${a.hardwareId}, report keyid ${a.reportKeyId.slice(0, 16)}…)`, authHint),
+    line('pcr policy', s.pcrPolicy, describePcrPolicy),
     line('measured', s.measurement, (m) => `PCR ${m.pcr} ${m.sha256}${m.events === undefined ? '' : `, event log replays ${m.events} events`}`),
   ];
 }

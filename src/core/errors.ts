@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   'OUTSIDE_MAINTENANCE_WINDOW',
   'HEALTH_CHECK_FAILED', // a trial slot's health check failed or missed its deadline (docs/health.md): rolled back
   'ROLLOUT_WITHHELD', // a staged rollout (halted, or this device's bucket not yet reached) holds the target back
+  'PCR_POLICY_MISSING', // a release changes measured components and no cached signed PCR policy opens the anchor after it (P7)
   'ROLLOUT_WIDENS', // a rollout policy names what the targets role did not sign, or signs more than its policy
   // configuration, CLI, storage, telemetry
   'CONFIG_INVALID',

@@ -31,6 +31,8 @@ export interface GateInput {
   readonly revocation: (candidate: GateCandidate) => RevocationResult;
   // the staged-rollout step for the chosen candidate; undefined (or absent) when no rollout names it
   readonly rollout?: (candidate: GateCandidate) => RolloutResult | undefined;
+  // the signed PCR policies this device holds, for a release that changes measured components (P7)
+  readonly pcrPolicies?: PcrPolicyView;
   readonly freeBytes: number;
   readonly maintenanceWindows: readonly MaintenanceWindow[];
   readonly policy: {
@@ -40,6 +42,11 @@ export interface GateInput {
   };
   readonly now: Date;
 }
+
+// `authority`: the anchor is sealed to a PCR-policy authority; `cached` are the generations of verified
+// policies by that authority for the device's PCR selection in the promoted set or trust dir, `revoked`
+// those whose bit is set on this TPM. `pcr`: sealed to plain PolicyPCR, which no signed policy opens.
+export type PcrPolicyView = { readonly sealedTo: 'pcr' } | { readonly sealedTo: 'authority'; readonly cached: ReadonlySet<number>; readonly revoked: ReadonlySet<number> };
 
 export type GateDecision =
   | { readonly action: 'install'; readonly target: GateCandidate; readonly reasons: readonly string[] }
@@ -88,6 +95,22 @@ function rolloutStep(t: GateCandidate, input: GateInput): Step | undefined {
   return r.ok ? r.reason : { code: r.code, message: r.message };
 }
 
+// A release whose boot chain measures differently must find its signed PCR policy here before it is
+// armed: otherwise its first boot cannot unseal the anchor and the device is stranded (P7).
+function pcrPolicyStep(t: GateCandidate, input: GateInput): Step | undefined {
+  const g = t.custom.pcrPolicyGeneration;
+  if (g === undefined) return undefined;
+  const view = input.pcrPolicies ?? { sealedTo: 'pcr' };
+  const refuse = (found: string): Step => ({
+    code: 'PCR_POLICY_MISSING',
+    message: `${t.name} changes measured boot components: expected a cached signed PCR policy of generation ${g} for this device's authority and PCR selection, found ${found}; arming it would leave the next boot unable to unseal the anchor`,
+  });
+  if (view.sealedTo === 'pcr') return refuse('an anchor sealed to plain PolicyPCR (reseal it to a PCR-policy authority first: edgeseal reseal)');
+  if (!view.cached.has(g)) return refuse(view.cached.size ? `generations ${[...view.cached].sort((a, b) => a - b).join(', ')} only` : 'none');
+  if (view.revoked.has(g)) return refuse(`generation ${g} revoked on this TPM (a newer boot chain committed)`);
+  return `signed PCR policy generation ${g} cached`;
+}
+
 function spaceStep(t: GateCandidate, input: GateInput): Step {
   const needed = t.length + (input.policy.reserveBytes ?? 0);
   if (input.freeBytes >= needed) return `needs ${needed} bytes, ${input.freeBytes} free`;
@@ -103,7 +126,7 @@ function windowStep(_t: GateCandidate, input: GateInput): Step {
   return { code: 'OUTSIDE_MAINTENANCE_WINDOW', message: `expected a time inside ${described}, found ${now.toISOString()}` };
 }
 
-const GATES = [versionStep, floorStep, revocationStep, rolloutStep, spaceStep, windowStep] as const;
+const GATES = [versionStep, floorStep, revocationStep, rolloutStep, pcrPolicyStep, spaceStep, windowStep] as const;
 
 // Picks the newest target for this device's hardware and image kind, then runs every gate in order;
 // the first refusal wins and names its code.

@@ -71,7 +71,7 @@ export class TpmClient implements CommandRunner {
 
   // sealing to PCRs (composed, handles flushed)
   trialPolicyPcr(sel: pcr.PcrSelection) { return seal.trialPolicyPcr(this, sel); }
-  sealToPcrs(data: Uint8Array, sel: pcr.PcrSelection, authPolicy?: Uint8Array, ownerAuth?: Auth) { return seal.sealToPcrs(this, data, sel, authPolicy, ownerAuth); }
+  sealToPcrs(data: Uint8Array, sel: pcr.PcrSelection, authPolicy?: Uint8Array, ownerAuth?: Auth, pinnedSaltName?: Uint8Array) { return seal.sealToPcrs(this, data, sel, authPolicy, ownerAuth, pinnedSaltName); }
   unsealWithPcrs(sealed: object.SealedObject, sel: pcr.PcrSelection, ownerAuth?: Auth, pinnedSaltName?: Uint8Array) { return seal.unsealWithPcrs(this, sealed, sel, ownerAuth, pinnedSaltName); }
   withSecureScope<T>(ownerAuth: Auth, pinnedSaltName: Uint8Array | undefined, fn: (scope: seal.SecureScope) => Promise<T>) { return seal.withSecureScope(this, ownerAuth, pinnedSaltName, fn); }
   unsealInScope(scope: seal.SecureScope, sealed: object.SealedObject, sel: pcr.PcrSelection) { return seal.unsealInScope(this, scope, sealed, sel); }

@@ -48,9 +48,10 @@ export async function sealToPcrs(
   sel: PcrSelection,
   authPolicy?: Uint8Array,
   ownerAuth: Auth = EMPTY_PASSWORD,
+  pinnedSaltName?: Uint8Array, // a reseal: the salt key pinned at provisioning, so no interposer's key gets the secret
 ): Promise<SealedObject & { policyDigest: Uint8Array; saltKeyName: Uint8Array }> {
   const policyDigest = authPolicy ?? (await trialPolicyPcr(tpm, sel));
-  return withSecureScope(tpm, ownerAuth, undefined, async ({ primary, session }) => {
+  return withSecureScope(tpm, ownerAuth, pinnedSaltName, async ({ primary, session }) => {
     const sealed = await createSealed(tpm, primary, data, policyDigest, { session });
     return { ...sealed, policyDigest, saltKeyName: primary.name };
   });

@@ -34,9 +34,10 @@ export async function sealAnchor(
   pcrs: PcrSelection,
   ownerAuth?: NvAuth,
   pcrAuthority?: EccPoint,
+  pinnedSaltName?: Uint8Array,
 ): Promise<SealedAnchorFile & { name: Uint8Array; saltKeyName: Uint8Array }> {
   const authPolicy = pcrAuthority && computePolicyAuthorize(authorityName(pcrAuthority));
-  const sealed = await tpm.sealToPcrs(secret, pcrs, authPolicy, ownerAuth?.auth);
+  const sealed = await tpm.sealToPcrs(secret, pcrs, authPolicy, ownerAuth?.auth, pinnedSaltName);
   return { public: sealed.public, private: sealed.private, saltKeyName: sealed.saltKeyName, name: sealedObjectName(sealed.public), ...(pcrAuthority ? { pcrAuthority } : {}) };
 }
 

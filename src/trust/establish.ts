@@ -3,10 +3,11 @@ import { EdgesealError } from '../core/errors.js';
 import { keyFromSeed } from '../crypto/ed25519.js';
 import type { TpmClient } from '../tpm/client.js';
 import { SerialQueue } from '../tpm/queue.js';
-import type { SaltedSession } from '../tpm/salted-session.js';
+import type { EccPoint, SaltedSession } from '../tpm/salted-session.js';
 import { ownerAuth, type NvAuth } from '../tpm/nv.js';
-import { unsealAnchor } from './anchor-blob.js';
-import { unsealWithSignedPolicies } from './pcr-authority.js';
+import { sealedObjectName, unsealAnchor } from './anchor-blob.js';
+import { effectivePin, readSealRecord } from './seal-record.js';
+import { readRevokedGenerations, revokeGenerationsBelow, unsealWithSignedPolicies } from './pcr-authority.js';
 import { decodeAnchorSecret, sha256 } from './anchor-secret.js';
 import { raiseFloor, readFloors } from './counters.js';
 import { DEFAULT_MEASUREMENT_PCR, type MeasurementEvent } from './event-log.js';
@@ -42,6 +43,12 @@ export interface Trust {
   readonly measurementLog: MeasurementLog;
   // the generation of the signed PCR policy that opened the anchor (undefined: plain PolicyPCR)
   readonly pcrPolicyGeneration: number | undefined;
+  // the PCR-policy authority the anchor is sealed to (undefined: plain PolicyPCR)
+  readonly pcrAuthority: EccPoint | undefined;
+  // signed PCR policy generations revoked on this TPM (bit g set: g no longer opens the anchor)
+  readRevokedPcrPolicies(): Promise<bigint>;
+  // at commit: revokes every generation below the one this boot unsealed with; returns the bits after
+  revokeOlderPcrPolicies(): Promise<bigint>;
   readFloors(): Promise<Floors>;
   // only up; lowering is FLOOR_VIOLATION. Returns the floors after the raise.
   raiseFloor(kind: FloorKind, value: number): Promise<Floors>;
@@ -98,10 +105,14 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
   const { tpm } = deps;
   const auth = deps.ownerAuth ?? ownerAuth();
   const paths = trustPaths(deps.stateDir);
-  const diskBlob = await readSealedAnchorIfPresent(paths.sealedAnchor);
+  const mainBlob = await readSealedAnchorIfPresent(paths.sealedAnchor);
+  // a reseal's new blob: it counts only once the reseal record names it (src/trust/reseal.ts)
+  const resealed = await readSealedAnchorIfPresent(paths.resealedAnchor).catch(() => undefined);
   // one salted session for the pin, the unseal and the floors; later floor reads open their own
-  const started = await tpm.withSecureScope(auth.auth, diskBlob?.saltKeyName, async (scope) => {
-    const pin = await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth, scope.session);
+  const started = await tpm.withSecureScope(auth.auth, mainBlob?.saltKeyName ?? resealed?.saltKeyName, async (scope) => {
+    const pin = effectivePin(await readPin(tpm, deps.pinIndex ?? DEFAULT_NV_INDICES.pin, auth, scope.session), await readSealRecord(tpm, auth, scope.session));
+    // a reseal killed after writing its record, before replacing the file: the new blob is the pinned one
+    const diskBlob = resealed && same(sealedObjectName(resealed.public), pin.sealedObjectName) ? resealed : mainBlob;
     const saltKeyName = pinnedSaltKey(diskBlob, pin, paths.sealedAnchor);
     const measurementPcr = deps.measurementPcr ?? DEFAULT_MEASUREMENT_PCR;
     // extending a policy PCR would lock this boot out of its own anchors
@@ -118,7 +129,7 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     // fails closed: no unsealed copy exists anywhere to fall back to
     const { pcrAuthority } = blob;
     const opened = pcrAuthority
-      ? await unsealWithSignedPolicies(tpm, scope, { ...blob, pcrAuthority }, pin.sealedObjectName, pin.policyPcrs, paths.pcrPolicies)
+      ? await unsealWithSignedPolicies(tpm, scope, { ...blob, pcrAuthority }, pin.sealedObjectName, pin.policyPcrs, [paths.pcrPolicies, paths.cachedPcrPolicies])
       : { secret: await unsealAnchor(tpm, scope, blob, pin.sealedObjectName, pin.policyPcrs), generation: undefined };
     const secret = decodeAnchorSecret(opened.secret);
     if (!same(secret.initialRootDigest, pin.initialRootDigest)) throw mismatch('root digest inside the sealed anchor', pin.initialRootDigest, secret.initialRootDigest);
@@ -130,9 +141,9 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
         `device identity ${paths.device}: expected report key ${key.publicHex} (from the sealed seed) and device id ${deviceId}, found ${identity.reportPublicKey} and ${identity.deviceId}`,
       );
     }
-    return { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration: opened.generation, floors: await readFloors(tpm, pin, auth, scope.session) };
+    return { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration: opened.generation, pcrAuthority, floors: await readFloors(tpm, pin, auth, scope.session) };
   });
-  const { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration, floors } = started;
+  const { pin, saltKeyName, measurementPcr, initialRoot, identity, rootDigest, secret, pcrPolicyGeneration, pcrAuthority, floors } = started;
   const secured = <T>(fn: (session: SaltedSession) => Promise<T>): Promise<T> => tpm.withSecureScope(auth.auth, saltKeyName, (scope) => fn(scope.session));
 
   const measurementLog: MeasurementLog = {
@@ -152,6 +163,9 @@ export async function establishTrust(deps: TrustDeps): Promise<Trust> {
     pin,
     measurementLog,
     pcrPolicyGeneration,
+    pcrAuthority,
+    readRevokedPcrPolicies: () => (pcrAuthority ? secured((session) => readRevokedGenerations(tpm, auth, session)) : Promise.resolve(0n)),
+    revokeOlderPcrPolicies: () => (pcrPolicyGeneration === undefined ? Promise.resolve(0n) : raises.run(() => revokeGenerationsBelow(tpm, pcrPolicyGeneration, auth))),
     readFloors: () => secured((session) => readFloors(tpm, pin, auth, session)),
     raiseFloor: (kind, value) =>
       raises.run(() =>

@@ -6,13 +6,13 @@ import type { TpmClient } from '../tpm/client.js';
 import { TPMA_NV } from '../tpm/constants.js';
 import { encodeNvAttributes, type NvAuth } from '../tpm/nv.js';
 import { sealedAuthPolicy } from '../tpm/object.js';
-import type { EccPoint } from '../tpm/salted-session.js';
+import type { EccPoint, SaltedSession } from '../tpm/salted-session.js';
 import type { SecureScope } from '../tpm/seal.js';
 import type { SignedPcrPolicy } from '../tpm/seal-authorized.js';
 import { unsealAnchor } from './anchor-blob.js';
 import { readNvPublicIfDefined } from './counters.js';
 import { describeNvAttributes, hex } from './nv-layout.js';
-import { REVOCATION_DEFINITION, REVOCATION_INDEX, decodePcrPolicy, generationBit, revocationIndexName, type SignedPcrPolicyDocument } from './pcr-policy.js';
+import { MAX_GENERATION, REVOCATION_DEFINITION, REVOCATION_INDEX, decodePcrPolicy, generationBit, revocationIndexName, type SignedPcrPolicyDocument } from './pcr-policy.js';
 import { formatPcrSelection, type PcrSelection } from './pcr-selection.js';
 import type { SealedAnchorFile } from './state-files.js';
 
@@ -50,23 +50,51 @@ export function checkAuthorityBinding(blobPublic: Uint8Array, authority: EccPoin
   }
 }
 
-// Signed policies in `dir` by this authority for this selection whose PCR values equal the current
-// ones, newest generation first. Unreadable or forged files are skipped: only a verified one counts.
-export async function matchingPolicies(dir: string, authority: EccPoint, sel: PcrSelection, current: ReadonlyMap<number, Uint8Array>): Promise<SignedPcrPolicyDocument[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const docs: SignedPcrPolicyDocument[] = [];
-  for (const n of names.filter((f) => f.endsWith('.json'))) {
-    try {
-      docs.push(decodePcrPolicy(await readFile(join(dir, n), 'utf8')));
-    } catch {
-      // not a verified policy of any authority: ignored, like a file that is not there
+// Verified signed policies in `dirs` (the trust dir and the promoted metadata set's copy) by this
+// authority for this selection, newest generation first. Unreadable or forged files are skipped: only a
+// verified one counts. The same document found twice counts once.
+export async function readPolicies(dirs: readonly string[], authority: EccPoint, sel: PcrSelection): Promise<SignedPcrPolicyDocument[]> {
+  const docs = new Map<string, SignedPcrPolicyDocument>();
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const n of names.filter((f) => f.endsWith('.json'))) {
+      try {
+        const doc = decodePcrPolicy(await readFile(join(dir, n), 'utf8'));
+        docs.set(Buffer.from(doc.signature).toString('hex'), doc);
+      } catch {
+        // not a verified policy of any authority: ignored, like a file that is not there
+      }
     }
   }
   const wanted = authorityName(authority);
-  return docs
-    .filter((d) => same(authorityName(d.authority), wanted) && d.pcrs.pcrs.join(',') === sel.pcrs.join(','))
-    .filter((d) => sel.pcrs.every((p) => same(d.values.get(p) ?? new Uint8Array(0), current.get(p) ?? new Uint8Array(1))))
-    .sort((a, b) => b.generation - a.generation);
+  return [...docs.values()].filter((d) => same(authorityName(d.authority), wanted) && d.pcrs.pcrs.join(',') === sel.pcrs.join(',')).sort((a, b) => b.generation - a.generation);
+}
+
+// readPolicies whose PCR values equal the current ones.
+export async function matchingPolicies(dirs: readonly string[], authority: EccPoint, sel: PcrSelection, current: ReadonlyMap<number, Uint8Array>): Promise<SignedPcrPolicyDocument[]> {
+  const docs = await readPolicies(dirs, authority, sel);
+  return docs.filter((d) => sel.pcrs.every((p) => same(d.values.get(p) ?? new Uint8Array(0), current.get(p) ?? new Uint8Array(1))));
+}
+
+// The revocation index's bits: bit g set means generation g no longer opens the anchor on this TPM.
+// Under a salted session the read is HMAC-checked against the fleet-wide index Name.
+export async function readRevokedGenerations(tpm: TpmClient, auth: NvAuth, session?: SaltedSession): Promise<bigint> {
+  return tpm.nvReadCounter(REVOCATION_INDEX, auth, session && { session, nvName: revocationIndexName() });
+}
+
+export function revokedSet(bits: bigint): Set<number> {
+  const out = new Set<number>();
+  for (let g = 1; g <= MAX_GENERATION; g++) if ((bits >> BigInt(g)) & 1n) out.add(g);
+  return out;
+}
+
+// Revokes every generation below `generation` (bits 1..generation-1; bits only ever get set). Called
+// when a boot chain that unsealed with `generation` commits, never at arm: an A/B rollback during the
+// trial still opens the anchor with its own, older generation. Idempotent.
+export async function revokeGenerationsBelow(tpm: TpmClient, generation: number, auth: NvAuth): Promise<bigint> {
+  const below = generationBit(generation) - 2n; // bits 1..generation-1; bit 0 is set at provisioning
+  if (below > 0n) await tpm.nvSetBits(REVOCATION_INDEX, below, auth);
+  return readRevokedGenerations(tpm, auth);
 }
 
 // What unsealAuthorizedInScope needs for one document: PolicyPCR ‖ PolicyNV(bit clear) ‖ PolicyAuthorize.
@@ -74,7 +102,7 @@ export function toSignedPolicy(doc: SignedPcrPolicyDocument): SignedPcrPolicy {
   return { authority: doc.authority, approvedPolicy: doc.approvedPolicy, policyRef: new Uint8Array(0), signature: doc.signature, revocation: { index: REVOCATION_INDEX, bits: generationBit(doc.generation) } };
 }
 
-// Unseals a PolicyAuthorize blob with the newest signed policy in `dir` that matches the PCRs now;
+// Unseals a PolicyAuthorize blob with the newest signed policy in `dirs` that matches the PCRs now;
 // an older one is tried only if a newer one is refused (e.g. its generation revoked on this TPM).
 export async function unsealWithSignedPolicies(
   tpm: TpmClient,
@@ -82,11 +110,11 @@ export async function unsealWithSignedPolicies(
   blob: SealedAnchorFile & { pcrAuthority: EccPoint },
   pinnedName: Uint8Array,
   sel: PcrSelection,
-  dir: string,
+  dirs: readonly string[],
 ): Promise<{ secret: Uint8Array; generation: number }> {
   checkAuthorityBinding(blob.public, blob.pcrAuthority);
   const { values } = await tpm.pcrRead(sel);
-  const candidates = await matchingPolicies(dir, blob.pcrAuthority, sel, values);
+  const candidates = await matchingPolicies(dirs, blob.pcrAuthority, sel, values);
   let refusal: unknown;
   for (const doc of candidates) {
     try {
@@ -98,7 +126,7 @@ export async function unsealWithSignedPolicies(
   }
   throw new EdgesealError(
     'ANCHOR_UNAVAILABLE',
-    `anchor secret: expected a signed PCR policy in ${dir} for the current PCRs ${formatPcrSelection(sel)} by authority ${Buffer.from(authorityName(blob.pcrAuthority)).toString('hex')}, ` +
+    `anchor secret: expected a signed PCR policy in ${dirs.join(' or ')} for the current PCRs ${formatPcrSelection(sel)} by authority ${Buffer.from(authorityName(blob.pcrAuthority)).toString('hex')}, ` +
       `found ${candidates.length ? `${candidates.length}, all refused by the TPM` : 'none'}; trusting nothing`,
     { cause: refusal },
   );

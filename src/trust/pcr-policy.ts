@@ -1,5 +1,6 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
+import { MAX_PCR_POLICY_GENERATION } from '../core/target-meta.js';
 import { authorityName, authorizationMessage } from '../tpm/authorize.js';
 import { TPM_ALG, TPMA_NV } from '../tpm/constants.js';
 import { TpmWriter } from '../tpm/marshal.js';
@@ -19,7 +20,7 @@ import { formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-
 // bit 0 set when it is defined, so its Name (which the signed policy commits to) is fleet-wide.
 export const REVOCATION_INDEX = 0x018e5e10;
 export const REVOCATION_DEFINITION = { type: 'bits', attributes: ['OWNERWRITE', 'OWNERREAD', 'AUTHREAD', 'NO_DA'] } as const;
-export const MAX_GENERATION = 63;
+export const MAX_GENERATION = MAX_PCR_POLICY_GENERATION;
 
 // Name of the revocation index once written: nameAlg ‖ H(TPMS_NV_PUBLIC) (Part 1 §16), computable
 // by the publisher without a TPM.

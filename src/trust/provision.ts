@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { EdgesealError, isEdgesealError } from '../core/errors.js';
 import { generateKey } from '../crypto/ed25519.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -14,6 +14,7 @@ import { DEFAULT_NV_INDICES, TIME_FLOOR_NV_INDEX, checkOwnerRange, hex, type NvI
 import { FLOOR_KINDS, type CounterPin, type FloorKind } from './nv-pin.js';
 import { writePin } from './pin-store.js';
 import { DEFAULT_POLICY_PCRS, formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-selection.js';
+import { clearSealRecord } from './seal-record.js';
 import { anchorFiles, deviceIdFor, encodeDeviceIdentity, encodeSealedAnchor, isValidHardwareId, trustPaths, type DeviceIdentity } from './state-files.js';
 
 // `edgeseal provision`: creates the device's TPM anchors (ARCHITECTURE P1–P3) and its identity files.
@@ -128,6 +129,9 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await writeFileAtomic(paths.sealedAnchor, encodeSealedAnchor(sealed), 0o600);
   await writeFileAtomic(paths.device, encodeDeviceIdentity(identity));
   if (await readNvPublicIfDefined(opts.tpm, indices.pin)) await opts.tpm.nvUndefineSpace(indices.pin, auth);
+  // a reseal record of the earlier provisioning names a blob that is gone
+  await clearSealRecord(opts.tpm, auth);
+  await rm(paths.resealedAnchor, { force: true });
   // --force starts every floor afresh, the NV time floor too (the agent defines it again at its first raise)
   if (opts.force && (await readNvPublicIfDefined(opts.tpm, TIME_FLOOR_NV_INDEX))) await opts.tpm.nvUndefineSpace(TIME_FLOOR_NV_INDEX, auth);
   await writePin(

@@ -8,10 +8,14 @@ export interface TrustPaths {
   readonly dir: string;
   readonly initialRoot: string; // exact bytes of the initial trusted root.json
   readonly sealedAnchor: string; // TPM2B_PUBLIC + TPM2B_PRIVATE of the sealed anchor secret
+  // `edgeseal reseal`'s new blob until the reseal record names it and it replaces sealedAnchor
+  readonly resealedAnchor: string;
   readonly device: string; // device identity: ids and the report-signing public key
   readonly eventLog: string; // measurement event log of this boot (JSON lines)
   readonly previousEventLog: string; // the log of the boot before, kept for forensics
   readonly pcrPolicies: string; // signed PCR policies (one JSON each) for an anchor sealed to an authority
+  // the signed PCR policies TUF delivered: the promoted metadata set's copy (src/pcrpolicy/cache.ts)
+  readonly cachedPcrPolicies: string;
 }
 
 export function trustPaths(stateDir: string): TrustPaths {
@@ -20,7 +24,9 @@ export function trustPaths(stateDir: string): TrustPaths {
     dir,
     initialRoot: join(dir, 'initial-root.json'),
     sealedAnchor: join(dir, 'sealed-anchor.json'),
+    resealedAnchor: join(dir, 'sealed-anchor.resealed.json'),
     pcrPolicies: join(dir, 'pcr-policies'),
+    cachedPcrPolicies: join(stateDir, 'metadata', 'current', 'pcr-policies'),
     device: join(dir, 'device.json'),
     eventLog: join(dir, 'measurements.jsonl'),
     previousEventLog: join(dir, 'measurements.prev.jsonl'),

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { asEdgesealError, type ErrorCode } from '../core/errors.js';
 import type { TpmClient } from '../tpm/client.js';
 import type { TpmIdentity } from '../tpm/capability.js';
-import type { NvAuth } from '../tpm/nv.js';
+import { ownerAuth as defaultOwnerAuth, type NvAuth } from '../tpm/nv.js';
+import { authorityName } from '../tpm/authorize.js';
+import { readRevokedGenerations, revokedSet } from './pcr-authority.js';
 import { readFloors, readNvPublicIfDefined } from './counters.js';
 import { establishTrust } from './establish.js';
 import type { Floors } from './floors.js';
@@ -11,7 +13,7 @@ import { readPcr } from './measure.js';
 import { COUNTER_ATTRIBUTES_WRITTEN, DEFAULT_NV_INDICES, PIN_ATTRIBUTES_LOCKED, describeNvAttributes, hex, type NvIndices } from './nv-layout.js';
 import { readPin } from './pin-store.js';
 import { DEFAULT_POLICY_PCRS, formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-selection.js';
-import { decodeDeviceIdentity, trustPaths, type DeviceIdentity } from './state-files.js';
+import { decodeDeviceIdentity, decodeSealedAnchor, trustPaths, type DeviceIdentity } from './state-files.js';
 
 // `edgeseal tpm status`: a read-only look at the TPM and the anchors; it changes nothing, rotates nothing.
 
@@ -37,6 +39,16 @@ export interface TrustStatus {
   readonly anchors: Outcome<{ deviceId: string; hardwareId: string; reportKeyId: string }>;
   // events: how many log lines replay to the PCR (only when the anchors verify)
   readonly measurement: Outcome<{ pcr: number; sha256: string; events?: number }>;
+  // the PCR-policy authority the anchor is sealed to; undefined: plain PolicyPCR
+  readonly pcrPolicy: Outcome<PcrPolicyStatus | undefined>;
+}
+
+export interface PcrPolicyStatus {
+  readonly authorityName: string; // the authority key's TPM Name (hex): its key id
+  readonly generation?: number; // the signed policy that opens the anchor now (when it does)
+  // the newest committed generation: a commit revokes every generation below it on this TPM
+  readonly committed?: number;
+  readonly revoked: readonly number[];
 }
 
 async function attempt<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
@@ -88,6 +100,13 @@ export async function collectTrustStatus(deps: { tpm: TpmClient; stateDir: strin
     anchors: anchors.ok
       ? { ok: true, value: { deviceId: anchors.value.identity.deviceId, hardwareId: anchors.value.identity.hardwareId, reportKeyId: anchors.value.identity.reportKeyId } }
       : anchors,
+    pcrPolicy: await attempt(async () => {
+      const blob = decodeSealedAnchor(await readFile(trustPaths(stateDir).sealedAnchor, 'utf8'));
+      if (!blob.pcrAuthority) return undefined;
+      const revoked = [...revokedSet(await readRevokedGenerations(tpm, ownerAuth ?? defaultOwnerAuth()))].sort((a, b) => a - b);
+      const generation = anchors.ok ? anchors.value.pcrPolicyGeneration : undefined;
+      return { authorityName: hexOf(authorityName(blob.pcrAuthority)), ...(generation !== undefined ? { generation } : {}), ...(revoked.length ? { committed: revoked[revoked.length - 1] + 1 } : {}), revoked };
+    }),
     measurement: await attempt(async () => {
       const sha256 = hexOf(await readPcr(tpm, measurementPcr));
       return anchors.ok ? { pcr: measurementPcr, sha256, events: (await anchors.value.verifyEventLog()).length } : { pcr: measurementPcr, sha256 };

@@ -21,9 +21,9 @@ export class LiveRepo {
     this.add(S.v1.target, this.v1, { hardwareIds: ['board-a'], version: S.v1.version, securityVersion: S.v1.securityVersion, kind: 'firmware' });
   }
 
-  // Adds the scenario's v2 (securityVersion 2) as the next release.
-  addV2(): void {
-    this.add(S.v2.target, this.v2, { hardwareIds: ['board-a'], version: S.v2.version, securityVersion: S.v2.securityVersion, kind: 'firmware' });
+  // Adds the scenario's v2 (securityVersion 2) as the next release; `extra` custom fields (e.g. pcrPolicyGeneration).
+  addV2(extra: Record<string, unknown> = {}): void {
+    this.add(S.v2.target, this.v2, { hardwareIds: ['board-a'], version: S.v2.version, securityVersion: S.v2.securityVersion, kind: 'firmware', ...extra });
   }
 
   // A target entry as written as is (no image custom-field check): what a standard TUF tool publishes.

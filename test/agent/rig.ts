@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { provision } from '../../src/trust/provision.js';
 import { parsePcrSelection } from '../../src/trust/pcr-selection.js';
+import { encodePcrPolicy, pointFromKey, signPcrPolicy } from '../../src/trust/pcr-policy.js';
+import { trustPaths } from '../../src/trust/state-files.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 
 // A simulated board for agent tests: swtpm provisioned with the update scenario's root, slot files
@@ -42,8 +45,13 @@ export async function targetBytes(repo: string, name: string): Promise<Buffer> {
   return readFile(join(repo, 'targets', ...parts, `${sha}.${base}`));
 }
 
+export interface BoardOptions {
+  // provision to this PCR-policy authority; the factory image carries its generation-1 policy for the boot chain now
+  readonly pcrAuthority?: KeyObject;
+}
+
 // `repo`: the published repository the board is provisioned from (its 1.root.json) and fetches from.
-export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {}, hardwareId: string = S.hardwareId, repo = REPO): Promise<Board> {
+export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {}, hardwareId: string = S.hardwareId, repo = REPO, opts: BoardOptions = {}): Promise<Board> {
   await swtpm.restart(); // a fresh boot: PCRs (and our measurements) start from zero
   const dir = await mkdtemp(join(tmpdir(), 'es-agent-'));
   const stateDir = join(dir, 'state');
@@ -52,7 +60,13 @@ export async function setupBoard(swtpm: Swtpm, over: Record<string, unknown> = {
   const root = await readFile(join(repo, 'metadata', '1.root.json'));
   const tpm = await TpmClient.open({ swtpm: swtpm.address });
   try {
-    await provision({ tpm, stateDir, rootBytes: root, hardwareId, now: NOW, pcrs: parsePcrSelection('sha256:0,2,4,7'), force: true });
+    const pcrs = parsePcrSelection('sha256:0,2,4,7');
+    await provision({ tpm, stateDir, rootBytes: root, hardwareId, now: NOW, pcrs, force: true, ...(opts.pcrAuthority ? { pcrAuthority: pointFromKey(opts.pcrAuthority) } : {}) });
+    if (opts.pcrAuthority) {
+      const policy = signPcrPolicy({ generation: 1, pcrs, values: (await tpm.pcrRead(pcrs)).values }, opts.pcrAuthority);
+      await mkdir(trustPaths(stateDir).pcrPolicies, { recursive: true });
+      await writeFile(join(trustPaths(stateDir).pcrPolicies, '1.json'), encodePcrPolicy(policy));
+    }
   } finally {
     await tpm.close();
   }
@@ -113,7 +127,7 @@ export interface BoardRig {
   readonly swtpm: Swtpm;
   readonly dir: string; // the scratch dir; only with options.scratch
   // a fresh board on the suite's swtpm (setupBoard's arguments)
-  board(over?: Record<string, unknown>, hardwareId?: string, repo?: string): Promise<Board>;
+  board(over?: Record<string, unknown>, hardwareId?: string, repo?: string, opts?: BoardOptions): Promise<Board>;
   // the bootloader picks the armed slot, the TPM resets its PCRs, the agent starts again
   reboot(board: Board): Promise<BootOutcome>;
 }
@@ -140,7 +154,7 @@ export function useBoardRig(suite: Mocha.Suite, opts: BoardRigOptions = {}): Boa
       if (!dir) throw new Error('useBoardRig: rig.dir needs the scratch option');
       return dir;
     },
-    board: (over, hardwareId, repo) => setupBoard(swtpm, over, hardwareId, repo),
+    board: (over, hardwareId, repo, opts) => setupBoard(swtpm, over, hardwareId, repo, opts),
     async reboot(board) {
       await board.boot.simulateBoot();
       await swtpm.restart();

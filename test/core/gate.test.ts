@@ -189,4 +189,38 @@ describe('decideUpdate (OTA gate)', () => {
       expect(d).to.include({ code: 'INSUFFICIENT_SPACE' });
     });
   });
+
+  // issue 11 B (P7): a release whose boot chain measures differently is armed only with its signed PCR policy
+  describe('signed PCR policy for a boot-chain change', () => {
+    const chainChange = [candidate('fw-1.1.0.bin', { version: '1.1.0', pcrPolicyGeneration: 3 })];
+    const authority = (cached: number[], revoked: number[] = []): GateInput['pcrPolicies'] => ({ sealedTo: 'authority', cached: new Set(cached), revoked: new Set(revoked) });
+
+    it('arms it when the policy of the generation it names is cached and not revoked, and says so', () => {
+      const d = decideUpdate(input({ candidates: chainChange, pcrPolicies: authority([2, 3]) }));
+      expect(installs(d).name).to.equal('fw-1.1.0.bin');
+      expect(d.action === 'install' && d.reasons).to.include('signed PCR policy generation 3 cached');
+    });
+
+    it('refuses PCR_POLICY_MISSING without that generation, naming what it found', () => {
+      const d = decideUpdate(input({ candidates: chainChange, pcrPolicies: authority([1, 2]) }));
+      expect(d).to.include({ action: 'refuse', code: 'PCR_POLICY_MISSING' });
+      expect(d.action === 'refuse' && d.message).to.equal(
+        "fw-1.1.0.bin changes measured boot components: expected a cached signed PCR policy of generation 3 for this device's authority and PCR selection, found generations 1, 2 only; arming it would leave the next boot unable to unseal the anchor",
+      );
+      expect(decideUpdate(input({ candidates: chainChange, pcrPolicies: authority([]) }))).to.include({ code: 'PCR_POLICY_MISSING' });
+    });
+
+    it('refuses a revoked generation and a plain PolicyPCR anchor (no signed policy opens it)', () => {
+      const revoked = decideUpdate(input({ candidates: chainChange, pcrPolicies: authority([3], [1, 2, 3]) }));
+      expect(revoked.action === 'refuse' && [revoked.code, revoked.message.includes('generation 3 revoked on this TPM')]).to.deep.equal(['PCR_POLICY_MISSING', true]);
+      for (const pcrPolicies of [{ sealedTo: 'pcr' } as const, undefined]) {
+        const d = decideUpdate(input({ candidates: chainChange, ...(pcrPolicies ? { pcrPolicies } : {}) }));
+        expect(d.action === 'refuse' && [d.code, d.message.includes('plain PolicyPCR')]).to.deep.equal(['PCR_POLICY_MISSING', true]);
+      }
+    });
+
+    it('leaves a release that names no generation alone, whatever the device is sealed to', () => {
+      expect(installs(decideUpdate(input({ pcrPolicies: { sealedTo: 'pcr' } }))).name).to.equal('fw-1.1.0.bin');
+    });
+  });
 });

@@ -16,4 +16,12 @@ describe('parseTargetCustom', () => {
   it('rejects a missing custom object', () => {
     expectCode(() => parseTargetCustom('fw.bin', undefined), 'MALFORMED_METADATA');
   });
+
+  it('keeps pcrPolicyGeneration (1..63, the revocation bits) and refuses anything else', () => {
+    const base = { hardwareIds: ['board-a'], version: '1.2.0', securityVersion: 3, kind: 'firmware' };
+    expect(parseTargetCustom('fw.bin', { ...base, pcrPolicyGeneration: 63 }).pcrPolicyGeneration).to.equal(63);
+    for (const bad of [0, 64, 1.5, '2']) {
+      expect(expectCode(() => parseTargetCustom('fw.bin', { ...base, pcrPolicyGeneration: bad }), 'MALFORMED_METADATA').message).to.contain('custom.pcrPolicyGeneration: expected an integer 1..63');
+    }
+  });
 });

@@ -93,10 +93,12 @@ describe('edgeseal provision and tpm status (CLI, against swtpm)', function () {
     expect(status.floors).to.deep.equal({ ok: true, value: { rootVersion: 0, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 } });
     expect(status.anchors.ok).to.be.true;
     expect(status.measurement).to.deep.include({ ok: true });
+    expect(status.pcrPolicy, 'sealed to plain PolicyPCR: no authority').to.deep.equal({ ok: true });
 
     await withTpm({ swtpm: swtpm.address }, (tpm) => tpm.pcrExtend(4, [{ hash: 'sha256', digest: sha256(Uint8Array.of(1)) }]));
     const changed = await run('tpm', 'status', ...tpmArgs());
     expect(changed.code).to.equal(EXIT.REFUSED);
     expect(changed.out).to.match(/anchors\s+unavailable \[ANCHOR_UNAVAILABLE\]/).and.contain('floors      root version 0');
+    expect(changed.out).to.contain('pcr policy  plain PolicyPCR (no PCR-policy authority: a boot-chain change needs edgeseal reseal)');
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { readFile, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TpmClient } from '../../src/tpm/client.js';
 import { TPM_CC } from '../../src/tpm/constants.js';
 import { ownerAuth } from '../../src/tpm/nv.js';
@@ -7,6 +9,9 @@ import { encodeAnchorSecret } from '../../src/trust/anchor-secret.js';
 import { establishTrust } from '../../src/trust/establish.js';
 import { DEFAULT_NV_INDICES } from '../../src/trust/nv-layout.js';
 import { readPin, writePin } from '../../src/trust/pin-store.js';
+import { encodePcrPolicy, pointFromKey, signPcrPolicy } from '../../src/trust/pcr-policy.js';
+import { reseal } from '../../src/trust/reseal.js';
+import { readSealRecord } from '../../src/trust/seal-record.js';
 import { decodeSealedAnchor, encodeSealedAnchor, trustPaths } from '../../src/trust/state-files.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
@@ -129,5 +134,32 @@ describe('salted, encrypted, HMAC-checked TPM sessions against swtpm through a r
     const trust = await establishTrust({ tpm, stateDir: p.stateDir, startMeasurementLog: false });
     expect(trust.identity.deviceId).to.equal(p.identity.deviceId);
     expect(leaks(proxy.captured().subarray(before), trust.reportSeed)).to.deep.equal([]);
+  });
+
+  it('reseal of a version-2-pin device to an authority: the secret never crosses the bus in the clear, and the device gets a pinned salt key', async () => {
+    const p = await provisionFresh(tpm);
+    const v2 = { ...(await readPin(tpm, DEFAULT_NV_INDICES.pin, ownerAuth())), saltKeyName: undefined };
+    await tpm.nvUndefineSpace(DEFAULT_NV_INDICES.pin);
+    await writePin(tpm, DEFAULT_NV_INDICES.pin, v2);
+    const authority = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    await mkdir(trustPaths(p.stateDir).pcrPolicies, { recursive: true });
+    await writeFile(join(trustPaths(p.stateDir).pcrPolicies, '1.json'), encodePcrPolicy(signPcrPolicy({ generation: 1, pcrs: POLICY_PCRS, values: (await tpm.pcrRead(POLICY_PCRS)).values }, authority)));
+
+    const before = proxy.captured().length;
+    expect(await reseal({ tpm, stateDir: p.stateDir, pcrAuthority: pointFromKey(authority) })).to.include({ status: 'resealed', generation: 1 });
+    const trust = await establishTrust({ tpm, stateDir: p.stateDir, startMeasurementLog: false });
+    const bus = proxy.captured().subarray(before);
+    const secret = encodeAnchorSecret({ initialRootDigest: trust.initialRootDigest, reportSeed: trust.reportSeed });
+    const commands = new Set<number>();
+    for (let at = 0; at + 10 <= bus.length; at += bus.readUInt32BE(at + 2)) commands.add(bus.readUInt32BE(at + 6));
+    expect([TPM_CC.Create, TPM_CC.Unseal].every((cc) => commands.has(cc)), 'the reseal created and unsealed through the proxy').to.equal(true);
+    expect(leaks(bus, trust.reportSeed)).to.deep.equal([]);
+    expect(leaks(bus, secret.subarray(32))).to.deep.equal([]);
+    expect(trust.identity.deviceId).to.equal(p.identity.deviceId);
+    // the version-2 pin named no salt key; the reseal record now pins the one the new blob was sealed under
+    const record = await readSealRecord(tpm, ownerAuth());
+    const file = decodeSealedAnchor(await readFile(trustPaths(p.stateDir).sealedAnchor, 'utf8'));
+    expect(record && Buffer.from(record.saltKeyName).equals(Buffer.from(file.saltKeyName ?? []))).to.equal(true);
+    expect(trust.pin.saltKeyName && Buffer.from(trust.pin.saltKeyName).equals(Buffer.from(record?.saltKeyName ?? []))).to.equal(true);
   });
 });

@@ -16,10 +16,12 @@ describe('trust state files', () => {
       dir: '/var/lib/edgeseal/trust',
       initialRoot: '/var/lib/edgeseal/trust/initial-root.json',
       sealedAnchor: '/var/lib/edgeseal/trust/sealed-anchor.json',
+      resealedAnchor: '/var/lib/edgeseal/trust/sealed-anchor.resealed.json',
       device: '/var/lib/edgeseal/trust/device.json',
       eventLog: '/var/lib/edgeseal/trust/measurements.jsonl',
       previousEventLog: '/var/lib/edgeseal/trust/measurements.prev.jsonl',
       pcrPolicies: '/var/lib/edgeseal/trust/pcr-policies',
+      cachedPcrPolicies: '/var/lib/edgeseal/metadata/current/pcr-policies',
     });
   });
 
