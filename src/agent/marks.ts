@@ -59,8 +59,9 @@ async function markGood(dev: Device, now: Date): Promise<MarkOutcome> {
   const { outcome, unauthenticated } = await verifySlot(dev, ab, s.active, now);
   const verdict = trialVerdict(outcome, unauthenticated);
   const { installer, flush } = createInstaller(dev);
-  const step = trial ? await installer.confirmBoot(verdict, true) : await installer.resume(verdict.ok ? verdict.verified : undefined);
+  const step = await installer.markGood(verdict);
   await flush();
+  if (!step) throw new EdgesealError('MARK_REFUSED', `mark-good: the install journal changed while slot ${s.active} was verified; run it again`);
   if (step.journal.state === 'rolled-back') return outcomeOf(step, s.active, true, `slot ${s.active} did not verify and was rolled back to slot ${otherSlot(s.active)}: ${step.journal.install?.outcome?.message ?? ''}`);
   const t = step.journal.install?.target;
   const floors = step.journal.install?.outcome ? ` (floors not raised: ${step.journal.install.outcome.message})` : '';

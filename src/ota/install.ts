@@ -132,6 +132,15 @@ export class Installer {
     return this.rollBack(code, message);
   }
 
+  // edgeseal mark-good, with the boot check of the running slot: commits its undecided trial (the agent's
+  // commit path), or finishes a commit whose floors a crash left pending; undefined when neither applies.
+  async markGood(result: BootCheckResult): Promise<InstallStep | undefined> {
+    const j = await this.current();
+    if (!j.install || (await this.deps.selector.active()) !== j.install.toSlot) return undefined;
+    if (j.state === 'trying' || j.state === 'health') return this.confirmBoot(result, true);
+    return floorsPending(j) ? this.finishCommit(result.ok ? result.verified : undefined) : undefined;
+  }
+
   // edgeseal mark-bad: the trial slot being run is rolled back to the slot the install started from;
   // run again on that slot (or after a crash), the decided rollback only finishes its clean-up.
   async markBad(reason: string): Promise<InstallStep> {
