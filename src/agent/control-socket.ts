@@ -1,6 +1,6 @@
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { asEdgesealError, EdgesealError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { parseMarkRequest, type MarkOutcome, type MarkRequest } from './marks.js';
@@ -23,6 +23,7 @@ export interface ControlSocket {
 // Listens at `path` (a stale socket from a killed agent is replaced); `handle` runs one request at a time.
 export async function listenControl(path: string, handle: (req: MarkRequest) => Promise<MarkOutcome>, logger: Logger): Promise<ControlSocket> {
   const log = logger.child({ component: 'control' });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await unlink(path).catch(() => undefined);
   const server: Server = createServer((conn) => {
     let buf = '';
