@@ -57,7 +57,15 @@ async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise
     dev.logger.child({ component: 'boot' }).error(`fallback impossible: slot ${other} does not verify either [${o.verdict.code}] ${o.verdict.message}`);
     return undefined;
   }
-  await ab.selector.markGood(other);
+  if (dev.storage.ok) {
+    // as edgeseal mark-active: the journal goes idle first, so the clean-up of its last decision (e.g. a
+    // rollback marking its origin good) cannot send the next boot back to the slot that just failed
+    const chosen = await createInstaller(dev).installer.select(other).then(
+      () => true,
+      (err: unknown) => void dev.logger.child({ component: 'boot' }).error(`fallback impossible: ${(err as Error).message}`),
+    );
+    if (!chosen) return undefined;
+  } else await ab.selector.markGood(other);
   await dev.report({ type: 'rollback', verdict: 'refused', code: firstRefusal(check)!.code, image: { name: o.verdict.target.name, sha256: o.digest!.sha256 }, detail: `fallback from slot ${active} to verified slot ${other}` });
   await dev.reboot(`slot ${active} failed its boot check; falling back to verified slot ${other}`);
   return { action: 'fallback', proceed: false, check, ...firstRefusal(check)! };

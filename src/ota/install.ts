@@ -151,13 +151,13 @@ export class Installer {
     throw new EdgesealError('MARK_REFUSED', `mark-bad: expected to run the trial slot of an undecided install, found install state ${j.state} while running slot ${await this.deps.selector.active()} (the known-good slot has nothing to roll back to)`);
   }
 
-  // edgeseal mark-active: `slot` (already verified by the caller) becomes the slot the bootloader boots.
+  // edgeseal mark-active and onFailure fallback: `slot` (verified by the caller) becomes the slot the bootloader boots.
   // The journal goes back to idle first, so that the clean-up of an earlier decision (resume) never
   // re-marks that install's slot over this choice; then the bootloader. Refused while an install is in flight.
   async select(slot: SlotId): Promise<InstallStep> {
     const j = await this.current();
     if (IN_FLIGHT.has(j.state) || floorsPending(j)) {
-      throw new EdgesealError('MARK_REFUSED', `mark-active: expected no install in flight, found ${j.install?.target.name ?? '?'} ${j.install?.target.version ?? ''} in state ${j.state} (decide its trial with mark-good or mark-bad first)`);
+      throw new EdgesealError('MARK_REFUSED', `selecting slot ${slot}: expected no install in flight, found ${j.install?.target.name ?? '?'} ${j.install?.target.version ?? ''} in state ${j.state} (decide its trial with mark-good or mark-bad first)`);
     }
     if (j.state !== 'idle') await this.write({ seq: j.seq + 1, state: 'idle', install: null });
     const s = await this.deps.selector.state();

@@ -5,7 +5,8 @@ import { runUpdate } from '../../src/agent/update.js';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { DiskOutboxStore } from '../../src/telemetry/outbox/disk-store.js';
-import { S, useBoardRig, withDevice } from './rig.js';
+import { applyMark } from '../../src/agent/marks.js';
+import { flipByte, NOW, S, useBoardRig, withDevice } from './rig.js';
 
 // A trial whose agent never starts (kernel panic, crash loop before the agent, hang ended by the
 // watchdog) is ended by the bootloader's own try counting, played here by the file boot selector:
@@ -33,4 +34,19 @@ describe('bootloader try counting when the agent never starts (file boot selecto
       expect(await withDevice(b, async (dev) => (await dev.trust.readFloors()).securityVersion)).to.equal(0);
     });
   }
+
+  // onFailure fallback chooses a slot as mark-active does: the clean-up of the journal's last decision
+  // (here: a rollback, whose clean-up marks its origin A good) must not undo it at the next start
+  it('onFailure fallback to a verified slot holds at the next start, after an earlier rollback', async () => {
+    const b = await rig.board({ onFailure: 'fallback', update: { health: { mode: 'external' } } });
+    expect(await withDevice(b, (dev) => runUpdate(dev, {}))).to.include({ action: 'installed' });
+    expect(await rig.reboot(b)).to.include({ action: 'awaiting-mark' });
+    await withDevice(b, (dev) => applyMark(dev, { op: 'mark-bad', reason: 'canary failed' }, NOW));
+    expect(await rig.reboot(b)).to.include({ action: 'verified' }); // back on A, B keeps the signed 1.1.0
+    await flipByte(b.slots.a);
+    expect(await rig.reboot(b)).to.include({ action: 'fallback', code: 'DIGEST_MISMATCH' });
+    expect(await b.boot.state()).to.deep.include({ good: 'B', trySlot: null });
+    expect(await rig.reboot(b)).to.include({ action: 'verified', proceed: true });
+    expect(await b.boot.state(), 'the next boot stays on the verified slot').to.deep.include({ active: 'B', good: 'B' });
+  });
 });
