@@ -64,6 +64,8 @@ async function markGood(dev: Device, now: Date): Promise<MarkOutcome> {
   if (!step) throw new EdgesealError('MARK_REFUSED', `mark-good: the install journal changed while slot ${s.active} was verified; run it again`);
   if (step.journal.state === 'rolled-back') return outcomeOf(step, s.active, true, `slot ${s.active} did not verify and was rolled back to slot ${otherSlot(s.active)}: ${step.journal.install?.outcome?.message ?? ''}`);
   const t = step.journal.install?.target;
+  // a commit whose floor a crash left pending, on a slot that no longer verifies: the floor keeps waiting
+  if (!verdict.ok) return { ...outcomeOf(step, s.active, false, `slot ${s.active} is committed but does not verify now, so the floor stays: ${verdict.message}`), code: verdict.code };
   const floors = step.journal.install?.outcome ? ` (floors not raised: ${step.journal.install.outcome.message})` : '';
   return outcomeOf(step, s.active, true, `slot ${s.active} committed: ${t?.name ?? '?'} ${t?.version ?? ''}${floors}`);
 }

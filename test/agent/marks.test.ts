@@ -34,6 +34,8 @@ describe('mark-good, mark-bad, mark-active (real swtpm)', function () {
   it('external mode: a verified trial waits in its health window, floors untouched, until mark-good commits it', async () => {
     const b = await onTrial();
     expect((await journal(b)).state).to.equal('health');
+    const status = await runCli(['status', '--config', b.configPath]);
+    expect(status.out, status.err).to.contain('awaiting edgeseal mark-good or mark-bad');
     expect(await b.boot.state()).to.deep.equal({ active: 'B', good: 'A', trySlot: 'B', tryCount: 0 });
     expect(await floor(b)).to.equal(0);
     const good = await withDevice(b, (dev) => applyMark(dev, { op: 'mark-good' }, NOW));
