@@ -20,6 +20,17 @@ export interface ControlSocket {
   close(): Promise<void>;
 }
 
+// One request line as a mark request, or USAGE saying what is wrong with it.
+export function parseRequestLine(line: string): MarkRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (err) {
+    throw new EdgesealError('USAGE', `control request: expected JSON, found ${(err as Error).message}`, { cause: err });
+  }
+  return parseMarkRequest(raw);
+}
+
 // Listens at `path` (a stale socket from a killed agent is replaced); `handle` runs one request at a time.
 export async function listenControl(path: string, handle: (req: MarkRequest) => Promise<MarkOutcome>, logger: Logger): Promise<ControlSocket> {
   const log = logger.child({ component: 'control' });
@@ -40,11 +51,11 @@ export async function listenControl(path: string, handle: (req: MarkRequest) => 
   const answer = async (line: string | undefined): Promise<Reply> => {
     try {
       if (line === undefined) throw new EdgesealError('USAGE', `control request: expected one JSON line of at most ${MAX_REQUEST} bytes, found more`);
-      const req = parseMarkRequest(JSON.parse(line));
+      const req = parseRequestLine(line);
       log.info(`${req.op} requested`, { op: req.op });
       return { ok: true, outcome: await handle(req) };
     } catch (err) {
-      const e = err instanceof SyntaxError ? new EdgesealError('USAGE', `control request: expected JSON, found ${err.message}`) : asEdgesealError(err);
+      const e = asEdgesealError(err);
       log.warn(`control request refused [${e.code}] ${e.message}`, { code: e.code });
       return { ok: false, code: e.code, message: e.message };
     }
