@@ -36,6 +36,9 @@ describe('mark-good, mark-bad, mark-active (real swtpm)', function () {
     expect((await journal(b)).state).to.equal('health');
     const status = await runCli(['status', '--config', b.configPath]);
     expect(status.out, status.err).to.contain('awaiting edgeseal mark-good or mark-bad');
+    // the update job leaves an undecided trial alone
+    expect(await withDevice(b, (dev) => runUpdate(dev, {}))).to.deep.include({ action: 'none', message: `trial of ${S.v2.target} ${S.v2.version} in slot B awaits edgeseal mark-good or mark-bad` });
+    expect((await journal(b)).state).to.equal('health');
     expect(await b.boot.state()).to.deep.equal({ active: 'B', good: 'A', trySlot: 'B', tryCount: 0 });
     expect(await floor(b)).to.equal(0);
     const good = await withDevice(b, (dev) => applyMark(dev, { op: 'mark-good' }, NOW));
