@@ -1,6 +1,6 @@
-import type { ErrorCode } from '../core/errors.js';
+import type { EdgesealError, ErrorCode } from '../core/errors.js';
 import { readJournal } from '../ota/install-journal.js';
-import type { VerifiedImage } from '../ota/install.js';
+import type { BootCheckResult as InstallCheck, VerifiedImage } from '../ota/install.js';
 import { otherSlot } from '../ota/slot.js';
 import { runBootCheck, saveBootStatus, type BootCheckResult } from './boot-check.js';
 import { checkImage, type ImageOutcome } from './check-image.js';
@@ -13,7 +13,7 @@ import { raiseMetadataFloors } from './root-floor.js';
 // What happens at start after the boot check: confirm or roll back an install on its trial boot,
 // finish a decided install's clean-up, and apply onFailure (refuse | fallback | report-only).
 
-export type BootAction = 'verified' | 'committed' | 'rolled-back' | 'report-only' | 'refused' | 'fallback';
+export type BootAction = 'verified' | 'committed' | 'awaiting-mark' | 'rolled-back' | 'report-only' | 'refused' | 'fallback';
 
 export interface BootOutcome {
   readonly action: BootAction;
@@ -35,6 +35,14 @@ function verifiedSlot(o: ImageOutcome | undefined): VerifiedImage | undefined {
   return { slot: o.image.slot, name: o.verdict.target.name, sha256: o.digest.sha256, securityVersion: o.verdict.target.custom.securityVersion };
 }
 
+// The verdict on a trial slot that decides its commit: a passing verdict always comes with the digest it
+// judged (checkImage); nothing commits while the held revocation list is unauthenticated: the committed
+// slot keeps booting (P5). Shared by the agent's start and edgeseal mark-good.
+export function trialVerdict(o: ImageOutcome, unauthenticated: EdgesealError | undefined): InstallCheck {
+  if (o.verdict.ok && unauthenticated) return { ok: false, code: unauthenticated.code, message: unauthenticated.message };
+  return o.verdict.ok ? { ok: true, verified: verifiedSlot(o)! } : { ok: false, code: o.verdict.code, message: o.verdict.message };
+}
+
 // Fallback only helps when the A/B image is what failed and the other slot verifies now.
 async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise<BootOutcome | undefined> {
   const ab = dev.ab;
@@ -49,7 +57,15 @@ async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise
     dev.logger.child({ component: 'boot' }).error(`fallback impossible: slot ${other} does not verify either [${o.verdict.code}] ${o.verdict.message}`);
     return undefined;
   }
-  await ab.selector.markGood(other);
+  if (dev.storage.ok) {
+    // as edgeseal mark-active: the journal goes idle first, so the clean-up of its last decision (e.g. a
+    // rollback marking its origin good) cannot send the next boot back to the slot that just failed
+    const chosen = await createInstaller(dev).installer.select(other).then(
+      () => true,
+      (err: unknown) => void dev.logger.child({ component: 'boot' }).error(`fallback impossible: ${(err as Error).message}`),
+    );
+    if (!chosen) return undefined;
+  } else await ab.selector.markGood(other);
   await dev.report({ type: 'rollback', verdict: 'refused', code: firstRefusal(check)!.code, image: { name: o.verdict.target.name, sha256: o.digest!.sha256 }, detail: `fallback from slot ${active} to verified slot ${other}` });
   await dev.reboot(`slot ${active} failed its boot check; falling back to verified slot ${other}`);
   return { action: 'fallback', proceed: false, check, ...firstRefusal(check)! };
@@ -77,17 +93,16 @@ export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome>
     const active = await dev.ab.selector.active();
     if ((journal.state === 'trying' || journal.state === 'health') && active === journal.install.toSlot) {
       // the trial boot of a new slot: its boot check, then its health checks (P8), decide commit (then floors) or roll back
-      const o = check.outcomes.find((x) => x.image.slot !== undefined)!;
-      const unauth = check.revocationProblem;
-      // a passing verdict always comes with the digest it judged (checkImage); nothing commits while the held
-      // revocation list is unauthenticated: the committed slot keeps booting (P5)
-      const verdict = o.verdict.ok && unauth ? { ok: false as const, code: unauth.code, message: unauth.message } : o.verdict;
-      const step = await installer.confirmBoot(verdict.ok ? { ok: true, verified: verifiedSlot(o)! } : { ok: false, code: verdict.code, message: verdict.message });
+      const step = await installer.confirmBoot(trialVerdict(check.outcomes.find((x) => x.image.slot !== undefined)!, check.revocationProblem));
       await flush();
       if (step.journal.state === 'rolled-back') {
         const why = step.journal.install?.outcome;
         await dev.reboot(`trial of slot ${journal.install.toSlot} failed (${why?.code ?? 'INSTALL_FAILED'}); rolling back to slot ${journal.install.fromSlot}`);
         outcome = { action: 'rolled-back', proceed: false, check, code: why?.code ?? 'INSTALL_FAILED', message: why?.message ?? '' };
+      } else if (step.journal.state === 'health') {
+        // update.health.mode external: the integrator decides with edgeseal mark-good | mark-bad (docs/health.md)
+        log.info(`trial of slot ${journal.install.toSlot} verified; awaiting edgeseal mark-good or mark-bad`);
+        outcome = { action: 'awaiting-mark', proceed: true, check };
       } else if (check.ok) {
         log.info(`committed slot ${journal.install.toSlot} (${journal.install.target.name} ${journal.install.target.version})`);
         outcome = { action: 'committed', proceed: true, check };

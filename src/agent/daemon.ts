@@ -5,6 +5,9 @@ import type { FleetCommand } from '../telemetry/command.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { agentPaths, recordTrustFailure, updateAgentStatus } from './agent-state.js';
 import { bootSequence } from './boot-sequence.js';
+import { controlSocketPath, listenControl, type ControlSocket } from './control-socket.js';
+import { applyMark } from './marks.js';
+import { SerialQueue } from '../tpm/queue.js';
 import { loadConfig } from './config-file.js';
 import { execReboot, openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
@@ -32,7 +35,8 @@ export interface AgentDeps {
 // Exit codes as EXIT in src/cli/command.ts: 0 stopped cleanly, 1 boot refused, 2/3 config/environment.
 export const AGENT_EXIT = { OK: 0, REFUSED: 1 } as const;
 
-function jobs(dev: Device, config: AgentConfig): Job[] {
+// `device`: the queue that keeps an update run and a mark request (control socket) from interleaving.
+function jobs(dev: Device, config: AgentConfig, device: SerialQueue): Job[] {
   const out: Job[] = [];
   const source = config.update.source;
   if (config.update.schedule && source) {
@@ -40,10 +44,11 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
       name: 'update',
       cron: config.update.schedule,
       jitterSeconds: config.update.jitterSeconds,
-      run: async (signal) => {
-        const o = await runUpdate(dev, { signal });
-        if (o.next === 'reboot') await dev.reboot(`update ${o.target?.name ?? ''} ${o.target?.version ?? ''} staged; trial boot armed`);
-      },
+      run: (signal) =>
+        device.run(async () => {
+          const o = await runUpdate(dev, { signal });
+          if (o.next === 'reboot') await dev.reboot(`update ${o.target?.name ?? ''} ${o.target?.version ?? ''} staged; trial boot armed`);
+        }),
     });
   }
   if (config.revocation.schedule && source) {
@@ -112,9 +117,10 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     onError: (job, err) => log.error(`${job} failed: ${asEdgesealError(err).message}`, { code: asEdgesealError(err).code }),
     onCoalesced: (job) => log.debug(`${job}: already queued or running, request coalesced into that run`, { job }),
   });
+  const device = new SerialQueue();
   const schedule = async (c: AgentConfig): Promise<void> => {
     scheduler.clear();
-    const current = jobs(dev, c);
+    const current = jobs(dev, c, device);
     for (const job of current) scheduler.add(job);
     nudge = (cmd) => {
       const name = { 'check-update': 'update', 'refresh-revocations': 'revocation-refresh', 'report-status': undefined }[cmd.command];
@@ -128,6 +134,11 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   await schedule(config);
   // a held revocation list the promoted metadata does not name is replaced at once, not at the next tick (issue 10 D)
   if (boot.check.revocationProblem) nudge({ command: 'refresh-revocations' });
+  // edgeseal mark-good | mark-bad | mark-active talk to this agent instead of racing it (docs/health.md)
+  const control: ControlSocket | undefined = await listenControl(controlSocketPath(config.runDir), (req) => device.run(() => applyMark(dev, req, clock())), logger).catch((err: unknown) => {
+    log.warn(`control socket not available, mark commands need the agent stopped: ${asEdgesealError(err).message}`);
+    return undefined;
+  });
   const images = boot.check.outcomes.length;
   notifier.ready(`${images} image(s) ${boot.action}`);
   log.info(`ready: ${images} image(s) ${boot.action}`, { action: boot.action });
@@ -152,6 +163,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
       if (watchdog) clearInterval(watchdog);
       void (async () => {
         await scheduler.stop();
+        await control?.close();
         await dev.report({ type: 'agent-stop', verdict: 'info', detail: signal });
         await dev.close().catch((err: unknown) => log.warn(`close: ${asEdgesealError(err).message}`));
         await notifier.close();

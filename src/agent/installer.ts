@@ -74,6 +74,7 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
     selector: ab.selector,
     tries: dev.config.update.maxTries,
     ...(hasHealthChecks(dev.config.update.health) ? { health: () => runHealthChecks(dev.config.update.health) } : {}),
+    awaitMark: dev.config.update.health.mode === 'external',
     download: { ...download, attempts: 3, retryDelayMs: 500 },
     raiseFloors: async (verified) => {
       await Promise.all(pending.splice(0));

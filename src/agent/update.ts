@@ -142,6 +142,8 @@ async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<
     await flush();
     const t = step.journal.install?.target;
     if (step.journal.state === 'abandoned') return { action: 'refused', code: step.journal.install?.outcome?.code ?? 'INSTALL_FAILED', message: step.journal.install?.outcome?.message ?? 'install abandoned', ...(t ? { target: t } : {}) };
+    // update.health.mode external: the running trial is the integrator's to decide, nothing new is fetched
+    if (step.journal.state === 'health' && step.next === 'boot-check') return { action: 'none', message: `trial of ${t?.name ?? '?'} ${t?.version ?? ''} in slot ${step.journal.install?.toSlot ?? '?'} awaits edgeseal mark-good or mark-bad`, ...(t ? { target: t } : {}) };
     const where = step.journal.state === 'trying' ? `trial boot of slot ${step.journal.install?.toSlot ?? '?'} armed` : step.journal.state;
     return { action: 'installed', message: `install of ${t?.name ?? '?'} ${t?.version ?? ''} in progress, resumed: ${where}`, ...(t ? { target: t } : {}), next: step.next };
   }

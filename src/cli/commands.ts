@@ -127,6 +127,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'check for, gate, download, verify and stage an update into the inactive slot (trial boot armed)',
     load: async () => (await import('./update.js')).updateCommand,
   },
+  { name: 'mark-good', summary: 'commit the booted trial slot (integrator-decided health): good slot, then the TPM floor', load: async () => (await import('./mark.js')).markGoodCommand },
+  { name: 'mark-bad', summary: 'roll the booted trial slot back to the known-good slot (rollback event with --reason)', load: async () => (await import('./mark.js')).markBadCommand },
+  { name: 'mark-active', summary: 'boot SLOT (A|B|booted|other) from the next boot on, only if it verifies now', load: async () => (await import('./mark.js')).markActiveCommand },
   {
     name: 'status',
     summary: 'show installed images and versions per slot, last verdicts, TPM floors and next scheduled runs (no daemon needed)',

@@ -45,6 +45,7 @@ export const statusCommand: Command = {
       }
     }
     io.out(`install    ${journal.state}${journal.install ? `: ${journal.install.target.name} ${journal.install.target.version} ${journal.install.fromSlot}→${journal.install.toSlot}${journal.install.outcome ? ` [${journal.install.outcome.code}]` : ''}` : ''}`);
+    if (journal.state === 'health' && config.update.health.mode === 'external') io.out('           awaiting edgeseal mark-good or mark-bad (update.health.mode external)');
     if (status.boot) {
       const why = status.boot.code ? `  [${status.boot.code}] ${status.boot.message ?? ''}` : '';
       io.out(`last boot  ${status.boot.at}  ${status.boot.action}${status.boot.rootVersion ? `  root v${status.boot.rootVersion}` : ''}${why}`);

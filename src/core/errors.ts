@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'NO_UPDATE',
   'INSUFFICIENT_SPACE',
   'OUTSIDE_MAINTENANCE_WINDOW',
+  'MARKED_BAD', // an integrator's edgeseal mark-bad rolled a trial slot back (docs/health.md)
+  'MARK_REFUSED', // edgeseal mark-good|mark-bad|mark-active does not apply to the device's state (e.g. no trial running)
   'HEALTH_CHECK_FAILED', // a trial slot's health check failed or missed its deadline (docs/health.md): rolled back
   'ROLLOUT_WITHHELD', // a staged rollout (halted, or this device's bucket not yet reached) holds the target back
   'PCR_POLICY_MISSING', // a release changes measured components and no cached signed PCR policy opens the anchor after it (P7)

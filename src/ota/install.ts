@@ -50,6 +50,8 @@ export interface InstallerDeps {
   readonly raiseFloors: (verified: VerifiedImage) => Promise<void>;
   readonly tries?: number; // trial boots armed for the new slot (default 1); a trial may start tries + 1 health windows
   readonly health?: () => Promise<HealthResult>; // P8: runs after the trial's boot check passed, before the commit
+  // update.health.mode "external": a verified trial waits in 'health' for a mark (edgeseal mark-good | mark-bad)
+  readonly awaitMark?: boolean;
   readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds' | 'attempts' | 'retryDelayMs'>;
   readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
 }
@@ -98,7 +100,8 @@ export class Installer {
   // On the trial boot: the boot check of the new slot passed → commit (mark good, then raise floors);
   // it failed → roll back to the slot the install started from. A failed check is a verdict, not a
   // flake, so trials left in tryCount (there for hangs before the agent runs) are not spent on it.
-  async confirmBoot(result: BootCheckResult): Promise<InstallStep> {
+  // `markedGood`: the integrator's verdict (edgeseal mark-good) stands in for the health window.
+  async confirmBoot(result: BootCheckResult, markedGood = false): Promise<InstallStep> {
     const j = await this.current();
     const rec = await this.record(j.state === 'health' ? 'health' : 'trying');
     const active = await this.deps.selector.active();
@@ -106,13 +109,15 @@ export class Installer {
       throw new EdgesealError('INSTALL_FAILED', `expected to run trial slot ${rec.toSlot}, found slot ${active} (call resume())`);
     }
     if (!result.ok) return this.rollBack(result.code, `boot check of slot ${rec.toSlot} failed: ${result.message}`);
-    if (this.deps.health) {
+    if (!markedGood && (this.deps.health || this.deps.awaitMark)) {
       // journalled first: a kill inside the window leaves 'health', which never commits without a passing run
       const runs = rec.healthRuns ?? 0;
       if (runs > (this.deps.tries ?? 1)) return this.rollBack('HEALTH_CHECK_FAILED', `health window of slot ${rec.toSlot} interrupted ${runs} time(s) without a verdict`);
       await this.transition('health', { ...rec, healthRuns: runs + 1 });
-      const h = await this.deps.health();
+      const h = this.deps.health ? await this.deps.health() : ({ ok: true } as const);
       if (!h.ok) return this.rollBack('HEALTH_CHECK_FAILED', `health check ${h.check} of slot ${rec.toSlot} failed: ${h.message}`);
+      // external mode: the checks (if any) passed; the integrator's mark decides
+      if (this.deps.awaitMark) return { journal: this.journal as InstallJournal, next: 'none' };
     }
     await this.transition('committed', { ...(this.journal?.install as InstallRecord), floorsRaised: false });
     return this.finishCommit(result.verified);
@@ -125,6 +130,39 @@ export class Installer {
     if ((j.state !== 'trying' && j.state !== 'health') || !j.install) return undefined;
     if ((await this.deps.selector.active()) !== j.install.toSlot) return undefined;
     return this.rollBack(code, message);
+  }
+
+  // edgeseal mark-good, with the boot check of the running slot: commits its undecided trial (the agent's
+  // commit path), or finishes a commit whose floors a crash left pending; undefined when neither applies.
+  async markGood(result: BootCheckResult): Promise<InstallStep | undefined> {
+    const j = await this.current();
+    if (!j.install || (await this.deps.selector.active()) !== j.install.toSlot) return undefined;
+    if (j.state === 'trying' || j.state === 'health') return this.confirmBoot(result, true);
+    return floorsPending(j) ? this.finishCommit(result.ok ? result.verified : undefined) : undefined;
+  }
+
+  // edgeseal mark-bad: the trial slot being run is rolled back to the slot the install started from;
+  // run again on that slot (or after a crash), the decided rollback only finishes its clean-up.
+  async markBad(reason: string): Promise<InstallStep> {
+    const j = await this.current();
+    if (j.state === 'rolled-back' && j.install && (await this.deps.selector.active()) === j.install.toSlot) return this.finishRollback();
+    const step = await this.abortTrial('MARKED_BAD', reason);
+    if (step) return step;
+    throw new EdgesealError('MARK_REFUSED', `mark-bad: expected to run the trial slot of an undecided install, found install state ${j.state} while running slot ${await this.deps.selector.active()} (the known-good slot has nothing to roll back to)`);
+  }
+
+  // edgeseal mark-active and onFailure fallback: `slot` (verified by the caller) becomes the slot the bootloader boots.
+  // The journal goes back to idle first, so that the clean-up of an earlier decision (resume) never
+  // re-marks that install's slot over this choice; then the bootloader. Refused while an install is in flight.
+  async select(slot: SlotId): Promise<InstallStep> {
+    const j = await this.current();
+    if (IN_FLIGHT.has(j.state) || floorsPending(j)) {
+      throw new EdgesealError('MARK_REFUSED', `selecting slot ${slot}: expected no install in flight, found ${j.install?.target.name ?? '?'} ${j.install?.target.version ?? ''} in state ${j.state} (decide its trial with mark-good or mark-bad first)`);
+    }
+    if (j.state !== 'idle') await this.write({ seq: j.seq + 1, state: 'idle', install: null });
+    const s = await this.deps.selector.state();
+    if (s.good !== slot || s.trySlot !== null) await this.deps.selector.markGood(slot);
+    return { journal: this.journal as InstallJournal, next: s.active === slot ? 'none' : 'reboot' };
   }
 
   // Gives up an install before its trial boot (operator cancel, shutdown policy).
@@ -238,8 +276,11 @@ export class Installer {
     return j.install;
   }
 
-  private async transition(state: InstallState, install: InstallRecord): Promise<void> {
-    const next: InstallJournal = { seq: (this.journal?.seq ?? 0) + 1, state, install };
+  private transition(state: InstallState, install: InstallRecord): Promise<void> {
+    return this.write({ seq: (this.journal?.seq ?? 0) + 1, state, install });
+  }
+
+  private async write(next: InstallJournal): Promise<void> {
     await writeJournal(this.deps.journalPath, next);
     this.journal = next;
     this.deps.onTransition?.(next);

@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 import { runHealthChecks, type HealthConfig } from '../../src/agent/health-checks.js';
 import { installFakeSystemctl } from './fake-systemctl.js';
 
-const cfg = (over: Partial<HealthConfig>): HealthConfig => ({ checks: [], units: [], runVia: [], deadlineSeconds: 30, ...over });
+const cfg = (over: Partial<HealthConfig>): HealthConfig => ({ checks: [], units: [], runVia: [], deadlineSeconds: 30, mode: 'agent', ...over });
 const ok = { name: 'ok', argv: ['true'] };
 
 describe('health checks of a trial boot (argv, units, deadline)', function () {

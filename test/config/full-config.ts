@@ -26,7 +26,7 @@ export const FULL = {
       },
     },
     maxTries: 2,
-    health: { checks: [{ name: 'app', argv: ['/usr/bin/app-health'] }], units: ['app.service'], runVia: ['systemd-run', '--wait', '--pipe', '--collect', '--quiet'], deadlineSeconds: 60 },
+    health: { checks: [{ name: 'app', argv: ['/usr/bin/app-health'] }], units: ['app.service'], runVia: ['systemd-run', '--wait', '--pipe', '--collect', '--quiet'], deadlineSeconds: 60, mode: 'agent' },
     rebootCommand: ['reboot'],
     reserveBytes: 0,
     maintenanceWindows: ['Mon-Fri 02:00-04:00'],

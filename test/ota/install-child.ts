@@ -1,6 +1,7 @@
 // Runs one agent step of the install state machine in its own process, SIGKILLing itself at a named
 // crash point (once per device: a marker file records that it happened). Used by install-crash.test.ts.
 //   node install-child.js '{"dir": …, "phase": "install"|"start", "crashAt": "journal:staged", "bootOk": true, "health": "pass"}'
+// phase mark-good | mark-bad | mark-active: the installer steps of edgeseal mark-* (marks-crash.test.ts).
 import { existsSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,10 +13,12 @@ import { buildInstaller, paths, V1_TARGET, V2_TARGET, V2_VERIFIED } from './inst
 
 interface Args {
   dir: string;
-  phase: 'install' | 'start';
+  phase: 'install' | 'start' | 'mark-good' | 'mark-bad' | 'mark-active';
   crashAt: string | null;
   bootOk: boolean;
   health?: 'pass' | 'fail'; // absent: no health checks configured
+  awaitMark?: boolean; // update.health.mode external
+  slot?: 'A' | 'B'; // mark-active
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -65,6 +68,7 @@ function crashingSelector(real: BootSelector): BootSelector {
 const installer = buildInstaller(
   p,
   {
+    awaitMark: args.awaitMark === true,
     onTransition: (j) => crash(`journal:${j.state}`),
     download: { attempts: 1, onProgress: (pr) => pr.received >= pr.total / 2 && crash('download:mid') },
     ...(args.health
@@ -90,6 +94,20 @@ const check: BootCheckResult = args.bootOk ? { ok: true, verified: V2_VERIFIED }
 // an agent start runs the boot check of the slot it booted first: B holds v2 once staged, A keeps v1
 const running = await new FileBootSelector(p.boot).active();
 const startCheck = running === 'B' ? V2_VERIFIED : { slot: running, name: V1_TARGET.name, sha256: V1_TARGET.sha256, securityVersion: V1_TARGET.securityVersion };
-let step: InstallStep = args.phase === 'install' ? await installer.install(V2_TARGET) : await installer.resume(startCheck);
+async function run(): Promise<InstallStep> {
+  switch (args.phase) {
+    case 'install':
+      return installer.install(V2_TARGET);
+    case 'mark-good':
+      return (await installer.markGood(check)) ?? { journal: await installer.current(), next: 'none' };
+    case 'mark-bad':
+      return installer.markBad('slot B marked bad: uplink down');
+    case 'mark-active':
+      return installer.select(args.slot ?? 'A');
+    default:
+      return installer.resume(startCheck);
+  }
+}
+let step = await run();
 if (step.next === 'boot-check') step = await installer.confirmBoot(check);
 process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state }));
