@@ -106,7 +106,9 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       const nudge = JSON.stringify({ command: 'check-update' });
       await Promise.all(Array.from({ length: 30 }, () => fleet.publishAsync('edgeseal/f1/dev-1/cmd', nudge, { qos: 1 })));
       await waitFor('21 command events', () => commands.length >= 21);
-      await new Promise((r) => setTimeout(r, 300));
+      // under load the nudged run may reach its download after the command events: wait for it, not a fixed delay
+      await waitFor('the nudged update to start its download', () => server.requests.some((r) => r.path.startsWith('/targets/')));
+      await new Promise((r) => setTimeout(r, 300)); // room for a second run or a second RATE_LIMITED event to show up
       // 20 admitted by the cap (burst 20), 10 refused: one RATE_LIMITED event for the stretch, not ten
       expect(commands.filter((c) => c.verdict === 'ok')).to.have.length(20);
       expect(commands.filter((c) => c.verdict === 'refused')).to.deep.equal([{ verdict: 'refused', code: 'RATE_LIMITED' }]);
