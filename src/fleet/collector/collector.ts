@@ -168,6 +168,7 @@ export class Collector {
   }
 
   async stop(): Promise<void> {
+    this.marks.stop();
     await Promise.all([...this.clients, ...(this.marksClient ? [this.marksClient] : [])].map((c) => c.endAsync()));
   }
 }

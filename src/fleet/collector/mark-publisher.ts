@@ -8,6 +8,10 @@ export interface MarkTarget {
   keyId: string;
 }
 
+// At most one round of marks per this many ms: under load a device key gets one mark per round
+// (one ranges query and one signature) instead of one per commit; a device waits this much longer.
+const ROUND_MS = 100;
+
 export type PublishRetained = (topic: string, payload: string) => Promise<void>;
 
 // Publishes, after commits, the signed ack mark of each device key that had events in them. Requests
@@ -17,6 +21,7 @@ export type PublishRetained = (topic: string, payload: string) => Promise<void>;
 export class MarkPublisher {
   private wanted = new Map<string, MarkTarget>();
   private running = false;
+  private stopped = false;
 
   constructor(
     private readonly store: FleetStore,
@@ -29,15 +34,23 @@ export class MarkPublisher {
 
   want(targets: readonly MarkTarget[]): void {
     for (const t of targets) this.wanted.set(`${t.fleet}\u0000${t.deviceId}\u0000${t.keyId}`, { fleet: t.fleet, deviceId: t.deviceId, keyId: t.keyId });
-    if (!this.running) void this.run();
+    if (!this.running && !this.stopped) void this.run();
+  }
+
+  // Marks not yet published are dropped: the next collector run publishes fresh ones.
+  stop(): void {
+    this.stopped = true;
+    this.wanted.clear();
   }
 
   private async run(): Promise<void> {
     this.running = true;
     while (this.wanted.size > 0) {
+      const started = Date.now();
       const round = [...this.wanted.values()];
       this.wanted.clear();
       await Promise.all(round.map((t) => this.publishOne(t).catch(this.onError)));
+      if (this.wanted.size > 0) await new Promise((r) => setTimeout(r, Math.max(0, ROUND_MS - (Date.now() - started))));
     }
     this.running = false;
   }
