@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GroupCommit } from '../../src/fleet/collector/group-commit.js';
 
-// A commit function the test completes by hand: it records each batch and waits to be released.
+// A commit function the test completes by hand, oldest first: it records each batch and resolves with it.
 function gatedCommit(): { commit: (items: number[]) => Promise<string>; batches: number[][]; release(err?: Error): void } {
   const batches: number[][] = [];
   const gates: ((err?: Error) => void)[] = [];
@@ -9,7 +9,7 @@ function gatedCommit(): { commit: (items: number[]) => Promise<string>; batches:
     batches,
     commit: (items) => {
       batches.push(items);
-      return new Promise<string>((resolve, reject) => gates.push((err) => (err ? reject(err) : resolve(`batch ${batches.length}`))));
+      return new Promise<string>((resolve, reject) => gates.push((err) => (err ? reject(err) : resolve(`[${items.join(',')}]`))));
     },
     release: (err) => gates.shift()?.(err),
   };
@@ -29,11 +29,11 @@ describe('GroupCommit (one commit for every item in flight)', () => {
     await turn();
     expect(g.batches, 'no second commit while the first runs').to.have.length(1);
     g.release();
-    expect(await Promise.all(first)).to.deep.equal(['ok batch 1', 'ok batch 1', 'ok batch 1']);
+    expect(await Promise.all(first)).to.deep.equal(['ok [1,2,3]', 'ok [1,2,3]', 'ok [1,2,3]']);
     await turn();
     expect(g.batches).to.deep.equal([[1, 2, 3], [4, 5]]);
     g.release();
-    expect(await Promise.all(second)).to.deep.equal(['ok batch 2', 'ok batch 2']);
+    expect(await Promise.all(second)).to.deep.equal(['ok [4,5]', 'ok [4,5]']);
   });
 
   it('fails every item of a failed commit and none of the next, and caps the batch size', async () => {
@@ -47,6 +47,25 @@ describe('GroupCommit (one commit for every item in flight)', () => {
     await turn();
     expect(g.batches).to.deep.equal([[1, 2], [3]]);
     g.release();
-    expect(await Promise.all(all)).to.deep.equal(['failed disk full', 'failed disk full', 'ok batch 2']);
+    expect(await Promise.all(all)).to.deep.equal(['failed disk full', 'failed disk full', 'ok [3]']);
+  });
+
+  it('runs up to `concurrency` commits at once, the later ones holding what arrived meanwhile', async () => {
+    const g = gatedCommit();
+    const gc = new GroupCommit(g.commit, 100, 2);
+    const a = settled(gc.add(1));
+    await turn();
+    const b = [2, 3].map((i) => settled(gc.add(i)));
+    await turn();
+    const c = settled(gc.add(4));
+    await turn();
+    expect(g.batches, 'two in flight, the third waits').to.deep.equal([[1], [2, 3]]);
+    g.release();
+    expect(await a).to.equal('ok [1]');
+    await turn();
+    expect(g.batches).to.deep.equal([[1], [2, 3], [4]]);
+    g.release();
+    g.release();
+    expect(await Promise.all([...b, c])).to.deep.equal(['ok [2,3]', 'ok [2,3]', 'ok [4]']);
   });
 });

@@ -41,6 +41,7 @@ function statusState(message: Buffer): string {
 const REGISTRY_RELOAD_MS = 2000; // an unknown device triggers a registry reload at most this often
 const RECONNECT_MS = 1000;
 const MAX_BATCH = 1000; // rows per commit; bounds one transaction whatever the number of sessions
+const PG_COMMITS = 3; // commits in flight on PostgreSQL: the pool has 4 connections, one stays for reads
 
 // The MQTT client id of session i: session 0 keeps the configured id, so a single-session collector
 // (and its queued session) carries over unchanged when sessions are added.
@@ -66,7 +67,7 @@ export class Collector {
   private readonly marks: MarkPublisher;
 
   constructor(private readonly deps: CollectorDeps) {
-    this.batcher = new GroupCommit((items) => this.commit(items), MAX_BATCH);
+    this.batcher = new GroupCommit((items) => this.commit(items), MAX_BATCH, deps.store.kind === 'postgres' ? PG_COMMITS : 1);
     const publish = async (topic: string, payload: string): Promise<void> => {
       await this.marksClient?.publishAsync(topic, payload, { qos: 1, retain: true });
     };
