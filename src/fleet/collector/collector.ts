@@ -41,6 +41,7 @@ function statusState(message: Buffer): string {
 const REGISTRY_RELOAD_MS = 2000; // an unknown device triggers a registry reload at most this often
 const RECONNECT_MS = 1000;
 const MAX_BATCH = 1000; // rows per commit; bounds one transaction whatever the number of sessions
+const RECEIVE_MAXIMUM = 2; // one event being committed, the next already read
 const PG_COMMITS = 3; // commits in flight on PostgreSQL: the pool has 4 connections, one stays for reads
 
 // The MQTT client id of session i: session 0 keeps the configured id, so a single-session collector
@@ -97,7 +98,10 @@ export class Collector {
       protocolVersion: 5,
       clean: false,
       clientId: sessionClientId(config.clientId, i),
-      properties: { sessionExpiryInterval: config.sessionExpirySeconds },
+      // Receive Maximum: the broker sends a session at most this many unacknowledged events. mqtt.js
+      // handles one at a time, and a PINGRESP queued behind a deep backlog (after an outage) would
+      // time the keepalive out and drop the session again and again.
+      properties: { sessionExpiryInterval: config.sessionExpirySeconds, receiveMaximum: RECEIVE_MAXIMUM },
       reconnectPeriod: RECONNECT_MS,
       customHandleAcks: (topic, message, _packet, done) => void this.handle(client, topic, message, done),
     };
