@@ -22,7 +22,9 @@ function row(r: BenchResult): string {
   return `  ${r.op.padEnd(44)} median ${r.medianMs.toFixed(3).padStart(8)} ms   p95 ${r.p95Ms.toFixed(3).padStart(8)} ms   n=${r.iterations}${r.note ? `   ${r.note}` : ''}`;
 }
 
-for (const bench of BENCHES) {
+// BENCH_ONLY=<text>: only the modules whose name contains it (e.g. BENCH_ONLY=fleet).
+const only = process.env.BENCH_ONLY;
+for (const bench of BENCHES.filter((b) => only === undefined || b.name.includes(only))) {
   process.stdout.write(`${bench.name}\n`);
   for (const r of await bench.run()) process.stdout.write(`${row(r)}\n`);
 }

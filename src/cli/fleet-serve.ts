@@ -17,6 +17,7 @@ export const fleetServeCommand: Command = {
     '',
     '  fleet.json: { "db", "broker": { "url", "username"?, "ca"?, "cert"?, "key"? }, "fleets": [..], "collectorKey",',
     '               "clientId"?, "sessionExpirySeconds"?, "prefix"?, "retention"?: { "maxAgeDays"?, "maxEvents"? },',
+    '               "sessions"? (default 32: MQTT sessions sharing one group commit; raise, never lower), "shareGroup"?,',
     '               "http"?: { "host" (default 127.0.0.1), "port" (default 9477), "tlsCert"?, "tlsKey"?, "tokenFile"? } }',
     '  http: loopback by default; any other host needs tlsCert+tlsKey and tokenFile (bearer token).',
     '  broker password: read from the EDGESEAL_BROKER_PASSWORD environment variable',
@@ -39,7 +40,7 @@ export const fleetServeCommand: Command = {
       await collector.start();
       const http = await startFleetHttp({ config: config.http, store, statuses: collector.statuses });
       stopHttp = () => http.close();
-      io.out(`collector ${config.clientId} on ${config.broker.url} (${store.kind}); collector key ${key.publicHex}`);
+      io.out(`collector ${config.clientId} (${config.sessions ?? 1} sessions) on ${config.broker.url} (${store.kind}); collector key ${key.publicHex}`);
       io.out(`dashboard ${http.url}/ (API ${http.url}/api/…, metrics ${http.url}/metrics)`);
       const retain = async (): Promise<void> => {
         const r = await store.applyRetention(config.retention, new Date());

@@ -1,6 +1,6 @@
 import { keyLookupFrom } from './registry.js';
 import type { FleetStore, InsertResult, RejectedEvent, StoredEvent } from './store/port.js';
-import { classifyEnvelope, type KeyLookup } from './verify-event.js';
+import { classifyEnvelope, type Classified, type KeyLookup } from './verify-event.js';
 
 export interface IncomingMessage {
   raw: string;
@@ -13,19 +13,23 @@ export interface IngestResult extends InsertResult {
   verified: StoredEvent[]; // inserted or duplicate: the collector's ack marks cover these
 }
 
-// Verifies a batch against the registry, then stores verified and rejected events apart. Resolves only
-// after both writes committed: the collector acknowledges to the broker after this.
-export async function ingestBatch(store: FleetStore, lookup: KeyLookup, batch: readonly IncomingMessage[]): Promise<IngestResult> {
+// Stores verified and rejected events apart. Resolves only after both writes committed: the collector
+// acknowledges to the broker after this.
+export async function storeClassified(store: FleetStore, batch: readonly Classified[]): Promise<IngestResult> {
   const ok: StoredEvent[] = [];
   const bad: RejectedEvent[] = [];
-  for (const m of batch) {
-    const c = classifyEnvelope(m.raw, m.receivedAt, lookup, m.topic);
+  for (const c of batch) {
     if (c.ok) ok.push(c.row);
     else bad.push(c.rejected);
   }
   const stored = await store.insertEvents(ok);
   await store.insertRejected(bad);
   return { ...stored, rejected: bad.length, verified: ok };
+}
+
+// Verifies a batch against the registry, then stores it.
+export async function ingestBatch(store: FleetStore, lookup: KeyLookup, batch: readonly IncomingMessage[]): Promise<IngestResult> {
+  return storeClassified(store, batch.map((m) => classifyEnvelope(m.raw, m.receivedAt, lookup, m.topic)));
 }
 
 const REVERIFY_PAGE = 500;

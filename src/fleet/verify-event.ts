@@ -1,14 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, verify, type KeyObject } from 'node:crypto';
 import { canonicalize } from '@tufjs/canonical-json';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
-import { parseEnvelope, verifyEnvelope } from '../telemetry/envelope.js';
+import { parseEnvelope } from '../telemetry/envelope.js';
 import type { DeviceStatus, RejectedEvent, StoredEvent } from './store/port.js';
 
 // What the registry knows about one device at verification time: its status and every key it has
 // enrolled (history included, so events signed before a re-provision still verify).
 export interface KeyView {
   status: DeviceStatus;
-  keys: ReadonlyMap<string, Uint8Array>; // keyId → raw public key
+  keys: ReadonlyMap<string, KeyObject>; // keyId (derived from the key) → parsed ed25519 public key
 }
 
 export type KeyLookup = (fleet: string, deviceId: string) => KeyView | undefined;
@@ -35,9 +35,11 @@ export function classifyEnvelope(raw: string, receivedAt: Date, lookup: KeyLooku
     if (view.status === 'decommissioned') throw new EdgesealError('DEVICE_DECOMMISSIONED', `${fleet}/${deviceId}: device is decommissioned`);
     const key = view.keys.get(env.sig.keyid);
     if (!key) throw new EdgesealError('DEVICE_UNKNOWN', `${fleet}/${deviceId}: expected one of the enrolled keys ${[...view.keys.keys()].map((k) => k.slice(0, 12)).join(',')}, found keyid ${env.sig.keyid.slice(0, 12)}`);
-    verifyEnvelope(env, key);
+    // The signed bytes once, for the signature and the digest (canonicalize refuses floats: malformed).
     const e = env.event;
-    const digest = createHash('sha256').update(canonicalize(e)).digest('hex');
+    const signed = Buffer.from(canonicalize(e), 'utf8');
+    if (!verify(null, signed, key, Buffer.from(env.sig.value, 'hex'))) throw new EdgesealError('SIGNATURE_INVALID', `event seq ${seq} from ${deviceId}: ed25519 signature does not verify`);
+    const digest = createHash('sha256').update(signed).digest('hex');
     return {
       ok: true,
       row: { fleet, deviceId, keyId: env.sig.keyid, seq, deviceTime: new Date(e.time).toISOString(), receivedAt: at, type: e.type, verdict: e.verdict, code: e.code, digest, raw },

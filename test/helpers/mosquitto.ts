@@ -18,6 +18,7 @@ export interface Mosquitto {
   readonly port: number;
   readonly url: string;
   readonly log: string;
+  pid(): number | undefined; // the running broker's process (the load bench reads its CPU time)
   start(): Promise<void>; // (re)starts on the same port
   stop(): Promise<void>;
 }
@@ -64,6 +65,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     port,
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     log: join(dir, 'mosquitto.log'),
+    pid: () => child?.pid,
     async start() {
       const c = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
       child = c;

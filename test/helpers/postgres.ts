@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { freePort } from './free-port.js';
 export interface Postgres {
   readonly port: number;
   createDatabase(name: string): Promise<string>; // returns a connection string
+  pid(): Promise<number>; // the postmaster (the load bench reads the CPU time of it and its children)
   stop(): Promise<void>;
 }
 
@@ -27,7 +28,8 @@ async function asServerUser(cmd: string, args: string[]): Promise<void> {
   }
 }
 
-export async function startPostgres(): Promise<Postgres> {
+// `durable`: keep fsync on (the load bench measures commits as production pays for them); tests turn it off.
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<Postgres> {
   const dir = await mkdtemp(join(tmpdir(), 'es-pg-'));
   if (process.getuid?.() === 0) {
     const { stdout } = await run('id', ['-u', 'postgres']);
@@ -37,7 +39,7 @@ export async function startPostgres(): Promise<Postgres> {
   const data = join(dir, 'data');
   const port = await freePort();
   await asServerUser('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
-  await asServerUser('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  await asServerUser('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${opts.durable ? '' : ' -c fsync=off'}`, 'start']);
   const admin = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   return {
     port,
@@ -51,6 +53,7 @@ export async function startPostgres(): Promise<Postgres> {
       }
       return `postgresql://postgres@127.0.0.1:${port}/${name}`;
     },
+    pid: async () => Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]),
     async stop() {
       await asServerUser('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
       await rm(dir, { recursive: true, force: true });

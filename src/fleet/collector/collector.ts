@@ -1,14 +1,15 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { asEdgesealError, type EdgesealError } from '../../core/errors.js';
-import { signAckMark, MAX_RANGES } from '../../telemetry/ack-mark.js';
 import { clientOptions } from '../../telemetry/broker-connect.js';
-import { ingestBatch, type IngestResult } from '../ingest.js';
+import { storeClassified, type IngestResult } from '../ingest.js';
 import { keyLookupFrom } from '../registry.js';
-import type { FleetStore, StoredEvent } from '../store/port.js';
+import type { FleetStore } from '../store/port.js';
 import type { StatusMessage } from '../inventory.js';
-import type { KeyLookup } from '../verify-event.js';
+import { classifyEnvelope, type Classified, type KeyLookup } from '../verify-event.js';
 import type { CollectorKey } from './collector-key.js';
 import type { CollectorConfig } from './config.js';
+import { GroupCommit } from './group-commit.js';
+import { MarkPublisher } from './mark-publisher.js';
 
 export interface CollectorStats {
   stored: number;
@@ -39,21 +40,41 @@ function statusState(message: Buffer): string {
 
 const REGISTRY_RELOAD_MS = 2000; // an unknown device triggers a registry reload at most this often
 const RECONNECT_MS = 1000;
+const MAX_BATCH = 1000; // rows per commit; bounds one transaction whatever the number of sessions
+const RECEIVE_MAXIMUM = 2; // one event being committed, the next already read
+const PG_COMMITS = 3; // commits in flight on PostgreSQL: the pool has 4 connections, one stays for reads
 
-// The point of acknowledgement between devices and the database. One persistent MQTT 5 session
-// (fixed client id, session expiry > 0, QoS 1): while the collector is away the broker queues for it.
-// Each message is verified and committed before its PUBACK (mqtt.js customHandleAcks), so a crash
-// before the commit means the broker delivers it again. After the commit the collector publishes,
-// retained, the signed ack mark of that device key: the stored seq ranges the device may forget.
+// The MQTT client id of session i: session 0 keeps the configured id, so a single-session collector
+// (and its queued session) carries over unchanged when sessions are added.
+export const sessionClientId = (clientId: string, i: number): string => (i === 0 ? clientId : `${clientId}-${i}`);
+
+// The point of acknowledgement between devices and the database. `sessions` persistent MQTT 5
+// sessions (fixed client ids, session expiry > 0, QoS 1) on one shared subscription: while the
+// collector is away the broker queues for each of them. mqtt.js handles one incoming packet per
+// session at a time and holds it until its PUBACK (customHandleAcks), so each session has one event in
+// flight; the events of all sessions meet in one group commit, and each session's PUBACK is sent
+// after the commit holding its event. A crash before the commit means the broker delivers it again.
+// After the commit the collector publishes, retained, the signed ack mark of each device key stored.
 export class Collector {
   readonly stats: CollectorStats = { stored: 0, duplicates: 0, rejected: 0, conflicts: 0, storageErrors: 0 };
   // Last retained status / last-will per device: unsigned, so only ever shown as unauthenticated.
   readonly statuses = new Map<string, StatusMessage>();
-  private client: MqttClient | undefined;
+  private clients: MqttClient[] = [];
+  private marksClient: MqttClient | undefined;
   private lookup: KeyLookup = () => undefined;
   private loadedAt = 0;
+  private reloading: Promise<void> | undefined;
+  private readonly batcher: GroupCommit<Classified, IngestResult>;
+  private readonly marks: MarkPublisher;
 
-  constructor(private readonly deps: CollectorDeps) {}
+  constructor(private readonly deps: CollectorDeps) {
+    this.batcher = new GroupCommit((items) => this.commit(items), MAX_BATCH, deps.store.kind === 'postgres' ? PG_COMMITS : 1);
+    const publish = async (topic: string, payload: string): Promise<void> => {
+      await this.marksClient?.publishAsync(topic, payload, { qos: 1, retain: true });
+    };
+    const onError = (err: unknown): void => this.deps.onError?.(asEdgesealError(err, 'BROKER_UNREACHABLE'));
+    this.marks = new MarkPublisher(deps.store, deps.key, deps.config.prefix, publish, () => this.now(), onError);
+  }
 
   private now(): Date {
     return (this.deps.clock ?? (() => new Date()))();
@@ -62,22 +83,40 @@ export class Collector {
   async start(): Promise<void> {
     await this.reloadRegistry();
     const { config } = this.deps;
+    // Marks go out on a connection of their own: a session's PUBACKs from the broker would queue
+    // behind the event that session holds until its commit.
+    this.marksClient = await mqtt.connectAsync(config.broker.url, { ...(await clientOptions(config.broker)), protocolVersion: 5, clientId: `${config.clientId}-marks`, reconnectPeriod: RECONNECT_MS });
+    this.marksClient.on('error', (err) => this.deps.onError?.(asEdgesealError(err, 'BROKER_UNREACHABLE')));
+    const n = config.sessions ?? 1;
+    await Promise.all(Array.from({ length: n }, (_, i) => this.connect(i, n)));
+  }
+
+  private async connect(i: number, n: number): Promise<void> {
+    const { config } = this.deps;
     const opts: IClientOptions = {
       ...(await clientOptions(config.broker)),
       protocolVersion: 5,
       clean: false,
-      clientId: config.clientId,
-      properties: { sessionExpiryInterval: config.sessionExpirySeconds },
+      clientId: sessionClientId(config.clientId, i),
+      // Receive Maximum: the broker sends a session at most this many unacknowledged events. mqtt.js
+      // handles one at a time, and a PINGRESP queued behind a deep backlog (after an outage) would
+      // time the keepalive out and drop the session again and again.
+      properties: { sessionExpiryInterval: config.sessionExpirySeconds, receiveMaximum: RECEIVE_MAXIMUM },
       reconnectPeriod: RECONNECT_MS,
-      customHandleAcks: (topic, message, _packet, done) => void this.handle(topic, message, done),
+      customHandleAcks: (topic, message, _packet, done) => void this.handle(client, topic, message, done),
     };
     const client = mqtt.connect(config.broker.url, opts);
-    this.client = client;
+    this.clients[i] = client;
     client.on('error', (err) => this.deps.onError?.(asEdgesealError(err, 'BROKER_UNREACHABLE')));
+    const group = config.shareGroup ?? (n > 1 ? config.clientId : undefined);
     client.on('connect', () => {
-      const share = config.shareGroup === undefined ? '' : `$share/${config.shareGroup}/`;
-      // Retained status is per device, not work to split: every collector reads all of it.
-      const filters = config.fleets.flatMap((f) => [`${share}${config.prefix}/${f}/+/event`, `${share}${config.prefix}/${f}/+/metrics`, `${config.prefix}/${f}/+/status`]);
+      const work = (share: string): string[] => config.fleets.flatMap((f) => [`${share}${config.prefix}/${f}/+/event`, `${share}${config.prefix}/${f}/+/metrics`]);
+      const shared = group === undefined ? '' : `$share/${group}/`;
+      // Retained status is per device, not work to split: session 0 reads all of it.
+      const filters = [...work(shared), ...(i === 0 ? config.fleets.map((f) => `${config.prefix}/${f}/+/status`) : [])];
+      // A resumed session keeps the subscriptions of its previous run: drop the other form, or a
+      // session that changed from plain to shared would receive everything twice.
+      if (group !== undefined) client.unsubscribe(work(''));
       client.subscribe(filters, { qos: 1 }, (err) => err && this.deps.onError?.(asEdgesealError(err, 'BROKER_REJECTED')));
     });
     await new Promise<void>((resolve, reject) => {
@@ -87,8 +126,11 @@ export class Collector {
   }
 
   private async reloadRegistry(): Promise<void> {
-    this.lookup = keyLookupFrom(await this.deps.store.devices());
-    this.loadedAt = this.now().getTime();
+    this.reloading ??= (async () => {
+      this.lookup = keyLookupFrom(await this.deps.store.devices());
+      this.loadedAt = this.now().getTime();
+    })().finally(() => (this.reloading = undefined));
+    await this.reloading;
   }
 
   private topicScope(topic: string): { fleet: string; deviceId: string } | undefined {
@@ -96,44 +138,42 @@ export class Collector {
     return levels.length === 3 && levels[0] && levels[1] ? { fleet: levels[0], deviceId: levels[1] } : undefined;
   }
 
-  // Commits, then acknowledges. On a storage error no PUBACK is sent: the connection is dropped so
-  // that the broker delivers the message again on the next session resume.
-  private async handle(topic: string, message: Buffer, done: (error: Error | number) => void): Promise<void> {
+  // One commit for every event in flight on every session; counts once per batch.
+  private async commit(items: Classified[]): Promise<IngestResult> {
+    const r = await storeClassified(this.deps.store, items);
+    this.stats.stored += r.inserted;
+    this.stats.duplicates += r.duplicates;
+    this.stats.rejected += r.rejected;
+    this.stats.conflicts += r.conflicts.length;
+    for (const c of r.conflicts) this.deps.onConflict?.(c);
+    this.marks.want(r.verified);
+    return r;
+  }
+
+  // Verifies, waits for the commit holding this event, then acknowledges. On a storage error no
+  // PUBACK is sent: the session's connection is dropped so that the broker delivers it again.
+  private async handle(client: MqttClient, topic: string, message: Buffer, done: (error: Error | number) => void): Promise<void> {
     const scope = this.topicScope(topic);
     if (topic.endsWith('/status')) {
       if (scope) this.statuses.set(`${scope.fleet}/${scope.deviceId}`, { state: statusState(message), at: this.now().getTime() });
       done(0);
       return;
     }
-    let r: IngestResult;
     try {
-      const msg = { raw: message.toString('utf8'), receivedAt: this.now(), topic: scope ?? { fleet: '', deviceId: '' } };
       if (scope && !this.lookup(scope.fleet, scope.deviceId) && this.now().getTime() - this.loadedAt > REGISTRY_RELOAD_MS) await this.reloadRegistry();
-      r = await ingestBatch(this.deps.store, this.lookup, [msg]);
-      this.stats.stored += r.inserted;
-      this.stats.duplicates += r.duplicates;
-      this.stats.rejected += r.rejected;
-      this.stats.conflicts += r.conflicts.length;
-      for (const c of r.conflicts) this.deps.onConflict?.(c);
-      done(0);
+      await this.batcher.add(classifyEnvelope(message.toString('utf8'), this.now(), this.lookup, scope ?? { fleet: '', deviceId: '' }));
     } catch (err) {
       this.stats.storageErrors += 1;
       this.deps.onError?.(asEdgesealError(err, 'STORAGE_ERROR'));
       // Closing without PUBACK: the broker keeps the message in the session and resends it.
-      this.client?.stream.destroy();
+      client.stream.destroy();
       return;
     }
-    // After the PUBACK: a lost mark only delays the device's cleanup; the next one supersedes it.
-    for (const e of r.verified) await this.publishMark(e).catch((err: unknown) => this.deps.onError?.(asEdgesealError(err, 'BROKER_UNREACHABLE')));
-  }
-
-  private async publishMark(e: StoredEvent): Promise<void> {
-    const ranges = await this.deps.store.storedRanges(e.fleet, e.deviceId, e.keyId, MAX_RANGES);
-    const signed = signAckMark({ fleet: e.fleet, deviceId: e.deviceId, keyId: e.keyId, ranges, time: this.now().toISOString() }, this.deps.key);
-    await this.client?.publishAsync(`${this.deps.config.prefix}/${e.fleet}/${e.deviceId}/ack`, JSON.stringify(signed), { qos: 1, retain: true });
+    done(0);
   }
 
   async stop(): Promise<void> {
-    await this.client?.endAsync();
+    this.marks.stop();
+    await Promise.all([...this.clients, ...(this.marksClient ? [this.marksClient] : [])].map((c) => c.endAsync()));
   }
 }

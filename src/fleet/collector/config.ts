@@ -19,6 +19,7 @@ export interface CollectorConfig {
   retention: RetentionBound;
   http: HttpConfig; // dashboard, /api and /metrics
   shareGroup?: string; // MQTT 5 shared subscription group: several collectors split one fleet (not failover: docs)
+  sessions?: number; // MQTT sessions inside this collector on one shared subscription: events in flight per group commit
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -55,6 +56,8 @@ const COLLECTOR_CONFIG = section(
       { description: 'retention bound' },
     ),
     shareGroup: optional(str({ description: 'MQTT 5 shared subscription group: several collectors split one fleet (not failover)', ...IDS })),
+    // mqtt.js holds one unacknowledged event per session, so this is how many events one commit can cover.
+    sessions: int({ description: 'MQTT sessions in this collector (client ids <clientId>, <clientId>-1, …) sharing the subscription; events in flight per commit', default: 32, min: 1, max: 256 }),
     http: section(
       {
         host: str({ description: 'listen address (loopback unless TLS and a token are set)', default: '127.0.0.1' }),
@@ -84,6 +87,7 @@ export function parseCollectorConfig(raw: unknown, origin: string, env: NodeJS.P
     collectorKey: c.collectorKey,
     retention: { maxAgeSeconds: r.maxAgeDays === undefined ? undefined : r.maxAgeDays * 86_400, maxEvents: r.maxEvents },
     ...(c.shareGroup ? { shareGroup: c.shareGroup } : {}),
+    sessions: c.sessions,
     http: c.http,
   };
   if (!p.count) {

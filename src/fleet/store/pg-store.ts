@@ -18,6 +18,7 @@ const $ = (i: number): string => `$${i}`;
 // unnest(arrays) (one round trip whatever the batch size).
 export class PgFleetStore implements FleetStore {
   readonly kind = 'postgres' as const;
+  private readonly partitions = new Set<string>(); // YYYY-MM-DD days whose events partition exists
   private constructor(private readonly pool: Pool) {}
 
   static async open(connectionString: string): Promise<PgFleetStore> {
@@ -96,17 +97,35 @@ export class PgFleetStore implements FleetStore {
     return devicesFromRows(await this.all('SELECT * FROM devices ORDER BY fleet, device_id'), await this.all('SELECT * FROM device_keys ORDER BY enrolled_at, key_id'));
   }
 
+  // Creates the day partitions these rows go to (outside the insert transaction: the function takes a
+  // lock that would otherwise serialise every insert). Days already seen by this process are skipped.
+  private async ensurePartitions(rows: readonly StoredEvent[]): Promise<void> {
+    const days = [...new Set(rows.map((r) => r.receivedAt.slice(0, 10)))].filter((d) => !this.partitions.has(d));
+    for (const day of days) {
+      await this.pool.query('SELECT edgeseal_event_partition($1::date)', [day]);
+      this.partitions.add(day);
+    }
+  }
+
+  // One statement: the new row keys go into event_keys (idempotent there, across partitions), and
+  // only the rows whose key was new go into the partitioned events table.
   async insertEvents(rows: readonly StoredEvent[]): Promise<InsertResult> {
     if (rows.length === 0) return { inserted: 0, duplicates: 0, conflicts: [] };
+    await this.ensurePartitions(rows);
     return this.tx(async (c) => {
       const arrays = [rows.map((r) => r.fleet), rows.map((r) => r.deviceId), rows.map((r) => r.keyId), rows.map((r) => r.seq), rows.map((r) => r.deviceTime), rows.map((r) => r.receivedAt), rows.map((r) => r.type), rows.map((r) => r.verdict), rows.map((r) => r.code ?? null), rows.map((r) => r.digest), rows.map((r) => r.raw)];
       const unnest = EVENT_TYPES.map((t, i) => `${$(i + 1)}::${t}[]`).join(', ');
-      const inserted = await this.all(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) SELECT * FROM unnest(${unnest}) ON CONFLICT DO NOTHING RETURNING fleet, device_id, key_id, seq`, arrays, c);
+      const cols = EVENT_COLUMNS.join(', ');
+      const inserted = await this.all(
+        `WITH input AS (SELECT DISTINCT ON (fleet, device_id, key_id, seq) * FROM unnest(${unnest}) AS t(${cols})),
+         fresh AS (INSERT INTO event_keys SELECT fleet, device_id, key_id, seq, digest, received_at FROM input ON CONFLICT DO NOTHING RETURNING fleet, device_id, key_id, seq)
+         INSERT INTO events (${cols}) SELECT input.* FROM input JOIN fresh USING (fleet, device_id, key_id, seq) RETURNING fleet, device_id, key_id, seq`,
+        arrays, c);
       const key = (f: unknown, d: unknown, k: unknown, s: unknown): string => `${String(f)}\u0000${String(d)}\u0000${String(k)}\u0000${String(s)}`;
       const fresh = new Set(inserted.map((r) => key(r.fleet, r.device_id, r.key_id, r.seq)));
       const result: InsertResult = { inserted: fresh.size, duplicates: 0, conflicts: [] };
       for (const r of rows.filter((x) => !fresh.has(key(x.fleet, x.deviceId, x.keyId, x.seq)))) {
-        const stored = String((await this.all('SELECT digest FROM events WHERE fleet = $1 AND device_id = $2 AND key_id = $3 AND seq = $4', [r.fleet, r.deviceId, r.keyId, r.seq], c))[0]?.digest);
+        const stored = String((await this.all('SELECT digest FROM event_keys WHERE fleet = $1 AND device_id = $2 AND key_id = $3 AND seq = $4', [r.fleet, r.deviceId, r.keyId, r.seq], c))[0]?.digest);
         if (stored === r.digest) { result.duplicates += 1; continue; }
         const conflict: SeqConflict = { fleet: r.fleet, deviceId: r.deviceId, keyId: r.keyId, seq: r.seq, storedDigest: stored, newDigest: r.digest, receivedAt: r.receivedAt };
         await c.query('INSERT INTO seq_conflicts (fleet, device_id, key_id, seq, stored_digest, new_digest, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.fleet, r.deviceId, r.keyId, r.seq, stored, r.digest, r.receivedAt]);
@@ -151,27 +170,76 @@ export class PgFleetStore implements FleetStore {
   }
 
   async storedRanges(fleet: string, deviceId: string, keyId: string, limit: number): Promise<[number, number][]> {
-    return rangesFromRows(await this.all(rangesSql($), [fleet, deviceId, keyId, limit]));
+    return rangesFromRows(await this.all(rangesSql($, 'event_keys'), [fleet, deviceId, keyId, limit]));
   }
 
-  // Batched deletes by ctid, each its own statement so no purge holds long locks.
+  // Repeats a DELETE of at most DELETE_BATCH rows (`sql(limit)` returns its count as n) until fewer
+  // come back: each batch is its own short statement, so no purge holds long locks.
+  private async deleteBatched(sql: (limit: number) => string, params: unknown[], total = Infinity): Promise<number> {
+    let done = 0;
+    while (done < total) {
+      const limit = Math.min(DELETE_BATCH, total - done);
+      const n = Number((await this.all(sql(limit), params))[0]?.n ?? 0);
+      done += n;
+      if (n < limit) break;
+    }
+    return done;
+  }
+
+  // Events rows with their keys, oldest first (the day partition that straddles the bound).
+  private purgeEvents(where: string, params: unknown[], total = Infinity): Promise<number> {
+    return this.deleteBatched((l) => `WITH gone AS (DELETE FROM events WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM events ${where} ORDER BY received_at LIMIT ${l}) RETURNING fleet, device_id, key_id, seq),
+      k AS (DELETE FROM event_keys x USING gone g WHERE x.fleet = g.fleet AND x.device_id = g.device_id AND x.key_id = g.key_id AND x.seq = g.seq)
+      SELECT COUNT(*) AS n FROM gone`, params, total);
+  }
+
+  // Day partitions, oldest first, with their row counts.
+  private async dayPartitions(): Promise<{ name: string; upper: Date; rows: number }[]> {
+    const names = (await this.all(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY c.relname`)).map((r) => String(r.name));
+    const out: { name: string; upper: Date; rows: number }[] = [];
+    for (const name of names) {
+      const day = new Date(`${name.slice(7, 11)}-${name.slice(11, 13)}-${name.slice(13, 15)}T00:00:00Z`);
+      out.push({ name, upper: new Date(day.getTime() + 86_400_000), rows: Number((await this.all(`SELECT COUNT(*) AS n FROM ${name}`))[0]?.n) });
+    }
+    return out;
+  }
+
+  // Drops a whole day partition; its keys go after (a crash in between leaves keys without rows, past
+  // retention anyway: a re-delivery of such an old event counts as a duplicate, never a second row).
+  private async dropPartition(p: { name: string; upper: Date }): Promise<void> {
+    await this.pool.query(`DROP TABLE ${p.name}`);
+    this.partitions.delete(p.name.slice(7, 11) + '-' + p.name.slice(11, 13) + '-' + p.name.slice(13, 15));
+    await this.deleteBatched((l) => `WITH gone AS (DELETE FROM event_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_keys WHERE received_at < $1 LIMIT ${l})) RETURNING 1) SELECT COUNT(*) AS n FROM gone`, [p.upper]);
+  }
+
+  // Age: whole day partitions past the bound are dropped (no row deletes, no bloat); only the day that
+  // straddles the bound is trimmed row by row. Count: whole oldest days while they fit in the excess,
+  // then rows. Rejected events (unpartitioned, rare) by batched deletes.
   async applyRetention(bound: RetentionBound, now: Date): Promise<{ events: number; rejected: number }> {
     const out = { events: 0, rejected: 0 };
-    for (const table of ['events', 'rejected'] as const) {
-      const purge = async (select: (limit: number) => string, params: unknown[], total = Infinity): Promise<void> => {
-        for (let left = total; left > 0; ) {
-          const limit = Math.min(DELETE_BATCH, left);
-          const n = (await this.pool.query(`DELETE FROM ${table} WHERE ctid = ANY(ARRAY(${select(limit)}))`, params)).rowCount ?? 0;
-          out[table] += n;
-          left -= n;
-          if (n < limit) return;
-        }
-      };
-      if (bound.maxAgeSeconds !== undefined) await purge((l) => `SELECT ctid FROM ${table} WHERE received_at < $1 LIMIT ${l}`, [new Date(now.getTime() - bound.maxAgeSeconds * 1000)]);
-      if (bound.maxEvents !== undefined) {
-        const excess = Number((await this.all(`SELECT COUNT(*) AS n FROM ${table}`))[0]?.n) - bound.maxEvents;
-        if (excess > 0) await purge((l) => `SELECT ctid FROM ${table} ORDER BY received_at LIMIT ${l}`, [], excess);
+    const purgeRejected = (select: (limit: number) => string, params: unknown[], total = Infinity): Promise<number> =>
+      this.deleteBatched((l) => `WITH gone AS (DELETE FROM rejected WHERE ctid = ANY(ARRAY(${select(l)})) RETURNING 1) SELECT COUNT(*) AS n FROM gone`, params, total);
+    if (bound.maxAgeSeconds !== undefined) {
+      const cutoff = new Date(now.getTime() - bound.maxAgeSeconds * 1000);
+      for (const p of await this.dayPartitions()) {
+        if (p.upper > cutoff) break;
+        await this.dropPartition(p);
+        out.events += p.rows;
       }
+      out.events += await this.purgeEvents('WHERE received_at < $1', [cutoff]);
+      out.rejected += await purgeRejected((l) => `SELECT ctid FROM rejected WHERE received_at < $1 LIMIT ${l}`, [cutoff]);
+    }
+    if (bound.maxEvents !== undefined) {
+      let excess = Number((await this.all('SELECT COUNT(*) AS n FROM events'))[0]?.n) - bound.maxEvents;
+      for (const p of await this.dayPartitions()) {
+        if (p.rows > excess) break;
+        await this.dropPartition(p);
+        out.events += p.rows;
+        excess -= p.rows;
+      }
+      if (excess > 0) out.events += await this.purgeEvents('', [], excess);
+      const rejectedExcess = Number((await this.all('SELECT COUNT(*) AS n FROM rejected'))[0]?.n) - bound.maxEvents;
+      if (rejectedExcess > 0) out.rejected += await purgeRejected((l) => `SELECT ctid FROM rejected ORDER BY received_at LIMIT ${l}`, [], rejectedExcess);
     }
     return out;
   }

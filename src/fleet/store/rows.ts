@@ -65,8 +65,9 @@ export function filterSql(f: RejectedFilter, p: (i: number) => string): { where:
 }
 
 // Gaps-and-islands: consecutive seqs share seq - row_number(); each group is one stored range.
-export function rangesSql(p: (i: number) => string): string {
-  return `SELECT MIN(seq) AS a, MAX(seq) AS b FROM (SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS g FROM events
+// `table` holds one row per stored event key (PostgreSQL reads its unpartitioned event_keys).
+export function rangesSql(p: (i: number) => string, table = 'events'): string {
+  return `SELECT MIN(seq) AS a, MAX(seq) AS b FROM (SELECT seq, seq - ROW_NUMBER() OVER (ORDER BY seq) AS g FROM ${table}
     WHERE fleet = ${p(1)} AND device_id = ${p(2)} AND key_id = ${p(3)}) AS s GROUP BY g ORDER BY a DESC LIMIT ${p(4)}`;
 }
 
