@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EXIT, exitCodeFor } from '../../src/cli/command.js';
 import { HttpTransport, type TransportOptions } from '../../src/net/http-transport.js';
 import { proxySettings } from '../../src/net/proxy.js';
 import { RateLimiter } from '../../src/net/throttle.js';
@@ -53,6 +54,7 @@ describe('net/http-transport (real HTTPS server, private CA, mutual TLS, CONNECT
     it('without a client certificate: TLS_CLIENT_REJECTED, saying none was configured', async () => {
       const err = await expectCodeAsync(() => fetchAll(new HttpTransport({ tls: { ca: pki.ca } }), url), 'TLS_CLIENT_REJECTED');
       expect(err.message).to.match(/expected the server to accept no client certificate/);
+      expect(exitCodeFor(err.code), 'a transport failure, not a refused image').to.equal(EXIT.ENVIRONMENT);
     });
 
     it('with a client certificate of another CA: TLS_CLIENT_REJECTED, naming the configured certificate', async () => {
@@ -65,6 +67,7 @@ describe('net/http-transport (real HTTPS server, private CA, mutual TLS, CONNECT
       expect(wrong.message).to.match(/expected a server certificate for 127\.0\.0\.1 that chains to the configured CA \(update\.tls\.ca\), found [A-Z_]+/);
       const system = await expectCodeAsync(() => fetchAll(new HttpTransport({ tls: { cert: pki.clientCert, key: pki.clientKey } }), url), 'TLS_UNTRUSTED');
       expect(system.message).to.match(/the system CA store/);
+      expect(exitCodeFor(system.code)).to.equal(EXIT.ENVIRONMENT);
     });
   });
 
@@ -109,6 +112,7 @@ describe('net/http-transport (real HTTPS server, private CA, mutual TLS, CONNECT
       try {
         const err = await expectCodeAsync(() => fetchAll(new HttpTransport({ tls: mutual(), proxy: proxySettings({ proxy: refusing.url }, {}) }), url), 'PROXY_FAILED');
         expect(err.message).to.match(/expected 200 to CONNECT 127\.0\.0\.1:\d+, found 403/);
+        expect(exitCodeFor(err.code)).to.equal(EXIT.ENVIRONMENT);
       } finally {
         await refusing.close();
       }
