@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import type { AgentConfig, ImageConfig } from '../config/schema.js';
 import { asEdgesealError, EdgesealError, isEdgesealError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
+import { RateLimiter } from '../net/throttle.js';
 import type { BootSelector } from '../ota/boot-selector.js';
 import { BlockSlotBackend } from '../ota/slot-block.js';
 import { FileSlotBackend } from '../ota/slot-file.js';
@@ -76,6 +77,8 @@ export interface Device {
   readonly freshness: FreshnessPolicy;
   readonly ab: AbImage | undefined;
   readonly telemetry: TelemetryService | undefined;
+  // update.maxBytesPerSecond, shared by every update-path transfer of this process (src/agent/update-transport.ts)
+  readonly bandwidth: RateLimiter | undefined;
   // Loads the trusted metadata cache from the TPM-pinned root (floors as in the TPM now) and returns
   // the synchronous verifier built on it.
   createImageVerifier(now: Date, expiry: ExpiryPolicy): Promise<ImageVerifier>;
@@ -212,6 +215,7 @@ export async function openDevice(opts: DeviceOptions): Promise<Device> {
     freshness,
     ab,
     telemetry,
+    bandwidth: config.update.maxBytesPerSecond ? new RateLimiter(config.update.maxBytesPerSecond) : undefined,
     async createImageVerifier(now, expiry) {
       const floors = await trust.readFloors();
       const files = await readMetadataDir(paths.metadataDir, { initialRoot: trust.initialRoot });

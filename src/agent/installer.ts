@@ -1,3 +1,4 @@
+import type { HttpTransport } from '../net/http-transport.js';
 import type { DownloadSource } from '../ota/download-source.js';
 import type { DownloadRequest } from '../ota/download.js';
 import type { InstallJournal } from '../ota/install-journal.js';
@@ -11,9 +12,9 @@ import { promoteSlotRecord } from './install-records.js';
 // Wires the OTA install state machine (src/ota/install.ts) to this device: its slots, boot selector,
 // journal, TPM floors, logs and telemetry.
 
-// A repository location as an operator gives it: an http(s) URL or a directory (USB stick).
-export function downloadSource(location: string): DownloadSource {
-  return /^https?:\/\//.test(location) ? { kind: 'http', baseUrl: location } : { kind: 'dir', path: location };
+// A repository location as an operator gives it: an http(s) URL (over the device's update transport) or a directory (USB stick).
+export async function downloadSource(location: string, transport: () => Promise<HttpTransport>): Promise<DownloadSource> {
+  return /^https?:\/\//.test(location) ? { kind: 'http', baseUrl: location, transport: await transport() } : { kind: 'dir', path: location };
 }
 
 // Which journal states become which telemetry event (the others are progress, logged only).

@@ -16,6 +16,7 @@ import { createDeviceUpdater, sourceAt, type DeviceUpdater } from '../tuf/update
 import type { Device } from './device.js';
 import { raiseMetadataFloors } from './root-floor.js';
 import { raisePersistedTimeFloor, readTimeFloor } from './time-floor-store.js';
+import { updateTransport } from './update-transport.js';
 
 // Refresh-and-promote (ARCHITECTURE P3, P7): tuf-js refreshes into a new generation seeded from the
 // promoted set's verified root chain; only a complete set that verifies from the TPM-pinned root at
@@ -62,7 +63,8 @@ export async function refreshMetadata(dev: Device, from: string, hooks: RefreshH
   try {
     await writeSeed(fs, gen.dir, seed);
     await step('seeded');
-    const updater = createDeviceUpdater({ metadataDir: gen.dir, source: sourceAt(from, undefined, retrievalBounds(dev, hooks.signal)), keepRootHistory: true });
+    const transport = await updateTransport(dev.config, dev.bandwidth);
+    const updater = createDeviceUpdater({ metadataDir: gen.dir, source: sourceAt(from, transport, retrievalBounds(dev, hooks.signal)), keepRootHistory: true });
     await updater.refresh();
     await step('fetched');
     await refreshDelegated(dev, gen.dir, updater, now);

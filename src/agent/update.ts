@@ -23,6 +23,7 @@ import type { ImageVerifier } from './image-verifier.js';
 import { readInstallRecord, slotRecordKey, stageSlotRecord } from './install-records.js';
 import { readTimeFloor } from './time-floor-store.js';
 import { pcrPolicyView } from './pcr-policy-view.js';
+import { updateTransport } from './update-transport.js';
 
 // The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
 // verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
@@ -134,7 +135,8 @@ export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<
 }
 
 async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<UpdateOutcome> {
-  const { installer, flush } = createInstaller(dev, downloadSource(from), { onProgress: opts.onProgress, signal: opts.signal, bounds: retrievalBounds(dev) });
+  const source = await downloadSource(from, () => updateTransport(dev.config, dev.bandwidth));
+  const { installer, flush } = createInstaller(dev, source, { onProgress: opts.onProgress, signal: opts.signal, bounds: retrievalBounds(dev) });
   const journal = await installer.current();
   if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || floorsPending(journal)) {
     // an interrupted install: continue it (resumable download) before looking for anything newer

@@ -30,6 +30,9 @@ const ENVIRONMENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'OUTBOX_LOCKED', // another process (the running agent) owns the telemetry outbox
   'FETCH_FAILED',
   'SLOW_RETRIEVAL',
+  'TLS_UNTRUSTED', // the update transport's TLS or proxy: the network's or its config's fault, not the image's
+  'TLS_CLIENT_REJECTED',
+  'PROXY_FAILED',
   'BROKER_UNREACHABLE',
   'BROKER_REJECTED',
   'DEPENDENCY_MISSING',

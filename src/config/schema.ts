@@ -91,6 +91,20 @@ export const AGENT_CONFIG = section(
         minBytesPerSecond: int({ description: 'slowest transfer rate accepted for any metadata file or target (bytes/s)', default: DEFAULT_RETRIEVAL.minBytesPerSecond, min: 1 }),
         retrievalFloorSeconds: int({ description: 'slack added to every file deadline (connect, TLS, tiny files)', default: DEFAULT_RETRIEVAL.floorSeconds, min: 1, max: 3600 }),
         runBudgetSeconds: int({ description: 'longest one update or revocation refresh run may take', default: DEFAULT_RETRIEVAL.runBudgetSeconds, min: 1, max: 7 * 86400 }),
+        // the update transport (docs/transport.md): metadata, targets and the revocation list alike
+        tls: optional(
+          section(
+            {
+              ca: optional(str({ description: 'CA certificate(s) (PEM) the update server certificate must chain to, instead of the system store', ...ABS })),
+              cert: optional(str({ description: 'client certificate (PEM) for mutual TLS; needs update.tls.key', ...ABS })),
+              key: optional(str({ description: 'client private key (PEM) for mutual TLS; needs update.tls.cert', ...ABS })),
+            },
+            { description: 'TLS to an https update source (private CA, mutual TLS)' },
+          ),
+        ),
+        proxy: optional(str({ description: 'HTTP proxy for the update source (CONNECT for https); overrides HTTPS_PROXY/HTTP_PROXY', pattern: /^http:\/\/[^\s/]+\/?$/, describe: 'a URL like http://proxy.example:3128' })),
+        noProxy: optional(strList({ description: 'hosts, domains (.example.com) or host:port reached without the proxy, or "*"; overrides NO_PROXY' })),
+        maxBytesPerSecond: optional(int({ description: 'bandwidth cap over all update transfers (bytes/s); must not be below update.minBytesPerSecond', min: 1024 })),
       },
       { description: 'over-the-air updates' },
     ),
@@ -147,6 +161,10 @@ function crossFieldProblems(config: AgentConfig, p: Problems): void {
   if (config.tpm.device && config.tpm.swtpm) p.add('tpm: expected either tpm.device or tpm.swtpm, found both');
   if ((config.telemetry.ack === 'collector') !== (config.telemetry.collectorKey !== undefined)) p.add('telemetry.ack/telemetry.collectorKey: expected collectorKey exactly when ack is "collector"');
   if (Boolean(config.telemetry.cert) !== Boolean(config.telemetry.key)) p.add('telemetry.cert/telemetry.key: expected both (mutual TLS) or neither');
+  if (Boolean(config.update.tls?.cert) !== Boolean(config.update.tls?.key)) p.add('update.tls.cert/update.tls.key: expected both (mutual TLS) or neither');
+  const { maxBytesPerSecond: cap, minBytesPerSecond: floor } = config.update;
+  // a cap below the slow-retrieval floor would make every large transfer fail as SLOW_RETRIEVAL
+  if (cap !== undefined && cap < floor) p.add(`update.maxBytesPerSecond: expected at least update.minBytesPerSecond (${floor}), found ${cap}`);
   const slotted = config.images.filter((i) => i.path === undefined);
   if (slotted.length > 1) p.add(`images: expected at most one image without a path (the A/B image), found ${slotted.length}`);
   if (slotted.length > 0 && (!config.update.slots || !config.update.bootSelector)) {

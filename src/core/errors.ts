@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'UNSAFE_PATH',
   'FETCH_FAILED',
   'SLOW_RETRIEVAL', // a transfer slower than update.minBytesPerSecond, or an update run past its budget
+  'TLS_UNTRUSTED', // the update server's certificate does not chain to the configured CA (or the system store)
+  'TLS_CLIENT_REJECTED', // the update server refused our client certificate, or its absence (mutual TLS)
+  'PROXY_FAILED', // the HTTP proxy could not be reached or refused the CONNECT tunnel
   'CLOCK_BEHIND_FLOOR',
   // revocation
   'KEY_REVOKED',

@@ -41,7 +41,8 @@ export interface AuditCompleteness {
   lostInTransit: number;
 }
 
-const ERROR_CODES_COUNTED: ReadonlySet<string> = new Set(['FETCH_FAILED', 'STORAGE_ERROR']);
+// fetch errors include the update transport's TLS and proxy failures (once all FETCH_FAILED)
+export const ERROR_CODES_COUNTED: ReadonlySet<string> = new Set(['FETCH_FAILED', 'TLS_UNTRUSTED', 'TLS_CLIENT_REJECTED', 'PROXY_FAILED', 'STORAGE_ERROR']);
 const ratio = (n: number, d: number): number | null => (d === 0 ? null : n / d);
 
 // Missing sequence ranges of one device key between 1 and the highest seq seen (seqs start at 1 per key).

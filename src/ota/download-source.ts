@@ -2,10 +2,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesealError } from '../core/errors.js';
+import { HttpTransport } from '../net/http-transport.js';
 
 // Where target files come from: a published repository over HTTP(S), or the same layout on a local
 // directory (USB stick, factory image). Both are opened at a byte offset so a download can resume.
-export type DownloadSource = { readonly kind: 'http'; readonly baseUrl: string } | { readonly kind: 'dir'; readonly path: string };
+// An http source without a transport gets a plain one (system CAs, no proxy, no cap).
+export type DownloadSource = { readonly kind: 'http'; readonly baseUrl: string; readonly transport?: HttpTransport } | { readonly kind: 'dir'; readonly path: string };
 
 export interface OpenedBody {
   // true: the body starts at the requested offset; false: it starts at byte 0 (server ignored Range)
@@ -19,29 +21,18 @@ export interface OpenedBody {
 
 const CHUNK = 1024 * 1024;
 
-async function openHttp(baseUrl: string, relPath: string, offset: number, signal?: AbortSignal): Promise<OpenedBody> {
+async function openHttp(baseUrl: string, transport: HttpTransport, relPath: string, offset: number, signal?: AbortSignal): Promise<OpenedBody> {
   const url = new URL(`targets/${relPath.split('/').map(encodeURIComponent).join('/')}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal: controller.signal });
-  } catch (err) {
-    throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: ${(err as Error).message}`, { cause: err });
-  }
-  const declared = res.headers.get('content-length');
-  const declaredLength = declared === null ? undefined : Number(declared);
-  const cancel = (): void => {
-    signal?.removeEventListener('abort', onAbort);
-    controller.abort();
-  };
+  const res = await transport.get(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, signal);
+  const declared = res.headers['content-length'];
+  const declaredLength = declared === undefined ? undefined : Number(declared);
+  const cancel = (): void => void res.body.destroy();
   if (res.status === 206) {
     // RFC 9110 §14.4: the server must say which range it sent; only accept the one we asked for.
-    const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+    const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(res.headers['content-range'] ?? '');
     if (!range || Number(range[1]) !== offset) {
       cancel();
-      throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected Content-Range starting at ${offset}, found ${JSON.stringify(res.headers.get('content-range'))}`);
+      throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected Content-Range starting at ${offset}, found ${JSON.stringify(res.headers['content-range'] ?? null)}`);
     }
   } else if (res.status === 416) {
     // we only ask for ranges inside the signed length, so the server's file is shorter than signed
@@ -51,7 +42,6 @@ async function openHttp(baseUrl: string, relPath: string, offset: number, signal
     cancel();
     throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: expected HTTP 200 or 206, found ${res.status} ${res.statusText}`);
   }
-  if (!res.body) throw new EdgesealError('FETCH_FAILED', `GET ${url.href}: response has no body`);
   return { resumed: res.status === 206, declaredLength, chunks: res.body, cancel };
 }
 
@@ -71,5 +61,6 @@ async function openDir(root: string, relPath: string, offset: number, expectedLe
 
 // Opens the target file at `relPath` (inside targets/) starting at `offset`.
 export function openSource(source: DownloadSource, relPath: string, offset: number, expectedLength: number, signal?: AbortSignal): Promise<OpenedBody> {
-  return source.kind === 'http' ? openHttp(source.baseUrl, relPath, offset, signal) : openDir(source.path, relPath, offset, expectedLength, signal);
+  if (source.kind === 'dir') return openDir(source.path, relPath, offset, expectedLength, signal);
+  return openHttp(source.baseUrl, source.transport ?? new HttpTransport(), relPath, offset, signal);
 }

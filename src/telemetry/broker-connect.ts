@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { EdgesealError } from '../core/errors.js';
+import { readPemFile } from '../io/pem-file.js';
 import { classifyBrokerError, parseBrokerUrl } from './broker-error.js';
 
 // Broker settings as they appear in the agent config (TLS material by path; mutual TLS when cert+key).
@@ -14,22 +14,13 @@ export interface BrokerConfig {
   connectTimeoutMs?: number;
 }
 
-async function readPem(what: string, path: string | undefined): Promise<Buffer | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new EdgesealError('CONFIG_INVALID', `broker ${what}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 // mqtt.js options for one connection attempt; reconnects are ours (backoff with jitter), not mqtt.js's.
 export async function clientOptions(cfg: BrokerConfig): Promise<IClientOptions> {
   parseBrokerUrl(cfg.url);
   if ((cfg.certFile === undefined) !== (cfg.keyFile === undefined)) {
     throw new EdgesealError('CONFIG_INVALID', 'broker mutual TLS: expected both certFile and keyFile, found only one');
   }
-  const [ca, cert, key] = await Promise.all([readPem('caFile', cfg.caFile), readPem('certFile', cfg.certFile), readPem('keyFile', cfg.keyFile)]);
+  const [ca, cert, key] = await Promise.all([readPemFile('broker caFile', cfg.caFile), readPemFile('broker certFile', cfg.certFile), readPemFile('broker keyFile', cfg.keyFile)]);
   const opts: IClientOptions = {
     protocolVersion: 4,
     clean: true,

@@ -1,4 +1,5 @@
 import { EdgesealError } from '../core/errors.js';
+import { redactUrl as redact } from '../core/redact-url.js';
 
 const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
 // CONNACK return codes that mean "the broker refused us" (MQTT 3.1.1: 2,4,5; MQTT 5: 133–138, 140).
@@ -16,10 +17,6 @@ export function parseBrokerUrl(url: string): URL {
     throw new EdgesealError('CONFIG_INVALID', `broker URL: expected scheme mqtt|mqtts|ws|wss and a host, found ${JSON.stringify(url)}`);
   }
   return parsed;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 // Maps what mqtt.js / the socket reported into BROKER_REJECTED (it said no) or BROKER_UNREACHABLE.

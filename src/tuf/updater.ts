@@ -5,10 +5,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type Fetcher } from 'tuf-js';
 import { EdgesealError } from '../core/errors.js';
 import type { RetrievalBounds } from '../io/retrieval-deadline.js';
+import type { HttpTransport } from '../net/http-transport.js';
 import { assertSafeTargetName } from '../repo/target-path.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { DirFetcher } from './fetchers/dir-fetcher.js';
-import { HttpFetcher, type HttpFetcherOptions } from './fetchers/http-fetcher.js';
+import { HttpFetcher } from './fetchers/http-fetcher.js';
 import { MAX_DELEGATIONS, MAX_ROOT_ROTATIONS, METADATA_MAX_LENGTH } from './limits.js';
 import { fromTufError } from './tuf-errors.js';
 
@@ -17,14 +18,14 @@ import { fromTufError } from './tuf-errors.js';
 export interface UpdateSource {
   readonly metadataUrl: string;
   readonly targetBaseUrl?: string;
-  readonly http?: HttpFetcherOptions;
+  readonly transport?: HttpTransport; // for http(s) sources: TLS, proxy and bandwidth cap (default: plain)
   readonly bounds?: RetrievalBounds; // minimum rate per file and the run's abort signal (slow retrieval)
 }
 
 // A repository location as an operator writes it: an http(s) URL or a directory, holding metadata/ and targets/.
-export function sourceAt(location: string, http?: HttpFetcherOptions, bounds?: RetrievalBounds): UpdateSource {
+export function sourceAt(location: string, transport?: HttpTransport, bounds?: RetrievalBounds): UpdateSource {
   const base = /^https?:\/\//.test(location) ? location.replace(/\/+$/, '') : pathToFileURL(location).href.replace(/\/+$/, '');
-  return { metadataUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, ...(http ? { http } : {}), ...(bounds ? { bounds } : {}) };
+  return { metadataUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, ...(transport ? { transport } : {}), ...(bounds ? { bounds } : {}) };
 }
 
 export function fetcherFor(source: UpdateSource): Fetcher {
@@ -33,7 +34,7 @@ export function fetcherFor(source: UpdateSource): Fetcher {
     if (!urls.every((u) => u.startsWith('file:'))) throw new EdgesealError('USAGE', 'expected metadata and targets both on a directory or both on http(s)');
     return new DirFetcher(urls.map((u) => fileURLToPath(u)), source.bounds);
   }
-  return new HttpFetcher(source.http, source.bounds);
+  return new HttpFetcher(source.transport, source.bounds);
 }
 
 export interface DeviceUpdaterOptions {

@@ -50,6 +50,15 @@ describe('config schema', () => {
     expect(err.message).to.contain('4 invalid field(s)');
   });
 
+  it('update transport: tls paths, proxy URL and bandwidth cap are checked, each with its path', () => {
+    const tls = { ca: '/etc/edgeseal/ca.pem', cert: '/etc/edgeseal/d.pem', key: '/etc/edgeseal/d.key' };
+    const c = parseConfig({ ...minimal, update: { tls, proxy: 'http://user:pw@proxy.example:3128', noProxy: ['.lan'], maxBytesPerSecond: 65536 } });
+    expect(c.update).to.deep.include({ tls, proxy: 'http://user:pw@proxy.example:3128', noProxy: ['.lan'], maxBytesPerSecond: 65536 });
+    const err = expectCode(() => parseConfig({ ...minimal, update: { tls: { ca: 'ca.pem', cert: '/d.pem' }, proxy: 'https://proxy:443', maxBytesPerSecond: 2000, minBytesPerSecond: 4096 } }), 'CONFIG_INVALID');
+    for (const path of ['update.tls.ca', 'update.tls.cert/update.tls.key', 'update.proxy', 'update.maxBytesPerSecond']) expect(err.message).to.contain(`${path}:`);
+    expect(err.message).to.contain('expected at least update.minBytesPerSecond (4096), found 2000');
+  });
+
   it('update.bootSelector: a file, or the bootloader env commands with every bad field reported', () => {
     const ab = { ...minimal, images: [{ target: 'fw/a.bin', kind: 'firmware' }], update: { slots: { a: '/dev/p2', b: '/dev/p3' } } };
     const grub = { print: ['grub-editenv', '/boot/grub/grubenv', 'list'], set: ['grub-editenv', '/boot/grub/grubenv', 'set'], setStyle: 'assign', vars: { active: 'booted' }, cmdline: { path: '/proc/cmdline', key: 'edgeseal.slot' }, timeoutMs: 5000 };

@@ -36,6 +36,12 @@ describe('fleet SLIs (pure, exact numbers)', () => {
     });
   });
 
+  it('counts the update transport\'s TLS and proxy failures as fetch errors, as FETCH_FAILED was before them', () => {
+    const codes = ['TLS_UNTRUSTED', 'TLS_CLIENT_REJECTED', 'PROXY_FAILED'] as const;
+    const failed = codes.map((code, i) => row('A', i + 1, i, { type: 'update-check', verdict: 'error', code }));
+    expect(computeSli(failed, W).fetchStorageErrors).to.deep.equal({ events: 3, errors: 3, rate: 1 });
+  });
+
   it('windows on received time: the same events outside the window do not count, whatever their device time', () => {
     const late = computeSli(rows, { from: 60_000, to: 120_000 });
     expect(late.verify).to.deep.equal({ attempts: 1, successes: 1, successRate: 1 });

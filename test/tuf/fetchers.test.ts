@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { DirFetcher } from '../../src/tuf/fetchers/dir-fetcher.js';
+import { HttpTransport } from '../../src/net/http-transport.js';
 import { HttpFetcher } from '../../src/tuf/fetchers/http-fetcher.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { serveDir, type RepoServer } from './repo-server.js';
-import { TEST_PKI } from './test-pki.js';
 
 async function scratch(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'edgeseal-fetch-'));
@@ -65,7 +65,7 @@ describe('tuf fetchers', () => {
     });
 
     it('times out a server that never answers', async () => {
-      await expectCodeAsync(() => new HttpFetcher({ timeoutMs: 200 }).downloadBytes(`${server.url}/stall`, 1000), 'FETCH_FAILED');
+      await expectCodeAsync(() => new HttpFetcher(new HttpTransport({ timeoutMs: 200 })).downloadBytes(`${server.url}/stall`, 1000), 'FETCH_FAILED');
     });
 
     it('refuses non-http URLs and unreachable servers with codes', async () => {
@@ -73,36 +73,6 @@ describe('tuf fetchers', () => {
       const closed = await serveDir(dir);
       await closed.close();
       await expectCodeAsync(() => new HttpFetcher().downloadBytes(`${closed.url}/x`, 10), 'FETCH_FAILED');
-    });
-  });
-
-  describe('HttpFetcher over TLS', () => {
-    let dir: string;
-    before(async () => {
-      dir = await scratch();
-    });
-
-    it('trusts a private CA given as ca, and refuses the same server without it', async () => {
-      const server = await serveDir(join(dir, 'repo'), { tls: true });
-      try {
-        const url = `${server.url}/metadata/a.json`;
-        expect((await new HttpFetcher({ ca: TEST_PKI.ca }).downloadBytes(url, 1000)).length).to.equal(100);
-        await expectCodeAsync(() => new HttpFetcher().downloadBytes(url, 1000), 'FETCH_FAILED');
-      } finally {
-        await server.close();
-      }
-    });
-
-    it('presents a client certificate for mutual TLS', async () => {
-      const server = await serveDir(join(dir, 'repo'), { tls: 'mutual' });
-      try {
-        const url = `${server.url}/metadata/a.json`;
-        const mtls = new HttpFetcher({ ca: TEST_PKI.ca, cert: TEST_PKI.clientCert, key: TEST_PKI.clientKey });
-        expect((await mtls.downloadBytes(url, 1000)).length).to.equal(100);
-        await expectCodeAsync(() => new HttpFetcher({ ca: TEST_PKI.ca }).downloadBytes(url, 1000), 'FETCH_FAILED');
-      } finally {
-        await server.close();
-      }
     });
   });
 

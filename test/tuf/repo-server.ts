@@ -3,7 +3,7 @@ import { createServer as createHttp, type IncomingMessage, type Server, type Ser
 import { createServer as createHttps } from 'node:https';
 import { join, normalize } from 'node:path';
 import { freePort } from '../helpers/free-port.js';
-import { TEST_PKI } from './test-pki.js';
+import type { TestPki } from '../helpers/test-pki.js';
 
 export interface RepoServer {
   readonly url: string; // http(s)://127.0.0.1:PORT
@@ -12,7 +12,8 @@ export interface RepoServer {
 }
 
 export interface RepoServerOptions {
-  readonly tls?: boolean | 'mutual'; // serve https with the test PKI; 'mutual' requires a client cert
+  // serve https with a server certificate of `pki`; mutual: require a client certificate under its CA
+  readonly tls?: { readonly pki: TestPki; readonly mutual?: boolean };
   // custom responses by path, for misbehaving servers (endless bodies, stalls)
   readonly routes?: Record<string, (res: ServerResponse) => void>;
 }
@@ -32,7 +33,7 @@ export async function serveDir(root: string, opts: RepoServerOptions = {}): Prom
     );
   };
   const server: Server = opts.tls
-    ? createHttps({ cert: TEST_PKI.serverCert, key: TEST_PKI.serverKey, ca: TEST_PKI.ca, requestCert: opts.tls === 'mutual', rejectUnauthorized: opts.tls === 'mutual' }, handler)
+    ? createHttps({ cert: opts.tls.pki.serverCert, key: opts.tls.pki.serverKey, ca: opts.tls.pki.ca, requestCert: opts.tls.mutual === true, rejectUnauthorized: opts.tls.mutual === true }, handler)
     : createHttp(handler);
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 import { importOptional } from '../optional-import.js';
-import { auditCompleteness, rotationPropagation, type SliRow } from '../sli.js';
+import { auditCompleteness, ERROR_CODES_COUNTED, rotationPropagation, type SliRow } from '../sli.js';
 import { BLOCKING_TYPES, VERIFY_TYPES } from '../../telemetry/metrics.js';
 import { inventory, type FleetSnapshot } from './fleet-view.js';
 
@@ -23,7 +23,7 @@ export async function renderMetrics(s: FleetSnapshot, now: number): Promise<{ co
   const blocked = counter('edgeseal_fleet_blocked_installs_total', 'Installs refused, by error code.', ['fleet', 'hardware_id', 'code']);
   const installs = counter('edgeseal_fleet_installs_total', 'Images installed.', ['fleet', 'hardware_id']);
   const signed = counter('edgeseal_fleet_signed_installs_total', 'Images installed whose verification named signing keys.', ['fleet', 'hardware_id']);
-  const errors = counter('edgeseal_fleet_fetch_storage_errors_total', 'Events reporting FETCH_FAILED or STORAGE_ERROR.', ['fleet', 'hardware_id']);
+  const errors = counter('edgeseal_fleet_fetch_storage_errors_total', 'Events reporting FETCH_FAILED (or a TLS or proxy failure of the update transport) or STORAGE_ERROR.', ['fleet', 'hardware_id']);
   const rollbacks = counter('edgeseal_fleet_rollbacks_total', 'Rollbacks to the other slot.', ['fleet', 'hardware_id']);
   const events = counter('edgeseal_fleet_events_total', 'Verified events stored.', ['fleet', 'hardware_id']);
   const rejected = counter('edgeseal_fleet_rejected_events_total', 'Events rejected before storage, by reason.', ['reason']);
@@ -50,7 +50,7 @@ export async function renderMetrics(s: FleetSnapshot, now: number): Promise<{ co
       installs.inc(hw(r));
       if (e.keyids?.length) signed.inc(hw(r));
     }
-    if (e.code === 'FETCH_FAILED' || e.code === 'STORAGE_ERROR') errors.inc(hw(r));
+    if (e.code !== undefined && ERROR_CODES_COUNTED.has(e.code)) errors.inc(hw(r));
     if (e.type === 'rollback') rollbacks.inc(hw(r));
   }
   for (const [reason, n] of Object.entries(s.rejectedCounts)) rejected.inc({ reason }, n);

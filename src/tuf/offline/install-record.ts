@@ -72,8 +72,8 @@ export function parseInstallRecord(bytes: Uint8Array): InstallRecordDoc {
 // A record's role: signed by a threshold of its delegator's keys. No snapshot binds it: a record proves
 // that the image was genuinely released, and rollback is held off by the securityVersion floor and revocation.
 function trustRecordRole(name: string, bytes: Uint8Array, keys: Parameters<typeof verifyThreshold>[0], role: Parameters<typeof verifyThreshold>[1]): TrustedRole {
-  const md = parseMetadata('targets', bytes, METADATA_MAX_LENGTH.targets, `install record ${name}`);
-  return { md, keyids: verifyThreshold(keys, role, `install record ${name}`, md) };
+  const parsed = parseMetadata('targets', bytes, METADATA_MAX_LENGTH.targets, `install record ${name}`);
+  return { md: parsed.md, keyids: verifyThreshold(keys, role, `install record ${name}`, parsed) };
 }
 
 // Re-verifies a record from the pinned root: its root chain (as of the root that signed its targets,

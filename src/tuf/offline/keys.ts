@@ -1,6 +1,9 @@
-import type { Key, Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
+import { verify } from 'node:crypto';
+import type { Key, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
+import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
 import { EdgesealError } from '../../core/errors.js';
 import { own } from '../../core/own.js';
+import type { ParsedMetadata } from './parse.js';
 
 // Key types and schemes @tufjs/models can verify; anything else in trusted metadata is refused
 // up front instead of silently never counting toward a threshold.
@@ -38,7 +41,7 @@ export function verifyThreshold(
   keys: Record<string, Key>,
   role: RoleKeys,
   roleName: string,
-  md: Metadata<Root | Timestamp | Snapshot | Targets>,
+  parsed: ParsedMetadata<Root | Timestamp | Snapshot | Targets>,
 ): string[] {
   const seen = new Set<string>();
   const counted: string[] = [];
@@ -47,11 +50,8 @@ export function verifyThreshold(
     if (!key) continue;
     const identity = `${key.keyType}:${(key.keyVal.public ?? '').toLowerCase()}`;
     if (seen.has(identity)) continue;
-    try {
-      key.verifySignature(md);
-    } catch {
-      continue; // a missing or bad signature simply does not count
-    }
+    // a missing or bad signature simply does not count
+    if (!signatureValid(key, own(parsed.md.signatures, keyid)?.sig, parsed.signedBytes)) continue;
     seen.add(identity);
     counted.push(keyid);
   }
@@ -59,4 +59,16 @@ export function verifyThreshold(
     throw new EdgesealError('SIGNATURE_THRESHOLD', `${roleName}: expected valid signatures from ${role.threshold} distinct key(s), found ${counted.length}`);
   }
   return counted;
+}
+
+// Key.verifySignature over bytes canonicalised once (@tufjs/models' own key decoding and schemes).
+function signatureValid(key: Key, sig: string | undefined, signedBytes: Buffer): boolean {
+  const pub = key.keyVal.public;
+  if (sig === undefined || !pub) return false;
+  try {
+    const publicKey = getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: pub });
+    return verify(publicKey.hashAlgorithm, signedBytes, publicKey, Buffer.from(sig, 'hex'));
+  } catch {
+    return false;
+  }
 }

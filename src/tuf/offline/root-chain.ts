@@ -21,15 +21,17 @@ export function trustRootChain(initialRoot: Uint8Array, chain: readonly Uint8Arr
   if (chain.length > MAX_ROOT_ROTATIONS) {
     throw new EdgesealError('OVERSIZED', `root chain: expected at most ${MAX_ROOT_ROTATIONS} rotations, found ${chain.length}`);
   }
-  let root = parseMetadata('root', initialRoot, METADATA_MAX_LENGTH.root, 'initial root');
+  const initial = parseMetadata('root', initialRoot, METADATA_MAX_LENGTH.root, 'initial root');
+  let root = initial.md;
   // 5.2: the initial root must be signed by its own threshold (its expiry is not checked here)
-  let keyids = verifyThreshold(root.signed.keys, rootRole(root, 'initial root'), 'initial root', root);
+  let keyids = verifyThreshold(root.signed.keys, rootRole(root, 'initial root'), 'initial root', initial);
   chain.forEach((bytes, i) => {
     const label = `root #${i + 2} in chain`;
-    const next = parseMetadata('root', bytes, METADATA_MAX_LENGTH.root, label);
+    const parsed = parseMetadata('root', bytes, METADATA_MAX_LENGTH.root, label);
+    const next = parsed.md;
     // 5.3.4: signed by a threshold of the trusted root's keys, then by its own
-    verifyThreshold(root.signed.keys, rootRole(root, label), `${label} (by the previous root's keys)`, next);
-    keyids = verifyThreshold(next.signed.keys, rootRole(next, label), `${label} (by its own keys)`, next);
+    verifyThreshold(root.signed.keys, rootRole(root, label), `${label} (by the previous root's keys)`, parsed);
+    keyids = verifyThreshold(next.signed.keys, rootRole(next, label), `${label} (by its own keys)`, parsed);
     // 5.3.5: versions go up by exactly one, so no root can be skipped or replayed
     if (next.signed.version !== root.signed.version + 1) {
       throw new EdgesealError('ROLLBACK', `${label}: expected root version ${root.signed.version + 1}, found ${next.signed.version}`);

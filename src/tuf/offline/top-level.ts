@@ -39,7 +39,7 @@ export function topRole(root: Metadata<Root>, name: string): { keyIDs: string[];
 export function trustTimestamp(root: Metadata<Root>, bytes: Uint8Array): Metadata<Timestamp> {
   const ts = parseMetadata('timestamp', bytes, METADATA_MAX_LENGTH.timestamp, 'timestamp');
   verifyThreshold(root.signed.keys, topRole(root, 'timestamp'), 'timestamp', ts);
-  return ts;
+  return ts.md;
 }
 
 // Client workflow 5.5: snapshot matches the timestamp's hash, length and version; signed by snapshot keys.
@@ -51,10 +51,10 @@ export function trustSnapshot(root: Metadata<Root>, ts: Metadata<Timestamp>, byt
   checkMetaFile(meta, bytes, 'snapshot');
   const snap = parseMetadata('snapshot', bytes, METADATA_MAX_LENGTH.snapshot, 'snapshot');
   verifyThreshold(root.signed.keys, topRole(root, 'snapshot'), 'snapshot', snap);
-  if (snap.signed.version !== meta.version) {
-    throw new EdgesealError('ROLLBACK', `snapshot: expected version ${meta.version} (named by timestamp), found ${snap.signed.version}`);
+  if (snap.md.signed.version !== meta.version) {
+    throw new EdgesealError('ROLLBACK', `snapshot: expected version ${meta.version} (named by timestamp), found ${snap.md.signed.version}`);
   }
-  return snap;
+  return snap.md;
 }
 
 // Client workflow 5.6 (top-level and delegated): bytes match the snapshot's entry, signed by a
@@ -72,8 +72,9 @@ export function trustTargetsRole(
   const meta = own(snap.signed.meta, `${name}.json`);
   if (!meta) throw new EdgesealError('MALFORMED_METADATA', `${name}: expected an entry '${name}.json' in snapshot, found none`);
   checkMetaFile(meta, bytes, name);
-  const md = parseMetadata('targets', bytes, METADATA_MAX_LENGTH.targets, name);
-  const keyids = verifyThreshold(keys, role, name, md);
+  const parsed = parseMetadata('targets', bytes, METADATA_MAX_LENGTH.targets, name);
+  const keyids = verifyThreshold(keys, role, name, parsed);
+  const { md } = parsed;
   if (md.signed.version !== meta.version) {
     throw new EdgesealError('ROLLBACK', `${name}: expected version ${meta.version} (named by snapshot), found ${md.signed.version}`);
   }
