@@ -57,6 +57,7 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
   const ab = dev.ab!;
   const log = dev.logger.child({ component: 'install' });
   const pending: Promise<void>[] = [];
+  let lastState: string | undefined;
   const installer = new Installer({
     journalPath: dev.paths.journal,
     stagingDir: dev.paths.staging,
@@ -73,7 +74,10 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
     },
     onTransition: (j) => {
       const rec = j.install;
-      log.info(`install ${j.state}`, { image: rec?.target.name, version: rec?.target.version, from: rec?.fromSlot, to: rec?.toSlot, code: rec?.outcome?.code });
+      // the stream's checkpoints rewrite 'downloading': logged once (progress has its own lines)
+      const repeat = j.state === lastState;
+      lastState = j.state;
+      if (!repeat) log.info(`install ${j.state}`, { image: rec?.target.name, version: rec?.target.version, from: rec?.fromSlot, to: rec?.toSlot, code: rec?.outcome?.code });
       if (j.state === 'staged' && rec) {
         // the slot's new content is durable: remember which target it holds (status, next boot check) and its install record
         pending.push(readSlotRecords(dev.paths).then((r) => writeSlotRecords(dev.paths, { ...r, [rec.toSlot]: rec.target })));

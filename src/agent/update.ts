@@ -1,4 +1,4 @@
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { decideUpdate, type GateCandidate, type GateDecision } from '../core/gate.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { effectiveTime } from '../core/time-floor.js';
@@ -9,6 +9,7 @@ import { floorsPending, readJournal, type InstallTarget } from '../ota/install-j
 import { toInstallTarget } from '../ota/candidates.js';
 import type { NextStep } from '../ota/install.js';
 import { otherSlot } from '../ota/slot.js';
+import { FileSlotBackend } from '../ota/slot-file.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
 import { scanTargets } from '../tuf/offline/verify-image.js';
 import { readSlotRecords, updateAgentStatus } from './agent-state.js';
@@ -23,8 +24,8 @@ import type { ImageVerifier } from './image-verifier.js';
 import { readInstallRecord, slotRecordKey, stageSlotRecord } from './install-records.js';
 import { readTimeFloor } from './time-floor-store.js';
 
-// The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
-// verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
+// The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → stream into the
+// inactive slot while hashing → re-read and verify → arm a trial boot. The commit happens at the next start.
 
 export type UpdateAction = 'installed' | 'none' | 'refused';
 
@@ -60,11 +61,6 @@ async function reportRejectedTargets(dev: Device, rejected: readonly RejectedTar
   }
 }
 
-async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
-}
-
 // Gate over the freshly verified metadata (expiry enforced: freeze protection for updates, P5).
 // Expiry and revocation freshness are judged at max(clock, time floor), so rolling the clock back
 // cannot resurrect expired metadata; the maintenance window follows the clock.
@@ -92,9 +88,11 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date, rollout?
     floors: { securityVersion: floors.securityVersion },
     revocation: (c) => verifier.revocation(c, now, 'update'),
     ...(rollout ? { rollout: (c: GateCandidate) => rollout(c, now) } : {}),
-    freeBytes: await freeBytes(dev.paths.staging),
+    // the image streams into the inactive slot: its size, not the state partition's free space, is the limit
+    freeBytes: await ab.slots.capacity(otherSlot(active)),
     maintenanceWindows: parseMaintenanceWindows(dev.config.update.maintenanceWindows),
-    policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
+    // a file slot shares its filesystem with other data, which keeps reserveBytes; a partition is the image's alone
+    policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: ab.slots instanceof FileSlotBackend ? dev.config.update.reserveBytes : 0, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
     now: clockNow,
   });
   return { decision, verifier, now };

@@ -1,35 +1,30 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 import type { FileDigest } from '../io/file-digest.js';
-import type { ImageRef } from './slot.js';
+import type { ImageRef, SlotWriter } from './slot.js';
 
 // Byte-level helpers the slot backends share. 1 MiB chunks, as in digestFile: constant memory.
 const CHUNK = 1024 * 1024;
 
-// Copies exactly `length` bytes of `src` to the start of `dst`, then flushes `dst` to the device.
-export async function copyInto(src: string, dst: FileHandle, length: number): Promise<void> {
-  const fh = await open(src, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, length - done), done);
-      if (bytesRead === 0) throw new EdgesealError('LENGTH_MISMATCH', `${src}: expected ${length} bytes, found ${done}`);
-      await dst.write(buf, 0, bytesRead, done);
-      done += bytesRead;
-    }
-    await dst.sync();
-  } finally {
-    await fh.close();
-  }
+// A SlotWriter over an open file or partition; `finish` is the backend's end-of-image step.
+export function handleWriter(fh: FileHandle, finish: (length: number) => Promise<void> = () => Promise.resolve()): SlotWriter {
+  return {
+    write: async (chunk, position) => {
+      let done = 0;
+      while (done < chunk.length) done += (await fh.write(chunk, done, chunk.length - done, position + done)).bytesWritten;
+    },
+    datasync: () => fh.datasync(),
+    finish,
+    close: () => fh.close(),
+  };
 }
 
-// sha256 of the first `length` bytes of a file or block device (a partition is larger than its image).
-export async function digestPrefix(path: string, length: number): Promise<FileDigest> {
+// Feeds the first `length` bytes of a file or block device into `hash`; returns how many there were
+// (fewer when the file is shorter).
+export async function hashPrefix(path: string, length: number, hash: Hash): Promise<number> {
   const fh = await open(path, 'r');
   try {
-    const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK);
     let done = 0;
     while (done < length) {
@@ -38,10 +33,17 @@ export async function digestPrefix(path: string, length: number): Promise<FileDi
       hash.update(buf.subarray(0, bytesRead));
       done += bytesRead;
     }
-    return { length: done, sha256: hash.digest('hex') };
+    return done;
   } finally {
     await fh.close();
   }
+}
+
+// sha256 of the first `length` bytes of a file or block device (a partition is larger than its image).
+export async function digestPrefix(path: string, length: number): Promise<FileDigest> {
+  const hash = createHash('sha256');
+  const done = await hashPrefix(path, length, hash);
+  return { length: done, sha256: hash.digest('hex') };
 }
 
 // Compares what a slot holds with the signed image; DIGEST_MISMATCH / LENGTH_MISMATCH name both.
@@ -54,4 +56,9 @@ export function assertSame(where: string, found: FileDigest, image: ImageRef): v
 export function storageError(where: string, err: unknown): EdgesealError {
   if (err instanceof EdgesealError) return err;
   return new EdgesealError('STORAGE_ERROR', `${where}: ${(err as Error).message}`, { cause: err });
+}
+
+// INSUFFICIENT_SPACE unless a slot of `capacity` bytes holds the image.
+export function assertFits(where: string, capacity: number, image: ImageRef): void {
+  if (capacity < image.length) throw new EdgesealError('INSUFFICIENT_SPACE', `${where}: expected room for ${image.length} bytes, found ${capacity}`);
 }

@@ -2,7 +2,6 @@
 // crash point (once per device: a marker file records that it happened). Used by install-crash.test.ts.
 //   node install-child.js '{"dir": …, "phase": "install"|"start", "crashAt": "journal:staged", "bootOk": true, "health": "pass"}'
 import { existsSync, writeFileSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootSelector } from '../../src/ota/boot-selector.js';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
@@ -28,20 +27,21 @@ function crash(point: string): void {
   process.kill(process.pid, 'SIGKILL');
 }
 
-// A slot write torn halfway, straight into the partition, as a power cut would leave it.
-function tornSlots(real: SlotBackend): SlotBackend {
+// Kills the process right after an fdatasync of the slot, before the offset it made durable is journalled.
+function crashingSlots(real: SlotBackend): SlotBackend {
   return {
     location: (s) => real.location(s),
     measure: (s, n) => real.measure(s, n),
-    stage: async (slot, imagePath, image) => {
-      if (args.crashAt === 'stage:mid' && !existsSync(marker)) {
-        const half = (await readFile(imagePath)).subarray(0, Math.floor(image.length / 2));
-        const fh = await open(real.location(slot), 'r+');
-        await fh.write(half, 0, half.length, 0);
-        await fh.sync();
-        crash('stage:mid');
-      }
-      await real.stage(slot, imagePath, image);
+    capacity: (s) => real.capacity(s),
+    open: async (slot, image, fresh) => {
+      const w = await real.open(slot, image, fresh);
+      return {
+        ...w,
+        datasync: async () => {
+          await w.datasync();
+          crash('slot:datasync');
+        },
+      };
     },
   };
 }
@@ -62,11 +62,20 @@ function crashingSelector(real: BootSelector): BootSelector {
   };
 }
 
+let resumedFrom: number | undefined; // where this run's stream started
 const installer = buildInstaller(
   p,
   {
     onTransition: (j) => crash(`journal:${j.state}`),
-    download: { attempts: 1, onProgress: (pr) => pr.received >= pr.total / 2 && crash('download:mid') },
+    download: {
+      attempts: 1,
+      checkpointBytes: 256 * 1024,
+      onProgress: (pr) => {
+        resumedFrom ??= pr.resumedFrom;
+        if (pr.received >= pr.total / 2) crash('download:mid');
+        if (pr.received === pr.total) crash('download:end'); // every byte written, the last ones not yet fdatasync'd
+      },
+    },
     ...(args.health
       ? {
           health: () => {
@@ -77,7 +86,7 @@ const installer = buildInstaller(
       : {}),
   },
   (parts) => ({
-    slots: tornSlots(parts.slots),
+    slots: crashingSlots(parts.slots),
     selector: crashingSelector(parts.selector),
     raiseFloors: async (t) => {
       await parts.raiseFloors(t);
@@ -92,4 +101,4 @@ const running = await new FileBootSelector(p.boot).active();
 const startCheck = running === 'B' ? V2_VERIFIED : { slot: running, name: V1_TARGET.name, sha256: V1_TARGET.sha256, securityVersion: V1_TARGET.securityVersion };
 let step: InstallStep = args.phase === 'install' ? await installer.install(V2_TARGET) : await installer.resume(startCheck);
 if (step.next === 'boot-check') step = await installer.confirmBoot(check);
-process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state }));
+process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state, resumedFrom }));
