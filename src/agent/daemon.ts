@@ -32,7 +32,7 @@ export interface AgentDeps {
 // Exit codes as EXIT in src/cli/command.ts: 0 stopped cleanly, 1 boot refused, 2/3 config/environment.
 export const AGENT_EXIT = { OK: 0, REFUSED: 1 } as const;
 
-function jobs(dev: Device, config: AgentConfig): Job[] {
+function jobs(dev: Device, config: AgentConfig, notifier: Notifier): Job[] {
   const out: Job[] = [];
   const source = config.update.source;
   if (config.update.schedule && source) {
@@ -41,7 +41,7 @@ function jobs(dev: Device, config: AgentConfig): Job[] {
       cron: config.update.schedule,
       jitterSeconds: config.update.jitterSeconds,
       run: async (signal) => {
-        const o = await runUpdate(dev, { signal });
+        const o = await runUpdate(dev, { signal, status: (text) => notifier.status(text) });
         if (o.next === 'reboot') await dev.reboot(`update ${o.target?.name ?? ''} ${o.target?.version ?? ''} staged; trial boot armed`);
       },
     });
@@ -114,7 +114,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   });
   const schedule = async (c: AgentConfig): Promise<void> => {
     scheduler.clear();
-    const current = jobs(dev, c);
+    const current = jobs(dev, c, notifier);
     for (const job of current) scheduler.add(job);
     nudge = (cmd) => {
       const name = { 'check-update': 'update', 'refresh-revocations': 'revocation-refresh', 'report-status': undefined }[cmd.command];

@@ -41,7 +41,8 @@ export interface UpdateOutcome {
 export interface UpdateOptions {
   readonly from?: string; // URL or directory; default config update.source
   readonly ignoreMaintenanceWindow?: boolean;
-  readonly onProgress?: (p: DownloadProgress) => void;
+  readonly onProgress?: (p: DownloadProgress) => void; // a terminal bar; without one, progress is logged
+  readonly status?: (text: string) => void; // systemd STATUS= (the agent)
   readonly signal?: AbortSignal;
 }
 
@@ -130,7 +131,12 @@ export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<
 }
 
 async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<UpdateOutcome> {
-  const { installer, flush } = createInstaller(dev, downloadSource(from), { onProgress: opts.onProgress, signal: opts.signal, bounds: retrievalBounds(dev) });
+  const { installer, flush } = createInstaller(dev, downloadSource(from), {
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+    bounds: retrievalBounds(dev),
+    ...(opts.status ? { status: opts.status } : {}),
+  });
   const journal = await installer.current();
   if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || floorsPending(journal)) {
     // an interrupted install: continue it (resumable download) before looking for anything newer
