@@ -31,7 +31,7 @@ export class BlockSlotBackend implements SlotBackend {
     assertFits(`slot ${slot} (${device})`, await this.capacity(slot), image);
     try {
       // 'r+': never create or truncate — the path must be an existing partition (or its stand-in file).
-      return handleWriter(await open(device, 'r+'));
+      return handleWriter(`slot ${slot} (${device})`, await open(device, 'r+'));
     } catch (err) {
       throw storageError(`opening slot ${slot} (${device})`, err);
     }

@@ -28,7 +28,7 @@ export class FileSlotBackend implements SlotBackend {
     try {
       // fresh: create or empty the file; resuming: keep the bytes already written ('r+' never creates)
       const fh = await open(path, fresh ? 'w' : 'r+', 0o644);
-      return handleWriter(fh, (length) => fh.truncate(length));
+      return handleWriter(`slot ${slot} (${path})`, fh, (length) => fh.truncate(length));
     } catch (err) {
       throw storageError(`opening slot ${slot} (${path})`, err);
     }

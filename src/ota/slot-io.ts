@@ -8,15 +8,17 @@ import type { ImageRef, SlotWriter } from './slot.js';
 const CHUNK = 1024 * 1024;
 
 // A SlotWriter over an open file or partition; `finish` is the backend's end-of-image step.
-export function handleWriter(fh: FileHandle, finish: (length: number) => Promise<void> = () => Promise.resolve()): SlotWriter {
+// I/O failures come back as STORAGE_ERROR naming `where`.
+export function handleWriter(where: string, fh: FileHandle, finish: (length: number) => Promise<void> = () => Promise.resolve()): SlotWriter {
+  const wrap = <T>(what: string, p: Promise<T>): Promise<T> => p.catch((err: unknown) => Promise.reject(storageError(`${what} ${where}`, err)));
   return {
     write: async (chunk, position) => {
       let done = 0;
-      while (done < chunk.length) done += (await fh.write(chunk, done, chunk.length - done, position + done)).bytesWritten;
+      while (done < chunk.length) done += (await wrap('writing', fh.write(chunk, done, chunk.length - done, position + done))).bytesWritten;
     },
-    datasync: () => fh.datasync(),
-    finish,
-    close: () => fh.close(),
+    datasync: () => wrap('syncing', fh.datasync()),
+    finish: (length) => wrap('finishing', finish(length)),
+    close: () => wrap('closing', fh.close()),
   };
 }
 

@@ -29,6 +29,8 @@ const CHECKPOINT_MS = 2000;
 class SlotSink implements DownloadSink {
   received: number;
   private synced: number;
+  private queued: number; // where the last checkpoint started by write() will reach
+  private failure: Error | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
@@ -41,14 +43,21 @@ class SlotSink implements DownloadSink {
   ) {
     this.received = offset;
     this.synced = offset;
+    this.queued = offset;
     this.timer = setInterval(() => void this.settle().catch(() => undefined), CHECKPOINT_MS).unref();
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    await this.writer.write(chunk, this.received);
-    this.hash.update(chunk);
+    if (this.failure) throw this.failure;
+    const written = this.writer.write(chunk, this.received);
+    this.hash.update(chunk); // on this thread while the write runs on the pool
+    await written;
     this.received += chunk.length;
-    if (this.received - this.synced >= (this.req.checkpointBytes ?? CHECKPOINT_BYTES)) await this.settle();
+    // the checkpoint's fdatasync overlaps the next writes; a failure surfaces at the next write or the end
+    if (this.received - this.queued >= (this.req.checkpointBytes ?? CHECKPOINT_BYTES)) {
+      this.queued = this.received;
+      this.settle().catch((err: unknown) => (this.failure ??= err as Error));
+    }
   }
 
   restart(): Promise<void> {
@@ -58,10 +67,12 @@ class SlotSink implements DownloadSink {
       this.hash = createHash('sha256');
       this.received = 0;
       this.synced = 0;
+      this.queued = 0;
     });
   }
 
   settle(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     return this.serial(async () => {
       const upTo = this.received;
       if (upTo === this.synced) return;

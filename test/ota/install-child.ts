@@ -66,7 +66,11 @@ let resumedFrom: number | undefined; // where this run's stream started
 const installer = buildInstaller(
   p,
   {
-    onTransition: (j) => crash(`journal:${j.state}`),
+    onTransition: (j) => {
+      crash(`journal:${j.state}`);
+      // mid-stream, right after a checkpoint made an offset durable
+      if (j.state === 'downloading' && (j.install?.offset ?? 0) > 0 && (j.install?.offset ?? 0) < V2_TARGET.length) crash('download:checkpoint');
+    },
     download: {
       attempts: 1,
       checkpointBytes: 256 * 1024,

@@ -75,6 +75,7 @@ async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' 
 const COMMIT_POINTS = [
   'journal:downloading',
   'download:mid',
+  'download:checkpoint',
   'slot:datasync',
   'download:end',
   'journal:staged',
@@ -139,7 +140,7 @@ describe('Installer under SIGKILL at every step', function () {
 
   it('a SIGKILL mid-stream: the next start resumes at the journalled offset, A untouched meanwhile', async () => {
     const p = await setupDevice(await mkdtemp(join(tmpdir(), 'es-crash-')));
-    const killed = await runChild({ dir: p.dir, phase: 'install', crashAt: 'download:mid', bootOk: true });
+    const killed = await runChild({ dir: p.dir, phase: 'install', crashAt: 'download:checkpoint', bootOk: true });
     expect(killed.signal).to.equal('SIGKILL');
     const j = await readJournal(p.journal);
     expect(j.state).to.equal('downloading');
@@ -147,7 +148,7 @@ describe('Installer under SIGKILL at every step', function () {
     expect(offset, 'a checkpoint was journalled before the kill').to.be.within(1, V2_TARGET.length - 1);
     expect((await readFile(p.devices.A)).subarray(0, V1.length).equals(V1)).to.be.true;
     expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
-    const resumed = await runChild({ dir: p.dir, phase: 'start', crashAt: 'download:mid', bootOk: true });
+    const resumed = await runChild({ dir: p.dir, phase: 'start', crashAt: 'download:checkpoint', bootOk: true });
     expect(resumed.code, resumed.err).to.equal(0);
     expect(JSON.parse(resumed.out)).to.deep.include({ state: 'trying', resumedFrom: offset });
   });
