@@ -106,6 +106,8 @@ describe('edgeseal agent / boot-check / update as processes (real swtpm)', funct
       const nudge = JSON.stringify({ command: 'check-update' });
       await Promise.all(Array.from({ length: 30 }, () => fleet.publishAsync('edgeseal/f1/dev-1/cmd', nudge, { qos: 1 })));
       await waitFor('21 command events', () => commands.length >= 21);
+      // under load the nudged run can reach its download after the commands are reported
+      await waitFor('the nudged update to reach its download', () => server.requests.some((r) => r.path.startsWith('/targets/')));
       await new Promise((r) => setTimeout(r, 300));
       // 20 admitted by the cap (burst 20), 10 refused: one RATE_LIMITED event for the stretch, not ten
       expect(commands.filter((c) => c.verdict === 'ok')).to.have.length(20);
