@@ -12,9 +12,13 @@ export interface ProgressOutlets {
 
 export function installProgress(outlets: ProgressOutlets, clock: () => number = Date.now): (p: DownloadProgress, target: string) => void {
   let memo: ProgressMemo | undefined;
+  let phase = '';
   return (p, target) => {
     const now = clock();
-    const planned = planProgress('install', memo, { done: p.received, total: p.total, now, resumedFrom: p.resumedFrom }, false);
+    // the re-read of the slot is work of its own: its lines start again from 0 %
+    if ((p.phase ?? 'install') !== phase) memo = undefined;
+    phase = p.phase ?? 'install';
+    const planned = planProgress(phase, memo, { done: p.received, total: p.total, now, resumedFrom: p.resumedFrom }, false);
     memo = planned.memo;
     const { line, report } = planned.emit;
     if (!line || !report) return;

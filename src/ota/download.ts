@@ -8,6 +8,7 @@ export interface DownloadProgress {
   readonly received: number; // bytes in place so far
   readonly total: number;
   readonly resumedFrom: number; // bytes already present when this attempt started
+  readonly phase?: 'verify'; // the re-read of the written slot (absent: the transfer itself)
 }
 
 export interface DownloadRequest {

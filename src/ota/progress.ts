@@ -23,12 +23,15 @@ export function formatProgress(label: string, p: DownloadProgress, elapsedMs: nu
 export function progressLine(label: string, write: (text: string) => void, opts: { now?: () => number } = {}): (p: DownloadProgress) => void {
   const now = opts.now ?? Date.now;
   let memo: ProgressMemo | undefined;
+  let phase: DownloadProgress['phase'];
   return (p) => {
+    if (p.phase !== phase) memo = undefined; // the re-read after the transfer gets a bar of its own
+    phase = p.phase;
     const planned = planProgress(label, memo, { done: p.received, total: p.total, now: now(), resumedFrom: p.resumedFrom }, true);
     memo = planned.memo;
     const bar = planned.emit.bar;
     if (!bar) return;
     const done = p.received === p.total;
-    write(`\r\x1b[K${formatProgress(label, p, bar.elapsedMs)}${done ? '\n' : ''}`);
+    write(`\r\x1b[K${formatProgress(p.phase ? `${label} (${p.phase})` : label, p, bar.elapsedMs)}${done ? '\n' : ''}`);
   };
 }

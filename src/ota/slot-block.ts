@@ -37,9 +37,9 @@ export class BlockSlotBackend implements SlotBackend {
     }
   }
 
-  async measure(slot: SlotId, length: number): Promise<FileDigest> {
+  async measure(slot: SlotId, length: number, onProgress?: (done: number) => void): Promise<FileDigest> {
     try {
-      return await digestPrefix(this.devices[slot], length);
+      return await digestPrefix(this.devices[slot], length, onProgress);
     } catch (err) {
       throw storageError(`reading slot ${slot} (${this.devices[slot]})`, err);
     }

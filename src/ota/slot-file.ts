@@ -34,7 +34,7 @@ export class FileSlotBackend implements SlotBackend {
     }
   }
 
-  measure(slot: SlotId, length: number): Promise<FileDigest> {
-    return digestFile(this.paths[slot], { maxLength: length });
+  measure(slot: SlotId, length: number, onProgress?: (done: number) => void): Promise<FileDigest> {
+    return digestFile(this.paths[slot], { maxLength: length, ...(onProgress ? { onProgress } : {}) });
   }
 }

@@ -23,8 +23,8 @@ export function handleWriter(where: string, fh: FileHandle, finish: (length: num
 }
 
 // Feeds the first `length` bytes of a file or block device into `hash`; returns how many there were
-// (fewer when the file is shorter).
-export async function hashPrefix(path: string, length: number, hash: Hash): Promise<number> {
+// (fewer when the file is shorter). onProgress: bytes hashed so far, after each chunk.
+export async function hashPrefix(path: string, length: number, hash: Hash, onProgress?: (done: number) => void): Promise<number> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -34,6 +34,7 @@ export async function hashPrefix(path: string, length: number, hash: Hash): Prom
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       done += bytesRead;
+      onProgress?.(done);
     }
     return done;
   } finally {
@@ -42,9 +43,9 @@ export async function hashPrefix(path: string, length: number, hash: Hash): Prom
 }
 
 // sha256 of the first `length` bytes of a file or block device (a partition is larger than its image).
-export async function digestPrefix(path: string, length: number): Promise<FileDigest> {
+export async function digestPrefix(path: string, length: number, onProgress?: (done: number) => void): Promise<FileDigest> {
   const hash = createHash('sha256');
-  const done = await hashPrefix(path, length, hash);
+  const done = await hashPrefix(path, length, hash, onProgress);
   return { length: done, sha256: hash.digest('hex') };
 }
 

@@ -35,8 +35,8 @@ export interface SlotBackend {
   open(slot: SlotId, image: ImageRef, fresh: boolean): Promise<SlotWriter>;
   // Bytes the slot can hold: a partition's size, or a file slot's free space plus its current file.
   capacity(slot: SlotId): Promise<number>;
-  // Digest of the image held by `slot` (the first `length` bytes for a partition).
-  measure(slot: SlotId, length: number): Promise<FileDigest>;
+  // Digest of the image held by `slot` (the first `length` bytes for a partition); onProgress: bytes so far.
+  measure(slot: SlotId, length: number, onProgress?: (done: number) => void): Promise<FileDigest>;
   // The file or device behind the slot, for messages and status.
   location(slot: SlotId): string;
 }

@@ -136,5 +136,6 @@ export async function streamIntoSlot(req: StreamRequest): Promise<void> {
     throw new EdgesealError('DIGEST_MISMATCH', `${target.name}: expected sha256 ${target.sha256}, the stream into ${where} gave ${pass.sha256}`);
   }
   // a fresh read through a new descriptor: catches short or misdirected writes before the slot is armed
-  assertSame(`${where} re-read after writing`, await req.slots.measure(req.slot, target.length), target);
+  const onProgress = req.onProgress && ((done: number): void => req.onProgress?.({ received: done, total: target.length, resumedFrom: 0, phase: 'verify' }));
+  assertSame(`${where} re-read after writing`, await req.slots.measure(req.slot, target.length, onProgress), target);
 }

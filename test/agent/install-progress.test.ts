@@ -20,6 +20,14 @@ describe('install progress outlets (log, STATUS=, telemetry status)', () => {
     expect(published.at(-1)).to.deep.equal({ phase: 'install', target: 'fw.bin', done: 110 * MIB, total: 1024 * MIB, percent: 10, bytesPerSecond: 55 * MIB, at: '2026-12-06T07:00:02.000Z' });
   });
 
+  it('starts the lines again at 0 % for the re-read of the slot (phase verify)', () => {
+    const out: string[] = [];
+    const onProgress = installProgress({ status: (t) => out.push(t) }, () => 0);
+    onProgress({ received: 1024 * MIB, total: 1024 * MIB, resumedFrom: 0 }, 'fw.bin');
+    onProgress({ received: 1 * MIB, total: 1024 * MIB, resumedFrom: 0, phase: 'verify' }, 'fw.bin');
+    expect(out).to.deep.equal(['fw.bin install: 100% (1024.0/1024.0 MiB) at 0.0 MiB/s', 'fw.bin verify: 0% (1.0/1024.0 MiB) at 0.0 MiB/s']);
+  });
+
   it('says nothing for an image of 64 MiB or less', () => {
     const out: string[] = [];
     const onProgress = installProgress({ log: (l) => out.push(l), status: (t) => out.push(t) }, () => 0);

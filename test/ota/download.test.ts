@@ -55,8 +55,12 @@ describe('OTA download into the slot', () => {
     await rig.run({ source: http(srv), target: TARGET, onProgress: (p) => progress.push(p) });
     expect((await rig.slotBytes()).equals(IMAGE)).to.be.true;
     expect(srv.requests).to.deep.equal([{ path: URL_PATH, range: undefined }]);
-    expect(progress.at(-1)).to.deep.equal({ received: IMAGE.length, total: IMAGE.length, resumedFrom: 0 });
-    expect(progress.map((p) => p.received)).to.satisfy((r: number[]) => r.every((v, i) => i === 0 || v > (r[i - 1] ?? 0)));
+    const transfer = progress.filter((p) => p.phase === undefined);
+    expect(transfer.at(-1)).to.deep.equal({ received: IMAGE.length, total: IMAGE.length, resumedFrom: 0 });
+    expect(transfer.map((p) => p.received)).to.satisfy((r: number[]) => r.every((v, i) => i === 0 || v > (r[i - 1] ?? 0)));
+    // then the re-read of the slot, reported as a phase of its own
+    expect(progress.slice(transfer.length).map((p) => p.received)).to.deep.equal([1, 2, 3, 4].map((n) => Math.min(n * 1024 * 1024, IMAGE.length)));
+    expect(progress.at(-1)).to.deep.equal({ received: IMAGE.length, total: IMAGE.length, resumedFrom: 0, phase: 'verify' });
   });
 
   it('keeps the journalled offset when the connection drops midway and resumes it with a Range request', async () => {

@@ -31,7 +31,7 @@ function crash(point: string): void {
 function crashingSlots(real: SlotBackend): SlotBackend {
   return {
     location: (s) => real.location(s),
-    measure: (s, n) => real.measure(s, n),
+    measure: (s, n, onProgress) => real.measure(s, n, onProgress),
     capacity: (s) => real.capacity(s),
     open: async (slot, image, fresh) => {
       const w = await real.open(slot, image, fresh);

@@ -144,7 +144,7 @@ describe('Installer (install state machine)', () => {
       slots: {
         ...parts.slots,
         location: (s) => parts.slots.location(s),
-        measure: (s, n) => parts.slots.measure(s, n),
+        measure: (s, n, onProgress) => parts.slots.measure(s, n, onProgress),
         capacity: (s) => parts.slots.capacity(s),
         open: async (s, image, fresh) => {
           order.push(`open ${s} with ${JSON.stringify(await parts.selector.state())}`);

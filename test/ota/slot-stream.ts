@@ -25,7 +25,7 @@ export async function streamRig(dir: string, opts: { prefix?: Uint8Array; offset
   const slots: SlotBackend = {
     location: (s) => real.location(s),
     capacity: (s) => real.capacity(s),
-    measure: (s, n) => real.measure(s, n),
+    measure: (s, n, onProgress) => real.measure(s, n, onProgress),
     open: async (s, image, fresh) => {
       const w = await real.open(s, image, fresh);
       log.push(`open ${fresh ? 'fresh' : 'resume'}`);
