@@ -6,6 +6,7 @@ import { tpmBench } from './tpm.js';
 import { trustBench } from './trust.js';
 import { telemetryBench } from './telemetry.js';
 import { fleetLoadBench } from './fleet-load.js';
+import { updateBench } from './update.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
@@ -16,6 +17,7 @@ const BENCHES: readonly Bench[] = [
   bootCheckBench,
   telemetryBench,
   fleetLoadBench,
+  updateBench,
 ];
 
 function row(r: BenchResult): string {

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 // `npm run package`: one self-contained tarball per architecture, unpacked with `tar -x -C /`:
 //   usr/lib/edgeseal/{bin/edgeseal, node/, dist/src/, node_modules/, firmware-fixtures/…, package.json}
 //   usr/bin/edgeseal → ../lib/edgeseal/bin/edgeseal, usr/lib/systemd/system/*.service,
-//   usr/lib/{tmpfiles.d,sysusers.d}/edgeseal.conf, usr/lib/udev/rules.d/60-edgeseal-tpm.rules
+//   usr/lib/{tmpfiles.d,sysusers.d}/edgeseal.conf, usr/lib/udev/rules.d/{60-edgeseal-tpm,61-edgeseal-slots}.rules
 // docs/packaging.md describes the layout and the steps after unpacking.
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,6 +62,7 @@ async function stage(root: string, opts: PackageOptions): Promise<{ runtime: Run
   await cp(join(FILES, 'tmpfiles.conf'), join(root, 'usr', 'lib', 'tmpfiles.d', 'edgeseal.conf'));
   await cp(join(FILES, 'sysusers.conf'), join(root, 'usr', 'lib', 'sysusers.d', 'edgeseal.conf'));
   await cp(join(FILES, 'udev.rules'), join(root, 'usr', 'lib', 'udev', 'rules.d', '60-edgeseal-tpm.rules'));
+  await cp(join(FILES, 'udev-slots.rules'), join(root, 'usr', 'lib', 'udev', 'rules.d', '61-edgeseal-slots.rules'));
   return { runtime, modules };
 }
 

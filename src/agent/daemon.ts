@@ -36,7 +36,7 @@ export interface AgentDeps {
 export const AGENT_EXIT = { OK: 0, REFUSED: 1 } as const;
 
 // `device`: the queue that keeps an update run and a mark request (control socket) from interleaving.
-function jobs(dev: Device, config: AgentConfig, device: SerialQueue): Job[] {
+function jobs(dev: Device, config: AgentConfig, device: SerialQueue, notifier: Notifier): Job[] {
   const out: Job[] = [];
   const source = config.update.source;
   if (config.update.schedule && source) {
@@ -46,7 +46,7 @@ function jobs(dev: Device, config: AgentConfig, device: SerialQueue): Job[] {
       jitterSeconds: config.update.jitterSeconds,
       run: (signal) =>
         device.run(async () => {
-          const o = await runUpdate(dev, { signal });
+          const o = await runUpdate(dev, { signal, status: (text) => notifier.status(text) });
           if (o.next === 'reboot') await dev.reboot(`update ${o.target?.name ?? ''} ${o.target?.version ?? ''} staged; trial boot armed`);
         }),
     });
@@ -120,7 +120,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   const device = new SerialQueue();
   const schedule = async (c: AgentConfig): Promise<void> => {
     scheduler.clear();
-    const current = jobs(dev, c, device);
+    const current = jobs(dev, c, device, notifier);
     for (const job of current) scheduler.add(job);
     nudge = (cmd) => {
       const name = { 'check-update': 'update', 'refresh-revocations': 'revocation-refresh', 'report-status': undefined }[cmd.command];

@@ -8,6 +8,7 @@ import { readSlotRecords, writeSlotRecords } from './agent-state.js';
 import type { Device } from './device.js';
 import { hasHealthChecks, runHealthChecks } from './health-checks.js';
 import { promoteSlotRecord } from './install-records.js';
+import { installProgress } from './install-progress.js';
 
 // Wires the OTA install state machine (src/ota/install.ts) to this device: its slots, boot selector,
 // journal, TPM floors, logs and telemetry.
@@ -62,10 +63,19 @@ export interface DeviceInstaller {
   readonly flush: () => Promise<void>;
 }
 
-export function createInstaller(dev: Device, source?: DownloadSource, download: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds'> = {}): DeviceInstaller {
+// onProgress: a terminal bar (then progress is not logged too); status: systemd STATUS= lines
+export function createInstaller(dev: Device, source?: DownloadSource, download: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds'> & { status?: (text: string) => void } = {}): DeviceInstaller {
   const ab = dev.ab!;
   const log = dev.logger.child({ component: 'install' });
   const pending: Promise<void>[] = [];
+  let lastState: string | undefined;
+  let targetName = '';
+  const { status, onProgress: bar, ...transfer } = download;
+  const lines = installProgress({
+    ...(bar ? {} : { log: (line: string, fields: Record<string, unknown>) => log.info(line, fields) }),
+    ...(status ? { status } : {}),
+    publish: (p) => dev.telemetry?.publisher?.setInstallProgress(p),
+  });
   const installer = new Installer({
     journalPath: dev.paths.journal,
     stagingDir: dev.paths.staging,
@@ -76,14 +86,26 @@ export function createInstaller(dev: Device, source?: DownloadSource, download: 
     tries: dev.config.update.maxTries,
     ...(hasHealthChecks(dev.config.update.health) ? { health: () => runHealthChecks(dev.config.update.health) } : {}),
     awaitMark: dev.config.update.health.mode === 'external',
-    download: { ...download, attempts: 3, retryDelayMs: 500 },
+    download: {
+      ...transfer,
+      attempts: 3,
+      retryDelayMs: 500,
+      onProgress: (p) => {
+        bar?.(p);
+        lines(p, targetName);
+      },
+    },
     raiseFloors: async (verified) => {
       await Promise.all(pending.splice(0));
       await raiseFloors(dev, verified);
     },
     onTransition: (j) => {
       const rec = j.install;
-      log.info(`install ${j.state}`, { image: rec?.target.name, version: rec?.target.version, from: rec?.fromSlot, to: rec?.toSlot, code: rec?.outcome?.code });
+      targetName = rec?.target.name ?? targetName;
+      // the stream's checkpoints rewrite 'downloading': logged once (progress has its own lines)
+      const repeat = j.state === lastState;
+      lastState = j.state;
+      if (!repeat) log.info(`install ${j.state}`, { image: rec?.target.name, version: rec?.target.version, from: rec?.fromSlot, to: rec?.toSlot, code: rec?.outcome?.code });
       if (j.state === 'staged' && rec) {
         // the slot's new content is durable: remember which target it holds (status, next boot check) and its install record
         pending.push(readSlotRecords(dev.paths).then((r) => writeSlotRecords(dev.paths, { ...r, [rec.toSlot]: rec.target })));

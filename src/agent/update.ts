@@ -1,4 +1,4 @@
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { decideUpdate, type GateCandidate, type GateDecision } from '../core/gate.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { effectiveTime } from '../core/time-floor.js';
@@ -9,6 +9,7 @@ import { floorsPending, readJournal, type InstallTarget } from '../ota/install-j
 import { toInstallTarget } from '../ota/candidates.js';
 import type { NextStep } from '../ota/install.js';
 import { otherSlot } from '../ota/slot.js';
+import { FileSlotBackend } from '../ota/slot-file.js';
 import type { RejectedTarget } from '../tuf/offline/types.js';
 import { scanTargets } from '../tuf/offline/verify-image.js';
 import { readSlotRecords, updateAgentStatus } from './agent-state.js';
@@ -25,8 +26,8 @@ import { readTimeFloor } from './time-floor-store.js';
 import { pcrPolicyView } from './pcr-policy-view.js';
 import { updateTransport } from './update-transport.js';
 
-// The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → download →
-// verify → stage into the inactive slot → arm a trial boot. The commit happens at the next start.
+// The update flow: TUF refresh (tuf-js) → revocation refresh → listTargets → gate → stream into the
+// inactive slot while hashing → re-read and verify → arm a trial boot. The commit happens at the next start.
 
 export type UpdateAction = 'installed' | 'none' | 'refused';
 
@@ -42,7 +43,8 @@ export interface UpdateOutcome {
 export interface UpdateOptions {
   readonly from?: string; // URL or directory; default config update.source
   readonly ignoreMaintenanceWindow?: boolean;
-  readonly onProgress?: (p: DownloadProgress) => void;
+  readonly onProgress?: (p: DownloadProgress) => void; // a terminal bar; without one, progress is logged
+  readonly status?: (text: string) => void; // systemd STATUS= (the agent)
   readonly signal?: AbortSignal;
 }
 
@@ -60,11 +62,6 @@ async function reportRejectedTargets(dev: Device, rejected: readonly RejectedTar
     log.warn(`target ${r.name} skipped [${r.code}] ${r.message}`);
     await dev.report({ type: 'update-check', verdict: 'error', code: r.code, image: { name: r.name }, detail: r.message.slice(0, 512) });
   }
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
 }
 
 // Gate over the freshly verified metadata (expiry enforced: freeze protection for updates, P5).
@@ -95,9 +92,11 @@ async function decide(dev: Device, opts: UpdateOptions, clockNow: Date, rollout?
     revocation: (c) => verifier.revocation(c, now, 'update'),
     ...(rollout ? { rollout: (c: GateCandidate) => rollout(c, now) } : {}),
     pcrPolicies: await pcrPolicyView(dev),
-    freeBytes: await freeBytes(dev.paths.staging),
+    // the image streams into the inactive slot: its size, not the state partition's free space, is the limit
+    freeBytes: await ab.slots.capacity(otherSlot(active)),
     maintenanceWindows: parseMaintenanceWindows(dev.config.update.maintenanceWindows),
-    policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: dev.config.update.reserveBytes, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
+    // a file slot shares its filesystem with other data, which keeps reserveBytes; a partition is the image's alone
+    policy: { allowDowngrade: dev.config.update.allowDowngrade, reserveBytes: ab.slots instanceof FileSlotBackend ? dev.config.update.reserveBytes : 0, ignoreMaintenanceWindow: opts.ignoreMaintenanceWindow ?? false },
     now: clockNow,
   });
   return { decision, verifier, now };
@@ -136,7 +135,12 @@ export async function runUpdate(dev: Device, opts: UpdateOptions = {}): Promise<
 
 async function attempt(dev: Device, from: string, opts: UpdateOptions): Promise<UpdateOutcome> {
   const source = await downloadSource(from, () => updateTransport(dev.config, dev.bandwidth));
-  const { installer, flush } = createInstaller(dev, source, { onProgress: opts.onProgress, signal: opts.signal, bounds: retrievalBounds(dev) });
+  const { installer, flush } = createInstaller(dev, source, {
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+    bounds: retrievalBounds(dev),
+    ...(opts.status ? { status: opts.status } : {}),
+  });
   const journal = await installer.current();
   if (!['idle', 'committed', 'rolled-back', 'abandoned'].includes(journal.state) || floorsPending(journal)) {
     // an interrupted install: continue it (resumable download) before looking for anything newer

@@ -33,11 +33,12 @@ export interface GateInput {
   readonly rollout?: (candidate: GateCandidate) => RolloutResult | undefined;
   // the signed PCR policies this device holds, for a release that changes measured components (P7)
   readonly pcrPolicies?: PcrPolicyView;
+  // room in the inactive slot the image streams into (a partition's size; a file slot's free space plus its file)
   readonly freeBytes: number;
   readonly maintenanceWindows: readonly MaintenanceWindow[];
   readonly policy: {
     readonly allowDowngrade: boolean;
-    readonly reserveBytes?: number; // kept free after the download (logs, journal)
+    readonly reserveBytes?: number; // kept free beside the image (a file slot's filesystem)
     readonly ignoreMaintenanceWindow?: boolean; // an operator's explicit `update --now`
   };
   readonly now: Date;
@@ -113,8 +114,8 @@ function pcrPolicyStep(t: GateCandidate, input: GateInput): Step | undefined {
 
 function spaceStep(t: GateCandidate, input: GateInput): Step {
   const needed = t.length + (input.policy.reserveBytes ?? 0);
-  if (input.freeBytes >= needed) return `needs ${needed} bytes, ${input.freeBytes} free`;
-  return { code: 'INSUFFICIENT_SPACE', message: `expected ${needed} free bytes for ${t.name}, found ${input.freeBytes}` };
+  if (input.freeBytes >= needed) return `needs ${needed} bytes, the inactive slot has room for ${input.freeBytes}`;
+  return { code: 'INSUFFICIENT_SPACE', message: `expected room for ${needed} bytes in the inactive slot for ${t.name}, found ${input.freeBytes}` };
 }
 
 function windowStep(_t: GateCandidate, input: GateInput): Step {

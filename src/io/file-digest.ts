@@ -26,9 +26,10 @@ export function readPlan(file: { readonly blockDevice: boolean; readonly size: n
 // Streams a file through sha256. Refuses symlinks (O_NOFOLLOW) and anything but a regular file or
 // block device; stops reading as soon as a file passes maxLength (OVERSIZED), and notices a file
 // that changed size while it was being read (LENGTH_MISMATCH). See readPlan for block devices.
+// opts.onProgress: bytes hashed so far, after each chunk (progress of long digests).
 // opts.buffer: a CHUNK-sized buffer to read into, for a caller hashing many files (a digest worker
 // reuses one, so its memory stays flat instead of waiting for GC to free a buffer per file).
-export async function digestFile(path: string, opts: { maxLength?: number; buffer?: Buffer } = {}): Promise<FileDigest> {
+export async function digestFile(path: string, opts: { maxLength?: number; buffer?: Buffer; onProgress?: (done: number) => void } = {}): Promise<FileDigest> {
   const fh = await openNoFollow(path);
   try {
     const st = await fh.stat();
@@ -49,6 +50,7 @@ export async function digestFile(path: string, opts: { maxLength?: number; buffe
         throw new EdgesealError('OVERSIZED', `${path}: expected at most ${plan.atMost} bytes, read more than that`);
       }
       hash.update(buf.subarray(0, bytesRead));
+      opts.onProgress?.(length);
     }
     if (st.isFile() && length !== st.size) {
       throw new EdgesealError('LENGTH_MISMATCH', `${path}: size was ${st.size} bytes when opened, read ${length} (file changed while reading)`);

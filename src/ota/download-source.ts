@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesealError } from '../core/errors.js';
 import { HttpTransport } from '../net/http-transport.js';
@@ -55,8 +54,38 @@ async function openDir(root: string, relPath: string, offset: number, expectedLe
   }
   // A local file's size is known up front: a wrong one is never worth reading.
   if (size !== expectedLength) throw new EdgesealError('LENGTH_MISMATCH', `${path}: expected ${expectedLength} bytes, found ${size}`);
-  const stream = createReadStream(path, { start: offset, highWaterMark: CHUNK, ...(signal ? { signal } : {}) });
-  return { resumed: true, declaredLength: size - offset, chunks: stream, cancel: () => stream.destroy() };
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw new EdgesealError('FETCH_FAILED', `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let cancelled = false;
+  return { resumed: true, declaredLength: size - offset, chunks: readAhead(fh, offset, () => cancelled || signal?.aborted === true), cancel: () => void (cancelled = true) };
+}
+
+// A file's chunks through two reused 1 MiB buffers, the next read running while the consumer handles
+// the current chunk: constant memory at disk speed. A chunk is valid until the one after it is asked for.
+async function* readAhead(fh: FileHandle, offset: number, stopped: () => boolean): AsyncGenerator<Uint8Array> {
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let k = 0;
+  let position = offset;
+  let next = fh.read(buffers[k], 0, CHUNK, position);
+  try {
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      if (stopped()) throw new Error('stopped');
+      const chunk = buffers[k].subarray(0, bytesRead);
+      position += bytesRead;
+      k ^= 1;
+      next = fh.read(buffers[k], 0, CHUNK, position);
+      yield chunk;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await fh.close();
+  }
 }
 
 // Opens the target file at `relPath` (inside targets/) starting at `offset`.

@@ -5,8 +5,9 @@ import { isSlotId, type SlotId } from './slot.js';
 import type { TargetRef } from './target-path.js';
 
 // The persisted install state. Every transition is one atomic write; a state names what is known to
-// be durably done (downloaded, verified, staged) or what has been decided (committed, rolled-back,
-// abandoned) and may still need its idempotent clean-up after a crash.
+// be durably done (staged) or what has been decided (committed, rolled-back, abandoned) and may still
+// need its idempotent clean-up after a crash. downloaded, verified and staging are only ever found in
+// journals an older agent wrote (it downloaded into <stateDir>/agent/staging first): see install.ts.
 export const INSTALL_STATES = ['idle', 'downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying', 'health', 'committed', 'rolled-back', 'abandoned'] as const;
 export type InstallState = (typeof INSTALL_STATES)[number];
 
@@ -21,6 +22,9 @@ export interface InstallRecord {
   readonly toSlot: SlotId; // the slot being written
   readonly floorsRaised: boolean;
   readonly healthRuns?: number; // health windows started on this trial (a restart inside one starts another)
+  // downloading: bytes [0, offset) of toSlot are fdatasync'd stream output; restarted: the one retry from 0 is spent
+  readonly offset?: number;
+  readonly restarted?: boolean;
   // rolled-back / abandoned: why; committed: why the floors were not raised (FLOOR_VIOLATION)
   readonly outcome?: { readonly code: ErrorCode; readonly message: string };
 }
@@ -64,12 +68,16 @@ function parseRecord(path: string, rec: unknown): InstallRecord {
   const o = r.outcome;
   if (o !== undefined && !isOutcome(o)) throw bad(path, 'an outcome {code, message}', o);
   if (r.healthRuns !== undefined && !(Number.isSafeInteger(r.healthRuns) && (r.healthRuns as number) >= 0)) throw bad(path, 'healthRuns as a count', r.healthRuns);
+  if (r.offset !== undefined && !(Number.isSafeInteger(r.offset) && (r.offset as number) >= 0)) throw bad(path, 'offset as a byte count', r.offset);
+  if (r.restarted !== undefined && typeof r.restarted !== 'boolean') throw bad(path, 'restarted as a boolean', r.restarted);
   return {
     target: parseTarget(path, r.target),
     fromSlot: r.fromSlot,
     toSlot: r.toSlot,
     floorsRaised: r.floorsRaised,
     ...(r.healthRuns !== undefined ? { healthRuns: r.healthRuns as number } : {}),
+    ...(r.offset !== undefined ? { offset: r.offset as number } : {}),
+    ...(r.restarted !== undefined ? { restarted: r.restarted } : {}),
     ...(o ? { outcome: { code: o.code, message: o.message } } : {}),
   };
 }

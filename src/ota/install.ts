@@ -1,14 +1,17 @@
-import { access, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EdgesealError, isEdgesealError, type ErrorCode } from '../core/errors.js';
 import type { BootSelector } from './boot-selector.js';
 import type { DownloadSource } from './download-source.js';
-import { fetchToPart, verifyPart, type DownloadRequest } from './download.js';
+import type { DownloadRequest } from './download.js';
 import { floorsPending, readJournal, writeJournal, type InstallJournal, type InstallRecord, type InstallState, type InstallTarget } from './install-journal.js';
 import { otherSlot, type SlotBackend, type SlotId } from './slot.js';
-import { partPath } from './target-path.js';
+import { streamIntoSlot, type StreamRequest } from './stream-install.js';
 
 // The crash-safe install state machine:
-//   idle → downloading → downloaded → verified → staging → staged → trying → [health →] committed | rolled-back
+//   idle → downloading → staged → trying → [health →] committed | rolled-back
+//   (downloading: the target streams straight into the inactive slot, which is unbootable meanwhile;
+//   the record's offset advances after each fdatasync; staged: digest, length and a re-read matched)
 //   (health: the trial verified and its health checks run (P8); a restart inside it runs them again, at
 //   most tries + 1 windows — one per trial boot, one for an agent restart — and only a passing run commits)
 //   (any step before the trial boot → abandoned when the image proves bad)
@@ -42,7 +45,7 @@ export interface InstallStep {
 
 export interface InstallerDeps {
   readonly journalPath: string;
-  readonly stagingDir: string;
+  readonly stagingDir: string; // where agents before streaming kept <sha256>.<name>.part files: cleaned up
   readonly source: DownloadSource;
   readonly slots: SlotBackend;
   readonly selector: BootSelector;
@@ -52,7 +55,7 @@ export interface InstallerDeps {
   readonly health?: () => Promise<HealthResult>; // P8: runs after the trial's boot check passed, before the commit
   // update.health.mode "external": a verified trial waits in 'health' for a mark (edgeseal mark-good | mark-bad)
   readonly awaitMark?: boolean;
-  readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds' | 'attempts' | 'retryDelayMs'>;
+  readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds' | 'attempts' | 'retryDelayMs'> & Pick<StreamRequest, 'checkpointBytes'>;
   readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
 }
 
@@ -180,27 +183,31 @@ export class Installer {
     for (;;) {
       const j = this.journal as InstallJournal;
       const rec = j.install as InstallRecord;
-      const part = partPath(this.deps.stagingDir, rec.target);
       try {
         switch (j.state) {
           case 'downloading':
-            await fetchToPart({ ...this.deps.download, source: this.deps.source, target: rec.target, stagingDir: this.deps.stagingDir });
-            await this.transition('downloaded', rec);
+            if (!(await this.unbootable(rec))) return this.abandonWith(rec, 'INSTALL_FAILED', `slot ${rec.toSlot} is running or is the fallback: it is never written`);
+            await removeStaging(this.deps.stagingDir);
+            await streamIntoSlot({
+              ...this.deps.download,
+              source: this.deps.source,
+              target: rec.target,
+              slots: this.deps.slots,
+              slot: rec.toSlot,
+              offset: rec.offset ?? 0,
+              restarted: rec.restarted ?? false,
+              checkpoint: (offset, restarted) => this.transition('downloading', { ...rec, offset, restarted }),
+            });
+            await this.transition('staged', withoutStream(rec));
             break;
           case 'downloaded':
-            if (!(await exists(part))) await this.transition('downloading', rec);
-            else await verifyPart(part, rec.target).then(() => this.transition('verified', rec));
-            break;
           case 'verified':
-            await this.transition('staging', rec);
-            break;
           case 'staging':
-            // a torn slot from a crash mid-write is simply written again from the verified .part
-            if (!(await exists(part))) await this.transition('downloading', rec);
-            else await this.deps.slots.stage(rec.toSlot, part, rec.target).then(() => this.transition('staged', rec));
+            // an older agent's journal: its download sits in the staging dir, not in the slot; stream again
+            await removeStaging(this.deps.stagingDir);
+            await this.transition('downloading', { ...withoutStream(rec), offset: 0 });
             break;
           case 'staged':
-            await rm(part, { force: true });
             await this.transition('trying', rec);
             break;
           case 'trying':
@@ -211,10 +218,24 @@ export class Installer {
         }
       } catch (err) {
         if (!isEdgesealError(err) || !DEFINITIVE.has(err.code)) throw err;
-        await this.transition('abandoned', { ...rec, outcome: { code: err.code, message: err.message } });
-        return this.finishAbandon();
+        return this.abandonWith(this.journal?.install ?? rec, err.code, err.message);
       }
     }
+  }
+
+  // Before the first byte (and on every resume): the slot being written must be neither running nor
+  // the fallback, and any trial of it is disarmed, so no bootloader starts it while it holds
+  // unverified bytes. False when the slot is not safe to write at all.
+  private async unbootable(rec: InstallRecord): Promise<boolean> {
+    const s = await this.deps.selector.state();
+    if (s.active === rec.toSlot || s.good === rec.toSlot) return false;
+    if (s.trySlot === rec.toSlot) await this.deps.selector.clearTry();
+    return true;
+  }
+
+  private async abandonWith(rec: InstallRecord, code: ErrorCode, message: string): Promise<InstallStep> {
+    await this.transition('abandoned', { ...withoutStream(rec), outcome: { code, message } });
+    return this.finishAbandon();
   }
 
   // Reads the bootloader's state to tell "trial not armed yet", "armed, awaiting reboot", "running the
@@ -266,7 +287,7 @@ export class Installer {
     const rec = await this.record('abandoned');
     const s = await this.deps.selector.state();
     if (s.trySlot === rec.toSlot) await this.deps.selector.clearTry();
-    await rm(partPath(this.deps.stagingDir, rec.target), { force: true });
+    await removeStaging(this.deps.stagingDir);
     return { journal: this.journal as InstallJournal, next: 'none' };
   }
 
@@ -293,9 +314,16 @@ function journalDisagreement(t: InstallTarget, v: VerifiedImage): string | undef
   return `floors not raised: expected the install journal to record the verified ${v.name} (sha256 ${v.sha256}, securityVersion ${v.securityVersion}) in slot ${v.slot}, found ${t.name} (sha256 ${t.sha256}, securityVersion ${t.securityVersion})`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
+// The record without the stream's bookkeeping, once the slot is written or given up.
+function withoutStream(rec: InstallRecord): InstallRecord {
+  const rest: { -readonly [K in keyof InstallRecord]: InstallRecord[K] } = { ...rec };
+  delete rest.offset;
+  delete rest.restarted;
+  return rest;
+}
+
+// Downloads an older agent staged (<sha256>.<name>.part): never used again, so never left to fill the disk.
+async function removeStaging(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.endsWith('.part')).map((n) => rm(join(dir, n), { force: true })));
 }

@@ -1,11 +1,12 @@
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open } from 'node:fs/promises';
 import { digestFile, type FileDigest } from '../io/file-digest.js';
-import { fsyncDir } from '../store/atomic-write.js';
-import type { ImageRef, SlotBackend, SlotId } from './slot.js';
-import { assertSame, copyInto, storageError } from './slot-io.js';
+import type { ImageRef, SlotBackend, SlotId, SlotWriter } from './slot.js';
+import { assertFits, handleWriter, storageError } from './slot-io.js';
+import { fileSlotBytes } from './slot-size.js';
 
-// Slots as plain files (app bundles, or a slot directory's image file): A and B each a path.
+// Slots as plain files (app bundles, or a slot directory's image file): A and B each a path. The
+// inactive file is written in place — it is not bootable while it holds unverified bytes — and cut to
+// the image's length at the end, so no second copy of the image ever needs room on the disk.
 export class FileSlotBackend implements SlotBackend {
   constructor(private readonly paths: Readonly<Record<SlotId, string>>) {}
 
@@ -13,27 +14,27 @@ export class FileSlotBackend implements SlotBackend {
     return this.paths[slot];
   }
 
-  // temp file → fsync → rename → fsync dir: a crash leaves the old slot file or the new one, never a
-  // torn one. The temp name is fixed so a retry after a crash overwrites the leftover.
-  async stage(slot: SlotId, imagePath: string, image: ImageRef): Promise<void> {
-    const path = this.paths[slot];
-    const tmp = `${path}.staging`;
+  async capacity(slot: SlotId): Promise<number> {
     try {
-      const fh = await open(tmp, 'w', 0o644);
-      try {
-        await copyInto(imagePath, fh, image.length);
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-      await fsyncDir(dirname(path));
+      return await fileSlotBytes(this.paths[slot]);
     } catch (err) {
-      throw storageError(`staging slot ${slot} (${path})`, err);
+      throw storageError(`sizing slot ${slot} (${this.paths[slot]})`, err);
     }
-    assertSame(`slot ${slot} (${path}) after staging`, await this.measure(slot, image.length), image);
   }
 
-  measure(slot: SlotId, length: number): Promise<FileDigest> {
-    return digestFile(this.paths[slot], { maxLength: length });
+  async open(slot: SlotId, image: ImageRef, fresh: boolean): Promise<SlotWriter> {
+    const path = this.paths[slot];
+    if (fresh) assertFits(`slot ${slot} (${path})`, await this.capacity(slot), image);
+    try {
+      // fresh: create or empty the file; resuming: keep the bytes already written ('r+' never creates)
+      const fh = await open(path, fresh ? 'w' : 'r+', 0o644);
+      return handleWriter(`slot ${slot} (${path})`, fh, (length) => fh.truncate(length));
+    } catch (err) {
+      throw storageError(`opening slot ${slot} (${path})`, err);
+    }
+  }
+
+  measure(slot: SlotId, length: number, onProgress?: (done: number) => void): Promise<FileDigest> {
+    return digestFile(this.paths[slot], { maxLength: length, ...(onProgress ? { onProgress } : {}) });
   }
 }

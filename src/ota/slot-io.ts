@@ -1,35 +1,32 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 import type { FileDigest } from '../io/file-digest.js';
-import type { ImageRef } from './slot.js';
+import type { ImageRef, SlotWriter } from './slot.js';
 
 // Byte-level helpers the slot backends share. 1 MiB chunks, as in digestFile: constant memory.
 const CHUNK = 1024 * 1024;
 
-// Copies exactly `length` bytes of `src` to the start of `dst`, then flushes `dst` to the device.
-export async function copyInto(src: string, dst: FileHandle, length: number): Promise<void> {
-  const fh = await open(src, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, length - done), done);
-      if (bytesRead === 0) throw new EdgesealError('LENGTH_MISMATCH', `${src}: expected ${length} bytes, found ${done}`);
-      await dst.write(buf, 0, bytesRead, done);
-      done += bytesRead;
-    }
-    await dst.sync();
-  } finally {
-    await fh.close();
-  }
+// A SlotWriter over an open file or partition; `finish` is the backend's end-of-image step.
+// I/O failures come back as STORAGE_ERROR naming `where`.
+export function handleWriter(where: string, fh: FileHandle, finish: (length: number) => Promise<void> = () => Promise.resolve()): SlotWriter {
+  const wrap = <T>(what: string, p: Promise<T>): Promise<T> => p.catch((err: unknown) => Promise.reject(storageError(`${what} ${where}`, err)));
+  return {
+    write: async (chunk, position) => {
+      let done = 0;
+      while (done < chunk.length) done += (await wrap('writing', fh.write(chunk, done, chunk.length - done, position + done))).bytesWritten;
+    },
+    datasync: () => wrap('syncing', fh.datasync()),
+    finish: (length) => wrap('finishing', finish(length)),
+    close: () => wrap('closing', fh.close()),
+  };
 }
 
-// sha256 of the first `length` bytes of a file or block device (a partition is larger than its image).
-export async function digestPrefix(path: string, length: number): Promise<FileDigest> {
+// Feeds the first `length` bytes of a file or block device into `hash`; returns how many there were
+// (fewer when the file is shorter). onProgress: bytes hashed so far, after each chunk.
+export async function hashPrefix(path: string, length: number, hash: Hash, onProgress?: (done: number) => void): Promise<number> {
   const fh = await open(path, 'r');
   try {
-    const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK);
     let done = 0;
     while (done < length) {
@@ -37,11 +34,19 @@ export async function digestPrefix(path: string, length: number): Promise<FileDi
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       done += bytesRead;
+      onProgress?.(done);
     }
-    return { length: done, sha256: hash.digest('hex') };
+    return done;
   } finally {
     await fh.close();
   }
+}
+
+// sha256 of the first `length` bytes of a file or block device (a partition is larger than its image).
+export async function digestPrefix(path: string, length: number, onProgress?: (done: number) => void): Promise<FileDigest> {
+  const hash = createHash('sha256');
+  const done = await hashPrefix(path, length, hash, onProgress);
+  return { length: done, sha256: hash.digest('hex') };
 }
 
 // Compares what a slot holds with the signed image; DIGEST_MISMATCH / LENGTH_MISMATCH name both.
@@ -54,4 +59,9 @@ export function assertSame(where: string, found: FileDigest, image: ImageRef): v
 export function storageError(where: string, err: unknown): EdgesealError {
   if (err instanceof EdgesealError) return err;
   return new EdgesealError('STORAGE_ERROR', `${where}: ${(err as Error).message}`, { cause: err });
+}
+
+// INSUFFICIENT_SPACE unless a slot of `capacity` bytes holds the image.
+export function assertFits(where: string, capacity: number, image: ImageRef): void {
+  if (capacity < image.length) throw new EdgesealError('INSUFFICIENT_SPACE', `${where}: expected room for ${image.length} bytes, found ${capacity}`);
 }

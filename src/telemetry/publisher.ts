@@ -37,7 +37,19 @@ const realTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-const statusPayload = (state: 'online' | 'offline', clientId: string) => JSON.stringify({ state, clientId });
+// The retained status; `install`: the progress of the install in flight (or last finished), while online.
+const statusPayload = (state: 'online' | 'offline', clientId: string, install?: InstallProgress) => JSON.stringify({ state, clientId, ...(install ? { install } : {}) });
+
+// What the status topic says about a long install: phase, bytes, whole percent, rate, when.
+export interface InstallProgress {
+  readonly phase: string;
+  readonly target: string;
+  readonly done: number;
+  readonly total: number;
+  readonly percent: number;
+  readonly bytesPerSecond: number;
+  readonly at: string; // ISO time of this figure
+}
 
 // Drains the outbox to the broker with QoS 1, oldest first, deleting each entry on its PUBACK, or, in
 // collector-ack mode, once the collector's signed ack mark covers it (entries the mark shows missing
@@ -53,6 +65,7 @@ export class MqttPublisher {
   private timer: unknown;
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
+  private install: InstallProgress | undefined;
   state: PublisherState = 'disconnected';
   lastError: EdgesealError | undefined;
 
@@ -100,7 +113,7 @@ export class MqttPublisher {
       client.subscribe(topics, { qos: 1 }, () => {
         if (gen !== this.generation) return;
         this.setState('connected');
-        client.publish(this.deps.topics.status, statusPayload('online', this.deps.clientId), { qos: 1, retain: true });
+        client.publish(this.deps.topics.status, statusPayload('online', this.deps.clientId, this.install), { qos: 1, retain: true });
         this.pump();
       });
     });
@@ -163,6 +176,12 @@ export class MqttPublisher {
     } catch (err) {
       this.deps.onMarkRejected?.(asEdgesealError(err));
     }
+  }
+
+  // Puts install progress into the retained status now (when connected) and on every reconnect.
+  setInstallProgress(progress: InstallProgress): void {
+    this.install = progress;
+    if (this.state === 'connected' && !this.stopping) this.client?.publish(this.deps.topics.status, statusPayload('online', this.deps.clientId, progress), { qos: 1, retain: true });
   }
 
   // Publishes the retained `offline` status (a clean disconnect suppresses the will) and disconnects.

@@ -44,7 +44,7 @@ describe('decideUpdate (OTA gate)', () => {
         'version 1.1.0 newer than installed 1.0.0',
         'securityVersion 1 ≥ floor 1',
         'not revoked',
-        'needs 1000 bytes, 10000 free',
+        'needs 1000 bytes, the inactive slot has room for 10000',
         'no maintenance window configured',
       ]);
     });

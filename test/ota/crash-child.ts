@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import { nextBootSlot } from '../../src/ota/boot-selector.js';
@@ -44,4 +45,6 @@ export async function assertInvariants(p: RigPaths, where: string): Promise<void
   if ((await readFloor(p)) === 2) expect(s.good, `${where}: floor raised before B was committed`).to.equal('B');
   const j = await readJournal(p.journal);
   if (j.state === 'committed' && j.install?.floorsRaised) expect(await readFloor(p)).to.equal(2);
+  // the image streams into the slot: nothing is ever staged on the state partition
+  expect(await readdir(p.staging).catch(() => []), `${where}: staging dir`).to.deep.equal([]);
 }

@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { decideUpdate, type GateCandidate, type GateInput } from '../../src/core/gate.js';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import { toGateCandidates, toInstallTarget } from '../../src/ota/candidates.js';
-import { downloadTarget } from '../../src/ota/download.js';
 import { Installer } from '../../src/ota/install.js';
 import { BlockSlotBackend } from '../../src/ota/slot-block.js';
 import { publishedTargetPath } from '../../src/ota/target-path.js';
 import { readMetadataDir } from '../../src/tuf/metadata-files.js';
 import { loadTrustedMetadata } from '../../src/tuf/offline/load-trusted.js';
 import { listTargets } from '../../src/tuf/offline/verify-image.js';
+import { streamRig } from './slot-stream.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { serveDir, type RepoServer } from '../tuf/repo-server.js';
 
@@ -68,8 +68,9 @@ describe('OTA over the firmware fixtures', () => {
     expect(target.name).to.equal(byName('good-fw-board-a').target);
     expect(`repos/main/targets/${publishedTargetPath(target)}`).to.equal(byName('good-fw-board-a').image);
     server = await serveDir(join(OUT, 'repos/main'));
-    const part = await downloadTarget({ source: { kind: 'http', baseUrl: server.url }, target, stagingDir: await mkdtemp(join(tmpdir(), 'es-fx-')) });
-    expect((await readFile(part)).equals(await readFile(join(OUT, byName('good-fw-board-a').image)))).to.be.true;
+    const rig = await streamRig(await mkdtemp(join(tmpdir(), 'es-fx-')));
+    await rig.run({ source: { kind: 'http', baseUrl: server.url }, target });
+    expect((await rig.slotBytes()).equals(await readFile(join(OUT, byName('good-fw-board-a').image)))).to.be.true;
   });
 
   it('installs it from the repository as a USB stick into partition B and arms the trial boot', async () => {
@@ -93,8 +94,8 @@ describe('OTA over the firmware fixtures', () => {
     const evil = await readFile(join(OUT, tampered.image));
     server = await serveDir(join(OUT, 'repos/main'), { routes: { [`/targets/${publishedTargetPath(target)}`]: (res) => res.writeHead(200, { 'content-length': evil.length }).end(evil) } });
     const source = { kind: 'http', baseUrl: server.url } as const;
-    const stagingDir = await mkdtemp(join(tmpdir(), 'es-fx-'));
-    await expectCodeAsync(() => downloadTarget({ source, target, stagingDir }), 'DIGEST_MISMATCH');
+    const rig = await streamRig(await mkdtemp(join(tmpdir(), 'es-fx-')));
+    await expectCodeAsync(() => rig.run({ source, target }), 'DIGEST_MISMATCH');
   });
 
   it('refuses the validly signed older release: by version, and by the TPM floor even when downgrades are allowed', async () => {

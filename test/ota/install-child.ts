@@ -3,7 +3,6 @@
 //   node install-child.js '{"dir": …, "phase": "install"|"start", "crashAt": "journal:staged", "bootOk": true, "health": "pass"}'
 // phase mark-good | mark-bad | mark-active: the installer steps of edgeseal mark-* (marks-crash.test.ts).
 import { existsSync, writeFileSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootSelector } from '../../src/ota/boot-selector.js';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
@@ -31,20 +30,21 @@ function crash(point: string): void {
   process.kill(process.pid, 'SIGKILL');
 }
 
-// A slot write torn halfway, straight into the partition, as a power cut would leave it.
-function tornSlots(real: SlotBackend): SlotBackend {
+// Kills the process right after an fdatasync of the slot, before the offset it made durable is journalled.
+function crashingSlots(real: SlotBackend): SlotBackend {
   return {
     location: (s) => real.location(s),
-    measure: (s, n) => real.measure(s, n),
-    stage: async (slot, imagePath, image) => {
-      if (args.crashAt === 'stage:mid' && !existsSync(marker)) {
-        const half = (await readFile(imagePath)).subarray(0, Math.floor(image.length / 2));
-        const fh = await open(real.location(slot), 'r+');
-        await fh.write(half, 0, half.length, 0);
-        await fh.sync();
-        crash('stage:mid');
-      }
-      await real.stage(slot, imagePath, image);
+    measure: (s, n, onProgress) => real.measure(s, n, onProgress),
+    capacity: (s) => real.capacity(s),
+    open: async (slot, image, fresh) => {
+      const w = await real.open(slot, image, fresh);
+      return {
+        ...w,
+        datasync: async () => {
+          await w.datasync();
+          crash('slot:datasync');
+        },
+      };
     },
   };
 }
@@ -65,12 +65,25 @@ function crashingSelector(real: BootSelector): BootSelector {
   };
 }
 
+let resumedFrom: number | undefined; // where this run's stream started
 const installer = buildInstaller(
   p,
   {
     awaitMark: args.awaitMark === true,
-    onTransition: (j) => crash(`journal:${j.state}`),
-    download: { attempts: 1, onProgress: (pr) => pr.received >= pr.total / 2 && crash('download:mid') },
+    onTransition: (j) => {
+      crash(`journal:${j.state}`);
+      // mid-stream, right after a checkpoint made an offset durable
+      if (j.state === 'downloading' && (j.install?.offset ?? 0) > 0 && (j.install?.offset ?? 0) < V2_TARGET.length) crash('download:checkpoint');
+    },
+    download: {
+      attempts: 1,
+      checkpointBytes: 256 * 1024,
+      onProgress: (pr) => {
+        resumedFrom ??= pr.resumedFrom;
+        if (pr.received >= pr.total / 2) crash('download:mid');
+        if (pr.received === pr.total) crash('download:end'); // every byte written, the last ones not yet fdatasync'd
+      },
+    },
     ...(args.health
       ? {
           health: () => {
@@ -81,7 +94,7 @@ const installer = buildInstaller(
       : {}),
   },
   (parts) => ({
-    slots: tornSlots(parts.slots),
+    slots: crashingSlots(parts.slots),
     selector: crashingSelector(parts.selector),
     raiseFloors: async (t) => {
       await parts.raiseFloors(t);
@@ -110,4 +123,4 @@ async function run(): Promise<InstallStep> {
 }
 let step = await run();
 if (step.next === 'boot-check') step = await installer.confirmBoot(check);
-process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state }));
+process.stdout.write(JSON.stringify({ next: step.next, state: step.journal.state, resumedFrom }));

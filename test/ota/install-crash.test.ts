@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { assertInvariants, runChild } from './crash-child.js';
-import { readFloor, setupDevice, type RigPaths } from './install-rig.js';
+import { readFloor, setupDevice, V1, V2_TARGET, type RigPaths } from './install-rig.js';
 
 // Drives install → crash → (restart or reboot) → agent starts until the machine settles.
 async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' | 'reboot', health?: 'pass' | 'fail'): Promise<RigPaths> {
@@ -33,10 +33,9 @@ async function scenario(crashAt: string, bootOk: boolean, afterCrash: 'restart' 
 const COMMIT_POINTS = [
   'journal:downloading',
   'download:mid',
-  'journal:downloaded',
-  'journal:verified',
-  'journal:staging',
-  'stage:mid',
+  'download:checkpoint',
+  'slot:datasync',
+  'download:end',
   'journal:staged',
   'journal:trying',
   'selector:setTryOnce',
@@ -96,4 +95,19 @@ describe('Installer under SIGKILL at every step', function () {
       });
     }
   }
+
+  it('a SIGKILL mid-stream: the next start resumes at the journalled offset, A untouched meanwhile', async () => {
+    const p = await setupDevice(await mkdtemp(join(tmpdir(), 'es-crash-')));
+    const killed = await runChild({ dir: p.dir, phase: 'install', crashAt: 'download:checkpoint', bootOk: true });
+    expect(killed.signal).to.equal('SIGKILL');
+    const j = await readJournal(p.journal);
+    expect(j.state).to.equal('downloading');
+    const offset = j.install?.offset ?? 0;
+    expect(offset, 'a checkpoint was journalled before the kill').to.be.within(1, V2_TARGET.length - 1);
+    expect((await readFile(p.devices.A)).subarray(0, V1.length).equals(V1)).to.be.true;
+    expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
+    const resumed = await runChild({ dir: p.dir, phase: 'start', crashAt: 'download:checkpoint', bootOk: true });
+    expect(resumed.code, resumed.err).to.equal(0);
+    expect(JSON.parse(resumed.out)).to.deep.include({ state: 'trying', resumedFrom: offset });
+  });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
@@ -7,24 +7,26 @@ import { BlockSlotBackend } from '../../src/ota/slot-block.js';
 import type { InstallJournal } from '../../src/ota/install-journal.js';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
-import { buildInstaller, readFloor, setupDevice, V1_TARGET, V2, V2_TARGET, V2_VERIFIED, type RigPaths } from './install-rig.js';
+import { partPath } from '../../src/ota/target-path.js';
+import { buildInstaller, readFloor, setupDevice, V1, V1_TARGET, V2, V2_TARGET, V2_VERIFIED, type RigPaths } from './install-rig.js';
 
 async function device(published?: Uint8Array): Promise<RigPaths> {
   return setupDevice(await mkdtemp(join(tmpdir(), 'es-install-')), published);
 }
 
 describe('Installer (install state machine)', () => {
-  it('walks idle → … → trying, arms one trial boot of the other slot and drops the .part', async () => {
+  it('walks idle → downloading (streaming into the slot) → staged → trying, arms one trial boot, stages nothing on disk', async () => {
     const p = await device();
     const seen: InstallJournal[] = [];
     const step = await buildInstaller(p, { onTransition: (j) => seen.push(j) }).install(V2_TARGET);
     expect(step.next).to.equal('reboot');
-    expect(seen.map((j) => j.state)).to.deep.equal(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying']);
-    expect(seen.map((j) => j.seq)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(seen.map((j) => j.state)).to.deep.equal(['downloading', 'downloading', 'staged', 'trying']);
+    expect(seen.map((j) => j.install?.offset)).to.deep.equal([undefined, V2_TARGET.length, undefined, undefined]);
+    expect(seen.map((j) => j.seq)).to.deep.equal([1, 2, 3, 4]);
     expect(step.journal.install).to.deep.include({ fromSlot: 'A', toSlot: 'B', floorsRaised: false });
     expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: 'B', tryCount: 1 });
     expect(await new BlockSlotBackend(p.devices).measure('B', V2.length)).to.deep.equal({ length: V2_TARGET.length, sha256: V2_TARGET.sha256 });
-    expect(await readdir(p.staging)).to.deep.equal([]);
+    expect(await readdir(p.staging).catch(() => [])).to.deep.equal([]);
     expect(await readJournal(p.journal)).to.deep.equal(step.journal);
   });
 
@@ -128,7 +130,36 @@ describe('Installer (install state machine)', () => {
     expect(step.journal.state).to.equal('abandoned');
     expect(step.journal.install?.outcome?.code).to.equal('DIGEST_MISMATCH');
     expect(await new FileBootSelector(p.boot).state()).to.deep.equal({ active: 'A', good: 'A', trySlot: null, tryCount: 0 });
-    expect(await readdir(p.staging)).to.deep.equal([]);
+    expect((await readFile(p.devices.A)).subarray(0, V1.length).equals(V1), 'the active slot is untouched').to.be.true;
+    expect(await readdir(p.staging).catch(() => [])).to.deep.equal([]);
+  });
+
+  it('disarms a trial of the slot before writing its first byte, and never writes the running slot', async () => {
+    const p = await device();
+    const order: string[] = [];
+    await writeFile(p.journal, JSON.stringify({ seq: 1, state: 'downloading', install: { target: V2_TARGET, fromSlot: 'A', toSlot: 'B', floorsRaised: false } }));
+    await writeFile(p.boot, JSON.stringify({ active: 'A', good: 'A', trySlot: 'B', tryCount: 0 }));
+    const installer = buildInstaller(p, {}, (parts) => ({
+      ...parts,
+      slots: {
+        ...parts.slots,
+        location: (s) => parts.slots.location(s),
+        measure: (s, n, onProgress) => parts.slots.measure(s, n, onProgress),
+        capacity: (s) => parts.slots.capacity(s),
+        open: async (s, image, fresh) => {
+          order.push(`open ${s} with ${JSON.stringify(await parts.selector.state())}`);
+          return parts.slots.open(s, image, fresh);
+        },
+      },
+    }));
+    await installer.resume();
+    expect(order).to.deep.equal([`open B with ${JSON.stringify({ active: 'A', good: 'A', trySlot: null, tryCount: 0 })}`]);
+    // a journal that names the running slot as the one to write is abandoned, the slot left alone
+    await writeFile(p.journal, JSON.stringify({ seq: 1, state: 'downloading', install: { target: V2_TARGET, fromSlot: 'B', toSlot: 'A', floorsRaised: false } }));
+    const step = await installer.resume();
+    expect(step.journal.state).to.equal('abandoned');
+    expect(order).to.have.length(1);
+    expect((await readFile(p.devices.A)).subarray(0, V1.length).equals(V1)).to.be.true;
   });
 
   it('keeps the journal at downloading when the source fails, and resume() continues later', async () => {
@@ -140,14 +171,21 @@ describe('Installer (install state machine)', () => {
     expect((await buildInstaller(p).resume()).next).to.equal('reboot');
   });
 
-  it('goes back to downloading when the verified .part vanished before staging', async () => {
-    const p = await device();
-    await writeFile(p.journal, JSON.stringify({ seq: 3, state: 'staging', install: { target: V2_TARGET, fromSlot: 'A', toSlot: 'B', floorsRaised: false } }));
-    const seen: string[] = [];
-    const step = await buildInstaller(p, { onTransition: (j) => seen.push(j.state) }).resume();
-    expect(seen).to.deep.equal(['downloading', 'downloaded', 'verified', 'staging', 'staged', 'trying']);
-    expect(step.next).to.equal('reboot');
-  });
+  for (const state of ['downloading', 'downloaded', 'verified', 'staging']) {
+    it(`an older agent's ${state} journal with its staged .part: the .part is removed and the target streamed into the slot`, async () => {
+      const p = await device();
+      await writeFile(p.journal, JSON.stringify({ seq: 3, state, install: { target: V2_TARGET, fromSlot: 'A', toSlot: 'B', floorsRaised: false } }));
+      await mkdir(p.staging, { recursive: true });
+      await writeFile(partPath(p.staging, V2_TARGET), V2.subarray(0, state === 'downloading' ? 1000 : V2.length));
+      await writeFile(join(p.staging, 'keep.json'), '{}'); // not a download: left alone (rollout policies live here)
+      const seen: string[] = [];
+      const step = await buildInstaller(p, { onTransition: (j) => seen.push(j.state) }).resume();
+      expect(seen).to.deep.equal([...(state === 'downloading' ? [] : ['downloading']), 'downloading', 'staged', 'trying']);
+      expect(step.next).to.equal('reboot');
+      expect(await readdir(p.staging)).to.deep.equal(['keep.json']);
+      expect(await new BlockSlotBackend(p.devices).measure('B', V2.length)).to.deep.equal({ length: V2_TARGET.length, sha256: V2_TARGET.sha256 });
+    });
+  }
 
   it('abandon() before the reboot disarms the trial; refuses during the trial boot', async () => {
     const p = await device();

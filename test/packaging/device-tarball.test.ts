@@ -37,7 +37,7 @@ describe('device tarball (npm run package)', function () {
   });
 
   it('lays out /usr/lib/edgeseal, /usr/bin/edgeseal, the units, tmpfiles.d, sysusers.d and udev entries; no dev, peer or native packages', async () => {
-    for (const p of ['usr/bin/edgeseal', 'usr/lib/edgeseal/node/bin/node', 'usr/lib/edgeseal/node/LICENSE', 'usr/lib/edgeseal/dist/src/cli/main.js', 'usr/lib/edgeseal/LICENSE', 'usr/lib/systemd/system/edgeseal-agent.service', 'usr/lib/systemd/system/edgeseal-boot-check.service', 'usr/lib/systemd/system/edgeseal-verified.target', 'usr/lib/systemd/system/dev-tpmrm0.device.d/50-edgeseal-timeout.conf', 'usr/lib/tmpfiles.d/edgeseal.conf', 'usr/lib/sysusers.d/edgeseal.conf', 'usr/lib/udev/rules.d/60-edgeseal-tpm.rules']) {
+    for (const p of ['usr/bin/edgeseal', 'usr/lib/edgeseal/node/bin/node', 'usr/lib/edgeseal/node/LICENSE', 'usr/lib/edgeseal/dist/src/cli/main.js', 'usr/lib/edgeseal/LICENSE', 'usr/lib/systemd/system/edgeseal-agent.service', 'usr/lib/systemd/system/edgeseal-boot-check.service', 'usr/lib/systemd/system/edgeseal-verified.target', 'usr/lib/systemd/system/dev-tpmrm0.device.d/50-edgeseal-timeout.conf', 'usr/lib/tmpfiles.d/edgeseal.conf', 'usr/lib/sysusers.d/edgeseal.conf', 'usr/lib/udev/rules.d/60-edgeseal-tpm.rules', 'usr/lib/udev/rules.d/61-edgeseal-slots.rules']) {
       expect(await exists(join(root, p)), p).to.equal(true);
     }
     const modules = await readdir(join(root, 'usr/lib/edgeseal/node_modules'));

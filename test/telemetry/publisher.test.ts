@@ -76,6 +76,28 @@ describe('telemetry publisher against a real mosquitto', function () {
     await early.waitFor('offline', () => early.statuses().at(-1) === 'offline');
   });
 
+  it('puts install progress into the retained status, and keeps it there across a reconnect', async () => {
+    const svc = await device({ url: broker.url });
+    cleanup.push(() => svc.stop());
+    const watch = await FleetWatch.open(broker.url, 'edgeseal/lab/dev-1/status');
+    cleanup.push(() => watch.close());
+    await watch.waitFor('device connected', () => svc.publisher?.state === 'connected');
+    const progress = { phase: 'install', target: 'fw.bin', done: 110, total: 1024, percent: 10, bytesPerSecond: 55, at: '2026-12-06T07:00:02.000Z' };
+    svc.publisher?.setInstallProgress(progress);
+    const installOf = (m: { payload: Buffer }): unknown => (JSON.parse(m.payload.toString()) as { install?: unknown }).install;
+    await watch.waitFor('status with install progress', () => watch.messages.some((m) => installOf(m) !== undefined));
+    await broker.stop();
+    await watch.waitFor('device noticed the outage', () => svc.publisher?.state !== 'connected');
+    await broker.start();
+    await watch.waitFor('device reconnected', () => svc.publisher?.state === 'connected');
+    await new Promise((r) => setTimeout(r, 200)); // its status publish follows the SUBACK
+    const late = await FleetWatch.open(broker.url, 'edgeseal/lab/dev-1/status');
+    cleanup.push(() => late.close());
+    await late.waitFor('retained online status after the reconnect', () => late.statuses().at(-1) === 'online');
+    expect(late.messages.at(-1)?.retain).to.equal(true);
+    expect(installOf(late.messages.at(-1)!)).to.deep.equal(progress);
+  });
+
   it('routes fleet commands: valid ones reach the agent, malformed and unknown ones are reported as refused', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'es-tel-'));
     const got: string[] = [];
