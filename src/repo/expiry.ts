@@ -29,6 +29,15 @@ export function roleDue(repo: Repository, role: string, now: Date): boolean {
   return remaining < repo.expirySeconds(role) / 2 || remaining < repo.expirySeconds('timestamp');
 }
 
+// Online signing (refresh, the collector's automatic halt) must never publish a change nobody signed off:
+// it refuses while a role other than timestamp and snapshot has unsigned changes in the workdir.
+export function assertNoUnsignedChanges(repo: Repository, what: string): void {
+  const other = repo.pending().filter((r) => r !== 'timestamp' && r !== 'snapshot');
+  if (other.length > 0) {
+    throw new EdgesealError('SIGNATURE_THRESHOLD', `${what}: expected no unsigned changes outside timestamp and snapshot, found ${other.join(', ')} (sign and publish them with 'edgeseal repo publish' first)`);
+  }
+}
+
 export interface RefreshPlan {
   readonly roles: string[]; // to mark for re-signing
   readonly keyless: string[]; // due, but their online keys are not at hand: left to expire loudly (repo status --check)
@@ -40,13 +49,9 @@ function hasThresholdKeys(repo: Repository, role: string): boolean {
 }
 
 // The roles `repo refresh` re-signs: timestamp always, snapshot and the online-keyed `rollouts` role
-// when due. Refuses while other roles have unsigned changes: their working copies are not
-// publishable, and refresh must never publish a change nobody signed off.
+// when due. Refuses while other roles have unsigned changes (their working copies are not publishable).
 export function planRefresh(repo: Repository, now: Date): RefreshPlan {
-  const other = repo.pending().filter((r) => r !== 'timestamp' && r !== 'snapshot');
-  if (other.length > 0) {
-    throw new EdgesealError('SIGNATURE_THRESHOLD', `refresh: expected no unsigned changes outside timestamp and snapshot, found ${other.join(', ')} (sign and publish them with 'edgeseal repo publish' first)`);
-  }
+  assertNoUnsignedChanges(repo, 'refresh');
   if (repo.envelope('timestamp').signed.version === 0) throw new EdgesealError('USAGE', `refresh: expected a published repository, found none signed yet (run 'edgeseal repo publish')`);
   const online = repo.targetRoles().includes(ROLLOUTS_ROLE) && roleDue(repo, ROLLOUTS_ROLE, now) ? [ROLLOUTS_ROLE] : [];
   // a missing rollouts key must not stop the timestamp from being renewed

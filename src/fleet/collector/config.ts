@@ -19,6 +19,16 @@ export interface CollectorConfig {
   retention: RetentionBound;
   http: HttpConfig; // dashboard, /api and /metrics
   shareGroup?: string; // MQTT 5 shared subscription group: several collectors split one fleet (not failover: docs)
+  rollouts?: RolloutsConfig; // rollout view and automatic halt (docs/fleet/rollouts.md)
+}
+
+export interface RolloutsConfig {
+  repository: string; // published repository directory (metadata/, targets/)
+  trustedRoot: string; // root.json it is verified from
+  checkSeconds: number;
+  failureThresholdPercent: number;
+  minSample: number;
+  halt?: { workdir: string; key: string }; // with the online rollouts key: halts instead of alerting only
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -55,6 +65,23 @@ const COLLECTOR_CONFIG = section(
       { description: 'retention bound' },
     ),
     shareGroup: optional(str({ description: 'MQTT 5 shared subscription group: several collectors split one fleet (not failover)', ...IDS })),
+    rollouts: optional(section(
+      {
+        repository: str({ description: 'published TUF repository directory (metadata/, targets/) the rollout policy is read from', ...ABS }),
+        trustedRoot: str({ description: 'root.json the repository is verified from, as a device verifies it (the first root you trust)', ...ABS }),
+        checkSeconds: int({ description: 'how often the policy is re-read and failure rates are checked', default: 60, min: 5, max: 86400 }),
+        failureThresholdPercent: int({ description: 'a rollout fails when more than this % of its installs rolled back or were refused', default: 20, min: 1, max: 100 }),
+        minSample: int({ description: 'installs a rollout needs before its failure rate counts', default: 10, min: 1 }),
+        halt: optional(section(
+          {
+            workdir: str({ description: 'publisher workdir with the online snapshot and timestamp keys (repo.json, keys/, blobs/)', ...ABS }),
+            key: str({ description: 'the online rollouts key: a key file or a signer reference (PKCS#11, command)', ...ABS }),
+          },
+          { description: 'halt a failing rollout by re-signing rollouts, snapshot and timestamp into the repository; without it only an alert fires' },
+        )),
+      },
+      { description: 'rollout view and automatic halt (docs/fleet/rollouts.md)' },
+    )),
     http: section(
       {
         host: str({ description: 'listen address (loopback unless TLS and a token are set)', default: '127.0.0.1' }),
@@ -84,6 +111,7 @@ export function parseCollectorConfig(raw: unknown, origin: string, env: NodeJS.P
     collectorKey: c.collectorKey,
     retention: { maxAgeSeconds: r.maxAgeDays === undefined ? undefined : r.maxAgeDays * 86_400, maxEvents: r.maxEvents },
     ...(c.shareGroup ? { shareGroup: c.shareGroup } : {}),
+    ...(c.rollouts ? { rollouts: { ...c.rollouts, ...(c.rollouts.halt ? { halt: { ...c.rollouts.halt } } : {}) } } : {}),
     http: c.http,
   };
   if (!p.count) {
