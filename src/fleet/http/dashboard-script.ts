@@ -28,7 +28,7 @@ function showRollouts(r) {
   const state = $('rollouts-state');
   if (!r.configured) { state.textContent = 'not configured: set "rollouts" in fleet.json (docs/fleet/rollouts.md)'; return; }
   const action = r.autoHalt ? 'halts automatically' : 'alerts only (no rollouts key)';
-  state.textContent = 'policy ' + (r.policyVersion === null ? 'none' : 'v' + r.policyVersion) + ', read ' + (r.readAt || 'never') + '; ' + action + ' above ' + r.thresholdPercent + ' % failures once ' + r.minSample + ' devices installed' + (r.error ? '; ERROR [' + r.error.code + '] ' + r.error.message : '');
+  state.textContent = 'policy ' + (r.policyVersion === null ? 'none' : 'v' + r.policyVersion) + ', read ' + (r.readAt || 'never') + '; ' + action + ' above ' + r.thresholdPercent + ' % failures (at least ' + r.minSample + ' installs)' + (r.error ? '; ERROR [' + r.error.code + '] ' + r.error.message : '');
   for (const x of r.rollouts) {
     const status = x.halted ? 'HALTED' : x.overThreshold ? 'FAILING' : 'running at ' + x.percentNow + ' %';
     const failures = (x.failureRate === null ? '–' : pct(x.failureRate)) + ' (' + x.failures + ' of ' + x.installs + ')';
