@@ -8,6 +8,7 @@ import { startTelemetry } from '../../src/telemetry/service.js';
 import { startCli } from '../agent/cli-child.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { seedOf, simDevice } from './fleet-fixtures.js';
+import { rolloutRepo } from './rollout-repo.js';
 import { until } from './until.js';
 
 describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () {
@@ -45,5 +46,24 @@ describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () 
     expect([r.code, r.err]).to.deep.equal([0, '']);
     expect(r.out).to.include('stopped: 5 stored, 0 duplicates, 0 rejected, 0 conflicts');
     await store.close();
+  });
+
+  it('with a rollouts section: reads the policy from the repository at start and serves the rollout view', async () => {
+    await writeFile(join(dir, 'collector.key'), `${'22'.repeat(32)}\n`, { mode: 0o600 });
+    const pub = await rolloutRepo(join(dir, 'rollouts'), { name: 'fw/a.bin', version: '2.0.0', hardwareIds: ['hw-a'] }, { kind: 'percent', percent: 25 }, new Date());
+    const rollouts = { repository: pub.published, trustedRoot: pub.trustedRoot };
+    await writeFile(join(dir, 'fleet-rollouts.json'), JSON.stringify({ db: join(dir, 'fleet-rollouts.db'), broker: { url: broker.url }, fleets: ['f1'], clientId: 'collector-rollouts', collectorKey: join(dir, 'collector.key'), http: { port: 0 }, rollouts }));
+    const { child, done } = startCli(['fleet', 'serve', '--config', join(dir, 'fleet-rollouts.json')]);
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    await until('the dashboard line', () => /dashboard (http:\/\/\S+)\//.test(out));
+    expect(out).to.include(`rollouts from ${pub.published}: alert only (no rollouts key)`);
+    const url = /dashboard (http:\/\/\S+)\//.exec(out)![1];
+    const view = (await (await fetch(`${url}/api/rollouts`)).json()) as { configured: boolean; policyVersion: number; rollouts: { target: string; percentNow: number }[] };
+    child.kill('SIGTERM');
+    const r = await done;
+    expect([r.code, r.err]).to.deep.equal([0, '']);
+    expect(view).to.deep.include({ configured: true, policyVersion: 1 });
+    expect(view.rollouts.map((x) => [x.target, x.percentNow])).to.deep.equal([['fw/a.bin', 25]]);
   });
 });
