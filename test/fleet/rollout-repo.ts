@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKey } from '../../src/crypto/ed25519.js';
 import { writePrivateKeyFile } from '../../src/crypto/key-store.js';
+import { openSigner, writeSignerRef, type SignerRef } from '../../src/crypto/signer-ref.js';
 import { Repository } from '../../src/repo/repository.js';
 import { signAndWrite } from '../../src/repo/sign-publish.js';
 import { blobPath, saveWorkdir, storeKey } from '../../src/repo/workdir.js';
@@ -18,7 +19,8 @@ export interface RolloutRepo {
 
 // What `repo init`, `add-target`, `rollout` and `publish` leave behind: one image for `hardwareIds` under a
 // rollout, published into `dir`/pub. The offline root and targets keys are not kept.
-export async function rolloutRepo(dir: string, image: { name: string; version: string; hardwareIds: string[] }, change: RolloutChange, now: Date): Promise<RolloutRepo> {
+// With `rolloutsRef` the rollouts role's key is that signer reference's (PKCS#11 or a signer command).
+export async function rolloutRepo(dir: string, image: { name: string; version: string; hardwareIds: string[] }, change: RolloutChange, now: Date, rolloutsRef?: SignerRef): Promise<RolloutRepo> {
   const workdir = join(dir, 'work');
   const published = join(dir, 'pub');
   const keys = { root: [generateKey()], targets: [generateKey()], snapshot: [generateKey()], timestamp: [generateKey()] };
@@ -30,9 +32,10 @@ export async function rolloutRepo(dir: string, image: { name: string; version: s
   repo.addTarget(image.name, { length: bytes.length, sha256: sha256Hex(bytes), custom: { hardwareIds: image.hardwareIds, version: image.version, securityVersion: 1, kind: 'firmware' } });
   const rollouts = generateKey();
   await stageRollout(workdir, repo, { target: image.name, change, now, salt: '5a'.repeat(16), newKeys: () => [rollouts] });
+  if (rolloutsRef) repo.rotateKeys('rollouts', { add: [openSigner(rolloutsRef)], remove: [rollouts.keyid] });
   await saveWorkdir(workdir, repo);
   await signAndWrite(workdir, published, repo, now, 'test');
   const rolloutKey = join(dir, 'rollouts-key.json');
-  await writePrivateKeyFile(rolloutKey, rollouts);
+  await (rolloutsRef ? writeSignerRef(rolloutKey, rolloutsRef) : writePrivateKeyFile(rolloutKey, rollouts));
   return { workdir, published, trustedRoot: join(published, 'metadata', '1.root.json'), rolloutKey };
 }

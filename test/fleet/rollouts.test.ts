@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RolloutsConfig } from '../../src/fleet/collector/config.js';
@@ -12,7 +12,12 @@ import { haltRollout } from '../../src/fleet/rollouts/auto-halt.js';
 import { RolloutMonitor } from '../../src/fleet/rollouts/monitor.js';
 import { readRolloutSource } from '../../src/fleet/rollouts/policy-source.js';
 import { SqliteFleetStore } from '../../src/fleet/store/sqlite-store.js';
+import { signAndWrite } from '../../src/repo/sign-publish.js';
+import { loadWorkdir } from '../../src/repo/workdir.js';
+import { commandPublicKey, type CommandRef } from '../../src/crypto/command-signer.js';
+import { makeSignerRef } from '../../src/crypto/signer-ref.js';
 import type { EventInput } from '../../src/telemetry/event.js';
+import { EXTERNAL_SIGNER, signerKey } from '../helpers/external-signer-key.js';
 import { simDevice, type SimDevice } from './fleet-fixtures.js';
 import { rolloutRepo, type RolloutRepo } from './rollout-repo.js';
 
@@ -120,5 +125,32 @@ describe('fleet rollout view and automatic halt', function () {
     expect(lines.join('\n')).to.contain('automatic halt failed: [KEY_INVALID]');
     expect(r.halts[0]).to.deep.include({ ok: false });
     expect(r.rollouts[0]).to.deep.include({ halted: false, overThreshold: true });
+  });
+
+  it('refuses to halt from a workdir behind the published repository (devices would refuse it as a rollback)', async () => {
+    for (const x of boardA.slice(0, 5)) await report(x, { type: 'rollback', verdict: 'refused', code: 'HEALTH_CHECK_FAILED' });
+    const stale = join(dir, 'work-stale');
+    await cp(pub.workdir, stale, { recursive: true });
+    const repo = await loadWorkdir(pub.workdir);
+    repo.markDirty('timestamp');
+    await signAndWrite(pub.workdir, pub.published, repo, NOW, 'test'); // published moves on without the stale copy
+    const cfg = config({ halt: { workdir: stale, key: pub.rolloutKey } });
+    const lines: string[] = [];
+    const monitor = new RolloutMonitor({ config: cfg, store, halt: (t, at) => haltRollout(cfg, cfg.halt!, t, at), log: (_l, line) => lines.push(line) });
+    const r = await monitor.check(NOW);
+    expect(lines.join('\n')).to.contain('automatic halt failed: [ROLLBACK]').and.contain('timestamp v2), found timestamp v1');
+    expect(r.rollouts[0]).to.deep.include({ halted: false, overThreshold: true });
+  });
+
+  it('halts with a rollouts key behind a signer reference (an external signer command)', async () => {
+    const command: CommandRef = { kind: 'command', argv: [process.execPath, EXTERNAL_SIGNER, await signerKey(dir, 'p256')] };
+    const ref = makeSignerRef(command, commandPublicKey(command));
+    const held = await rolloutRepo(join(dir, 'cmd'), IMAGE, { kind: 'percent', percent: 100 }, NOW, ref);
+    for (const x of boardA.slice(0, 5)) await report(x, { type: 'rollback', verdict: 'refused', code: 'HEALTH_CHECK_FAILED' });
+    const cfg = config({ repository: held.published, trustedRoot: held.trustedRoot, halt: { workdir: held.workdir, key: held.rolloutKey } });
+    const monitor = new RolloutMonitor({ config: cfg, store, halt: (t, at) => haltRollout(cfg, cfg.halt!, t, at), log: () => undefined });
+    const r = await monitor.check(NOW);
+    expect(r.halts.map((h) => [h.ok, h.result])).to.deep.equal([[true, 'rollout policy v2; signed rollouts v2, snapshot v2, timestamp v2']]);
+    expect((await readRolloutSource(held.published, held.trustedRoot, NOW)).policy?.rollouts[IMAGE.name].halted).to.equal(true);
   });
 });
