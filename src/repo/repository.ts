@@ -341,7 +341,7 @@ export class Repository {
     this.state.audit = mergeAudit(this.auditLog(), entries);
   }
 
-  expiresAt(role: string, now: Date): string {
+  private expiresAt(role: string, now: Date): string {
     return formatExpires(addSeconds(now, this.expirySeconds(role)));
   }
 
