@@ -47,6 +47,11 @@ export const fleetServeCommand: Command = {
       log: (level, line) => (level === 'info' ? io.out(line) : io.err(`${NAME}: ${line}`)),
     });
     let stopHttp = (): Promise<void> => Promise.resolve();
+    // listening from the start: a stop request during start-up (retention, the first rollout check) stops cleanly
+    const stopRequested = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     try {
       await collector.start();
       const http = await startFleetHttp({ config: config.http, store, statuses: collector.statuses, ...(rollouts ? { rollouts } : {}) });
@@ -63,10 +68,7 @@ export const fleetServeCommand: Command = {
       if (rollouts) io.out(`rollouts from ${rc.repository}: ${halt ? `automatic halt over ${rc.failureThresholdPercent} % failures` : 'alert only (no rollouts key)'}`);
       await checkRollouts();
       const rolloutTimer = rc ? setInterval(() => void checkRollouts(), rc.checkSeconds * 1000) : undefined;
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await stopRequested;
       clearInterval(timer);
       clearInterval(rolloutTimer);
       const s = collector.stats;

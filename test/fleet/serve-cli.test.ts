@@ -59,11 +59,14 @@ describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () 
     await until('the dashboard line', () => /dashboard (http:\/\/\S+)\//.test(out));
     expect(out).to.include(`rollouts from ${pub.published}: alert only (no rollouts key)`);
     const url = /dashboard (http:\/\/\S+)\//.exec(out)![1];
-    const view = (await (await fetch(`${url}/api/rollouts`)).json()) as { configured: boolean; policyVersion: number; rollouts: { target: string; percentNow: number }[] };
+    type View = { configured: boolean; policyVersion: number | null; rollouts: { target: string; percentNow: number }[] };
+    let view: View | undefined;
+    // the first check runs after the dashboard is up
+    await until('the policy read', async () => (view = (await (await fetch(`${url}/api/rollouts`)).json()) as View).policyVersion !== null);
     child.kill('SIGTERM');
     const r = await done;
     expect([r.code, r.err]).to.deep.equal([0, '']);
     expect(view).to.deep.include({ configured: true, policyVersion: 1 });
-    expect(view.rollouts.map((x) => [x.target, x.percentNow])).to.deep.equal([['fw/a.bin', 25]]);
+    expect(view?.rollouts.map((x) => [x.target, x.percentNow])).to.deep.equal([['fw/a.bin', 25]]);
   });
 });
