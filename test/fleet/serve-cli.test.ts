@@ -56,16 +56,19 @@ describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () 
     const { child, done } = startCli(['fleet', 'serve', '--config', join(dir, 'fleet-rollouts.json')]);
     let out = '';
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-    await until('the dashboard line', () => /dashboard (http:\/\/\S+)\//.test(out));
-    expect(out).to.include(`rollouts from ${pub.published}: alert only (no rollouts key)`);
-    const url = /dashboard (http:\/\/\S+)\//.exec(out)![1];
     type View = { configured: boolean; policyVersion: number | null; rollouts: { target: string; percentNow: number }[] };
     let view: View | undefined;
-    // the first check runs after the dashboard is up
-    await until('the policy read', async () => (view = (await (await fetch(`${url}/api/rollouts`)).json()) as View).policyVersion !== null);
-    child.kill('SIGTERM');
+    try {
+      await until('the dashboard line', () => /dashboard (http:\/\/\S+)\//.test(out), 40_000);
+      const url = /dashboard (http:\/\/\S+)\//.exec(out)![1];
+      // the first check runs after the dashboard is up
+      await until('the policy read', async () => (view = (await (await fetch(`${url}/api/rollouts`)).json()) as View).policyVersion !== null, 40_000);
+    } finally {
+      child.kill('SIGTERM'); // a failed wait must not leave the collector running (mocha would wait for it)
+    }
     const r = await done;
     expect([r.code, r.err]).to.deep.equal([0, '']);
+    expect(out).to.include(`rollouts from ${pub.published}: alert only (no rollouts key)`);
     expect(view).to.deep.include({ configured: true, policyVersion: 1 });
     expect(view?.rollouts.map((x) => [x.target, x.percentNow])).to.deep.equal([['fw/a.bin', 25]]);
   });
