@@ -11,7 +11,7 @@ import { applyRollout, setRolloutTarget } from '../../src/rollout/publisher-work
 import type { RolloutChange } from '../../src/rollout/edit.js';
 import type { RolloutPolicy } from '../../src/rollout/policy.js';
 import { simDevice } from '../fleet/fleet-fixtures.js';
-import { testKey } from '../helpers/tuf-repo.js';
+import { imageOf, testKey } from '../helpers/tuf-repo.js';
 import { LiveRepo } from './live-repo.js';
 import { S, useBoardRig, withDevice, type Board } from './rig.js';
 
@@ -76,6 +76,21 @@ describe('agent update under a signed rollout policy (real swtpm)', function () 
     const canary = await update(board);
     expect(canary).to.include({ action: 'installed' });
     expect(canary.reasons).to.include('in canary ring');
+  });
+
+  it('outside the cohort of the newest release, falls back to the newest older release that is fully rolled out', async () => {
+    const pub = new LiveRepo(join(rig.dir, 'repo-fallback'));
+    await pub.publish();
+    const board = await rig.board({}, 'board-a', pub.dir);
+    pub.addV2(); // no rollout names it: every board-a device may take it
+    pub.addRaw(S.v3.target, imageOf('live-v3', 96 * 1024), { hardwareIds: ['board-a'], version: S.v3.version, securityVersion: S.v3.securityVersion, kind: 'firmware' });
+    const staged = applyRollout(pub.repo, undefined, { target: S.v3.target, change: { kind: 'percent', percent: 0 }, now: new Date(), salt: SALT, newKeys: () => [testKey('rollouts')] });
+    pub.blobs.set(staged.sha256, staged.bytes);
+    await pub.publish();
+    const o = await update(board);
+    expect(o).to.include({ action: 'installed' });
+    expect(o.target).to.include({ name: S.v2.target });
+    expect(o.reasons?.[0]).to.match(new RegExp(`^${S.v3.target}: not yet in rollout \\(\\d{1,4} ≥ 0\\) \\(rollout policy v1\\); falling back to ${S.v2.target} \\(version 1\\.1\\.0, fully rolled out: no rollout names it\\)$`));
   });
 
   it('refuses every install when the rollouts key signs a policy that widens what targets signed', async () => {
