@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import mqtt from 'mqtt';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,14 @@ describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () 
     const pub = await rolloutRepo(join(dir, 'rollouts'), { name: 'fw/a.bin', version: '2.0.0', hardwareIds: ['hw-a'] }, { kind: 'percent', percent: 25 }, new Date());
     const rollouts = { repository: pub.published, trustedRoot: pub.trustedRoot };
     await writeFile(join(dir, 'fleet-rollouts.json'), JSON.stringify({ db: join(dir, 'fleet-rollouts.db'), broker: { url: broker.url }, fleets: ['f1'], clientId: 'collector-rollouts', collectorKey: join(dir, 'collector.key'), http: { port: 0 }, rollouts }));
+    // a retained status the collector shows once its subscription is live (stopping it earlier races mqtt.js)
+    const probe = simDevice(5, 'f1');
+    const store = SqliteFleetStore.open(join(dir, 'fleet-rollouts.db'));
+    await store.enroll(probe.enrollment, new Date());
+    await store.close();
+    const mq = await mqtt.connectAsync(broker.url);
+    await mq.publishAsync(`edgeseal/f1/${probe.enrollment.deviceId}/status`, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
+    await mq.endAsync();
     const { child, done } = startCli(['fleet', 'serve', '--config', join(dir, 'fleet-rollouts.json')]);
     let out = '';
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
@@ -63,6 +72,7 @@ describe('edgeseal fleet serve (real CLI, real mosquitto, SQLite)', function () 
       const url = /dashboard (http:\/\/\S+)\//.exec(out)![1];
       // the first check runs after the dashboard is up
       await until('the policy read', async () => (view = (await (await fetch(`${url}/api/rollouts`)).json()) as View).policyVersion !== null, 40_000);
+      await until('the subscription', async () => ((await (await fetch(`${url}/api/inventory`)).json()) as { online: unknown }[])[0]?.online != null, 40_000);
     } finally {
       child.kill('SIGTERM'); // a failed wait must not leave the collector running (mocha would wait for it)
     }
