@@ -1,7 +1,5 @@
-import { writePublished } from '../repo/publish-dir.js';
-import { publishedLayout } from '../repo/published-layout.js';
-import { blobPath, saveWorkdir } from '../repo/workdir.js';
 import type { Repository } from '../repo/repository.js';
+import { signAndWrite } from '../repo/sign-publish.js';
 import { EXIT, parseCommandArgs, required, type CliIo, type Command } from './command.js';
 import { actor, DIR_OPTION, DIR_USAGE, NOW_OPTION, NOW_USAGE, parseNow, printSigned } from './repo-shared.js';
 import { KEY_OPTION, KEY_USAGE, openForSigning } from './repo-sign.js';
@@ -34,11 +32,7 @@ export const repoPublish: Command = {
 
 // Signs what is pending (saving the workdir when anything was signed), then writes the published tree.
 export async function signAndPublish(io: CliIo, dir: string, out: string, repo: Repository, now: Date): Promise<void> {
-  const signed = repo.sign(now, actor(undefined));
-  if (signed.length > 0) {
-    printSigned(io, signed);
-    await saveWorkdir(dir, repo);
-  }
-  const report = await writePublished(out, publishedLayout(repo), (t) => blobPath(dir, t.sha256));
+  const { signed, report } = await signAndWrite(dir, out, repo, now, actor(undefined));
+  if (signed.length > 0) printSigned(io, signed);
   io.out(`published to ${out}: ${report.metadataFiles} metadata files, ${report.targetsCopied} targets copied (${report.bytesCopied} bytes), ${report.targetsUnchanged} unchanged`);
 }

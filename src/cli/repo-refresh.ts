@@ -16,8 +16,9 @@ export const repoRefresh: Command = {
     `  ${KEY_USAGE}`,
     `  ${NOW_USAGE}`,
     '',
-    'Timestamp is re-signed every run; snapshot when half its validity has passed or it would expire before',
-    'the new timestamp. Only the timestamp and snapshot keys are needed (file, PKCS#11 or command signers).',
+    'Timestamp is re-signed every run; snapshot and the rollouts role (docs/rollouts.md) when half their validity',
+    'has passed or they would expire before the new timestamp. Only online keys are needed (timestamp, snapshot,',
+    'rollouts; file, PKCS#11 or command signers); a due rollouts role without its key is reported, not fatal.',
     'Refuses (exit 1) while other roles have unsigned changes: publish those deliberately first.',
   ].join('\n'),
   async run(argv, io) {
@@ -26,7 +27,9 @@ export const repoRefresh: Command = {
     const out = required(NAME, 'out', values.out);
     const now = parseNow(NAME, values.now);
     const repo = await openForSigning(dir, values.key, values.signer);
-    for (const role of planRefresh(repo, now)) repo.markDirty(role);
+    const plan = planRefresh(repo, now);
+    for (const role of plan.roles) repo.markDirty(role);
+    for (const role of plan.keyless) io.err(`${NAME}: ${role} is due (expires ${repo.envelope(role).signed.expires}) but its online key is not at hand: add it with --key/--signer or in WORKDIR/keys`);
     await signAndPublish(io, dir, out, repo, now);
     return EXIT.OK;
   },

@@ -18,8 +18,9 @@ export interface GateCandidate {
 // KEY_REVOKED, IMAGE_REVOKED, BELOW_MINIMUM_VERSION (checkRevocation) or REVOCATION_STALE (list policy)
 export type RevocationResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-// ROLLOUT_WITHHELD (halted, or not yet in the cohort) or why the rollout policy was refused
-export type RolloutResult = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+// ROLLOUT_WITHHELD (halted, or not yet in the cohort) or why the rollout policy was refused.
+// `full`: the rollout is at 100 % and not halted (a release a device outside a newer cohort may fall back to).
+export type RolloutResult = { readonly ok: true; readonly reason: string; readonly full?: boolean } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 export interface GateInput {
   readonly candidates: readonly GateCandidate[];
@@ -144,7 +145,13 @@ export function decideUpdate(input: GateInput): GateDecision {
   if (input.installed && compareSemVer(target.custom.version, input.installed.version) === 0) {
     return { action: 'none', code: 'NO_UPDATE', message: `installed ${input.installed.version} is the newest for ${device.hardwareId}` };
   }
-  const reasons = [`hardware ${device.hardwareId} listed by ${target.name}`];
+  const decided = runGates(target, input, []);
+  if (decided.action === 'refuse' && decided.code === 'ROLLOUT_WITHHELD') return fallBack(target, decided.message, compatible, input);
+  return decided;
+}
+
+function runGates(target: GateCandidate, input: GateInput, before: readonly string[]): GateDecision {
+  const reasons = [...before, `hardware ${input.device.hardwareId} listed by ${target.name}`];
   for (const gate of GATES) {
     const step = gate(target, input);
     if (step === undefined) continue; // a step that does not apply (no rollout names this target)
@@ -152,4 +159,26 @@ export function decideUpdate(input: GateInput): GateDecision {
     reasons.push(step);
   }
   return { action: 'install', target, reasons };
+}
+
+// Outside the newest release's cohort (or that rollout halted), a device takes the newest older release
+// for its hardware that every device may take (no rollout, or one at 100 % and not halted), when that is
+// newer than what it runs: the fleet converges on the last good release while the new one is staged
+// (docs/rollouts.md, "Falling back"). Otherwise it waits, and the message says why.
+function fallBack(newest: GateCandidate, withheld: string, compatible: readonly GateCandidate[], input: GateInput): GateDecision {
+  const fullyRolledOut = (c: GateCandidate): boolean => {
+    const r = input.rollout?.(c);
+    return r === undefined || (r.ok && r.full === true);
+  };
+  const older = compatible
+    .filter((c) => compareSemVer(c.custom.version, newest.custom.version) < 0)
+    .filter((c) => !input.installed || compareSemVer(c.custom.version, input.installed.version) > 0)
+    .sort(byNewest)
+    .find(fullyRolledOut);
+  if (!older) {
+    const runs = input.installed ? `newer than installed ${input.installed.version}` : 'for a first install';
+    return { action: 'refuse', code: 'ROLLOUT_WITHHELD', message: `${withheld}; no older release fully rolled out ${runs} to fall back to`, target: newest };
+  }
+  const how = input.rollout?.(older) === undefined ? 'no rollout names it' : 'its rollout is at 100 %';
+  return runGates(older, input, [`${withheld}; falling back to ${older.name} (version ${older.custom.version}, fully rolled out: ${how})`]);
 }

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
 import { parseTargetCustom, type TargetCustom } from '../core/target-meta.js';
 import { isSigningKey, type Ed25519Key } from '../crypto/ed25519.js';
-import { fileSigner, isSigner, signChecked, type Signer } from '../crypto/signer.js';
+import { fileSigner, isSigner, type Signer } from '../crypto/signer.js';
 import type { PublicKeyInput } from '../crypto/tuf-key.js';
-import { appendAudit, mergeAudit, type AuditEntry } from './audit.js';
-import { assertNotExpired, assertThresholds, sameBytes, tally, withSignature, type PendingVersion, type Requirement } from './ceremony.js';
-import { assertDelegateVerifies, canonicalBytes, encodeEnvelope, signRole, signRoot } from './signing.js';
+import { mergeAudit, type AuditEntry } from './audit.js';
+import type { PendingVersion, Requirement } from './ceremony.js';
+import { addSignature, completePending, dropPending, importPending, prepare, requirements, signPendingWithKeyring, type CeremonyHost } from './repository-ceremony.js';
+import { assertDelegateVerifies, encodeEnvelope, signRole, signRoot } from './signing.js';
 import { assertSafePattern, assertSafeRoleName, assertSafeTargetName, isDelegatedPath } from './target-path.js';
 import { emptyState, emptyTargetsSigned, parseRepoState, type RepoState } from './state.js';
 import { pruneUnusedKeys, setRoleKeys, type KeyRotation } from './role-keys.js';
@@ -65,9 +66,19 @@ export interface SignedRole {
 // it was given, an explicit `now`. Adapters (workdir, publish-dir) do the file I/O around it.
 export class Repository {
   private readonly keyring = new Map<string, Signer>();
+  private readonly ceremony: CeremonyHost;
 
   private constructor(private state: RepoState, signingKeys: readonly (Ed25519Key | Signer)[]) {
     this.addSigningKeys(signingKeys);
+    this.ceremony = {
+      state: () => this.state,
+      keyring: this.keyring,
+      envelope: (role) => this.envelope(role),
+      roleEntry: (role) => this.roleEntry(role),
+      nextVersion: (role) => this.nextVersion(role),
+      expiresAt: (role, now) => this.expiresAt(role, now),
+      markDirty: (role) => this.markDirty(role),
+    };
   }
 
   // New repository: every role at version 0 with unsigned changes; the first sign() makes version 1.
@@ -245,7 +256,7 @@ export class Repository {
     if (dirty.has('root')) {
       const previous = s.roots.at(-1);
       const signed = { ...s.root.signed, version: this.nextVersion('root'), expires: this.expiresAt('root', now) };
-      const env = s.pending?.root ? this.completePending('root', now, by) : signRoot(previous, signed, this.keyring);
+      const env = s.pending?.root ? completePending(this.ceremony, 'root', now, by) : signRoot(previous, signed, this.keyring);
       if (previous) assertDelegateVerifies(previous, 'root', env);
       assertDelegateVerifies(env as Envelope<RootSigned>, 'root', env);
       s.roots.push(env as Envelope<RootSigned>);
@@ -260,7 +271,7 @@ export class Repository {
       const delegatorEnv = delegator === 'root' ? s.root : this.targetsEnvelope(delegator);
       let next: Envelope<TargetsSigned>;
       if (s.pending?.[role]) {
-        next = this.completePending(role, now, by) as Envelope<TargetsSigned>;
+        next = completePending(this.ceremony, role, now, by) as Envelope<TargetsSigned>;
         assertDelegateVerifies(delegatorEnv, role, next);
       } else {
         next = signRole(role, signed, entry, this.keyring, delegatorEnv);
@@ -287,26 +298,14 @@ export class Repository {
     return done;
   }
 
-  // ---- signing ceremonies (src/repo/ceremony.ts has the rules) ----
+  // ---- signing ceremonies (src/repo/repository-ceremony.ts does them, src/repo/ceremony.ts has the rules) ----
 
   nextVersion(role: string): number {
     return role === 'root' ? (this.state.roots.at(-1)?.signed.version ?? 0) + 1 : this.envelope(role).signed.version + 1;
   }
 
-  // The thresholds a new version of `role` must meet and the keys they name: for root both the new
-  // root's and the previous root's (spec 5.3.4), otherwise the delegator's entry for the role.
   requirements(role: string): { reqs: Requirement[]; keys: Record<string, KeyJson> } {
-    if (role === 'root') {
-      const next = this.state.pending?.root?.signed ?? this.state.root.signed;
-      if (next._type !== 'root') throw new EdgesealError('MALFORMED_METADATA', 'pending root: expected _type root');
-      const previous = this.state.roots.at(-1);
-      const reqs: Requirement[] = [{ name: `root v${this.state.pending?.root?.signed.version ?? this.nextVersion('root')} (new)`, ...next.roles.root }];
-      if (previous) reqs.push({ name: `root v${previous.signed.version} (previous)`, ...previous.signed.roles.root });
-      return { reqs, keys: { ...previous?.signed.keys, ...next.keys } };
-    }
-    const { delegator, entry } = this.roleEntry(role);
-    const keys = delegator === 'root' ? this.state.root.signed.keys : (this.targetsEnvelope(delegator).signed.delegations?.keys ?? {});
-    return { reqs: [{ name: role, keyids: entry.keyids, threshold: entry.threshold }], keys };
+    return requirements(this.ceremony, role);
   }
 
   pendingVersion(role: string): PendingVersion | undefined {
@@ -321,87 +320,25 @@ export class Repository {
     return this.state.audit ?? [];
   }
 
-  // Freezes the role's next version (bytes, version, expiry) for signatures collected one at a time.
   prepare(role: string, now: Date, by: string): PendingVersion {
-    if (role === 'snapshot' || role === 'timestamp') throw new EdgesealError('USAGE', `prepare ${role}: expected root, targets or a delegated role (snapshot and timestamp are signed online at publish)`);
-    const env = this.envelope(role);
-    this.markDirty(role);
-    const pending: PendingVersion = { signed: { ...env.signed, version: this.nextVersion(role), expires: this.expiresAt(role, now) }, signatures: [], preparedAt: now.toISOString() };
-    this.state.pending = { ...this.state.pending, [role]: pending };
-    this.audit({ at: now.toISOString(), action: 'prepare', role, version: pending.signed.version, by });
-    return pending;
+    return prepare(this.ceremony, role, now, by);
   }
 
-  // Adds one checked signature to the pending version of role.
   addSignature(role: string, sig: SignatureJson, who: { at: Date; by: string; key?: string }): void {
-    const pending = this.requirePending(role);
-    const { reqs, keys } = this.requirements(role);
-    this.state.pending = { ...this.state.pending, [role]: withSignature(role, pending, reqs, keys, sig) };
-    this.audit({ at: who.at.toISOString(), action: 'sign', role, version: pending.signed.version, by: who.by, keyid: sig.keyid, ...(who.key ? { key: who.key } : {}) });
+    addSignature(this.ceremony, role, sig, who);
   }
 
-  // Signs the pending version with every keyring key it still needs; returns the key ids that signed.
   signPendingWithKeyring(role: string, now: Date, by: string): string[] {
-    const pending = this.requirePending(role);
-    const have = new Set(pending.signatures.map((s) => s.keyid));
-    const wanted = [...new Set(this.requirements(role).reqs.flatMap((r) => r.keyids))].filter((k) => !have.has(k) && this.keyring.has(k));
-    const bytes = canonicalBytes(pending.signed);
-    for (const keyid of wanted) {
-      const signer = this.keyring.get(keyid)!;
-      this.addSignature(role, { keyid, sig: Buffer.from(signChecked(signer, bytes)).toString('hex') }, { at: now, by, key: signer.label });
-    }
-    return wanted;
+    return signPendingWithKeyring(this.ceremony, role, now, by);
   }
 
-  // Merges a bundle's pending version: same bytes required (else CEREMONY_CONFLICT); each signature re-checked here.
   importPending(role: string, incoming: PendingVersion, who: { at: Date; by: string }): string[] {
-    const mine = this.state.pending?.[role];
-    if (!mine) throw new EdgesealError('CEREMONY_CONFLICT', `${role}: expected a pending v${incoming.signed.version} here to merge into, found none (already published, or never prepared in this workdir)`);
-    if (!sameBytes(mine, incoming)) {
-      throw new EdgesealError('CEREMONY_CONFLICT', `${role}: expected the bundle's pending v${incoming.signed.version} to hold the same bytes as this workdir's v${mine.signed.version}, found different bytes (the role changed after the bundle was exported: export and sign again)`);
-    }
-    const known = new Set(mine.signatures.map((s) => `${s.keyid}:${s.sig}`));
-    const fresh = incoming.signatures.filter((s) => !known.has(`${s.keyid}:${s.sig}`));
-    for (const sig of fresh) {
-      const { reqs, keys } = this.requirements(role);
-      this.state.pending = { ...this.state.pending, [role]: withSignature(role, this.requirePending(role), reqs, keys, sig) };
-    }
-    this.audit({ at: who.at.toISOString(), action: 'import', role, version: mine.signed.version, by: who.by, note: `${fresh.length} signature(s): ${fresh.map((s) => s.keyid.slice(0, 16)).join(', ')}` });
-    return fresh.map((s) => s.keyid);
+    return importPending(this.ceremony, role, incoming, who);
   }
 
   // Appends audit entries from a bundle this log does not hold (the bundle's log was verified by its reader).
   mergeAuditLog(entries: readonly AuditEntry[]): void {
     this.state.audit = mergeAudit(this.auditLog(), entries);
-  }
-
-  private requirePending(role: string): PendingVersion {
-    const p = this.state.pending?.[role];
-    if (!p) throw new EdgesealError('USAGE', `${role}: expected a pending version, found none (start one with 'edgeseal repo ceremony prepare ${role}')`);
-    return p;
-  }
-
-  private audit(entry: Omit<AuditEntry, 'id' | 'prev'>): void {
-    this.state.audit = appendAudit(this.auditLog(), entry);
-  }
-
-  // The pending version with its collected signatures plus any the keyring can still add, checked
-  // against every threshold; it becomes the role's signed version.
-  private completePending(role: string, now: Date, by: string): Envelope {
-    const pending = this.requirePending(role);
-    assertNotExpired(role, pending, now);
-    if (pending.signed.version !== this.nextVersion(role)) {
-      throw new EdgesealError('CEREMONY_CONFLICT', `${role}: expected the pending version to be v${this.nextVersion(role)}, found v${pending.signed.version} (stale: prepare it again)`);
-    }
-    // Keys at hand sign only while a threshold is unmet (an absent offline token is not needed then).
-    if (!tally(pending, this.requirements(role).reqs).every((t) => t.met)) this.signPendingWithKeyring(role, now, by);
-    const done = this.requirePending(role);
-    assertThresholds(role, done, this.requirements(role).reqs);
-    const pendingLeft = { ...this.state.pending };
-    delete pendingLeft[role];
-    this.state.pending = pendingLeft;
-    this.audit({ at: now.toISOString(), action: 'complete', role, version: done.signed.version, by, note: `${done.signatures.length} signature(s)` });
-    return { signed: done.signed, signatures: done.signatures };
   }
 
   private expiresAt(role: string, now: Date): string {
@@ -425,7 +362,7 @@ export class Repository {
   private mutateRoot(fn: (root: RootSigned) => void): void {
     const signed = structuredClone(this.state.root.signed);
     fn(signed);
-    this.dropPending('root');
+    dropPending(this.state, 'root');
     this.state.root = { signed, signatures: [] };
     this.markDirty('root');
   }
@@ -433,18 +370,10 @@ export class Repository {
   private mutateTargets(role: string, fn: (t: TargetsSigned) => void): void {
     const signed = structuredClone(this.targetsEnvelope(role).signed);
     fn(signed);
-    this.dropPending(role);
+    dropPending(this.state, role);
     if (role === 'targets') this.state.targets = { signed, signatures: [] };
     else this.state.delegated[role] = { signed, signatures: [] };
     this.markDirty(role);
-  }
-
-  // Any change to a role's bytes invalidates its pending version and the signatures collected for it.
-  private dropPending(role: string): void {
-    if (!this.state.pending?.[role]) return;
-    const left = { ...this.state.pending };
-    delete left[role];
-    this.state.pending = left;
   }
 
   // Escape hatch for tests and fixtures: edit a role's signed JSON directly (it is re-signed as is).

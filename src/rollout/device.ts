@@ -4,9 +4,9 @@ import type { GateCandidate, RolloutResult } from '../core/gate.js';
 import { resolveTarget } from '../tuf/offline/delegations.js';
 import type { TrustedMetadata } from '../tuf/offline/types.js';
 import { listTargets } from '../tuf/offline/verify-image.js';
-import { decideRollout } from './decide.js';
+import { BUCKETS, decideRollout } from './decide.js';
 import { assertNarrows, ROLLOUTS_ROLE, type SignedView } from './narrow.js';
-import { MAX_ROLLOUT_POLICY_BYTES, parseRolloutPolicy, ROLLOUT_TARGET_NAME } from './policy.js';
+import { MAX_ROLLOUT_POLICY_BYTES, parseRolloutPolicy, ROLLOUT_TARGET_NAME, type RolloutPolicy } from './policy.js';
 
 // The device side (pure): from the verified metadata and the policy bytes it names, the gate's rollout
 // step. Authenticity rides on TUF; this only accepts the exact bytes the verified metadata names.
@@ -42,19 +42,27 @@ export function trustedView(trusted: TrustedMetadata, now: Date): SignedView {
 
 const refuseAll = (code: ErrorCode, message: string): RolloutGate => () => ({ ok: false, code, message });
 
+// The policy the verified metadata names, from its bytes: exact length and sha256, parsed, and
+// narrowing what the rest of the metadata signs. Throws EdgesealError otherwise. The collector reads
+// the policy through this too (src/fleet/rollouts/policy-source.ts).
+export function verifiedPolicy(trusted: TrustedMetadata, info: { length: number; sha256: string }, bytes: Uint8Array, now: Date): RolloutPolicy {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.length !== info.length || sha256 !== info.sha256) {
+    throw new EdgesealError('DIGEST_MISMATCH', `rollout policy: expected ${info.length} bytes with sha256 ${info.sha256}, found ${bytes.length} bytes with sha256 ${sha256}`);
+  }
+  const policy = parseRolloutPolicy(bytes);
+  assertNarrows(policy, trustedView(trusted, now));
+  return policy;
+}
+
 // A policy that is altered, malformed or widening withholds every target (fail closed: a
 // rollout is a brake, and a broken brake stops). A target the policy does not name is unaffected.
 export function rolloutGate(trusted: TrustedMetadata, bytes: Uint8Array, reportPublicKeyHex: string, now: Date): RolloutGate | undefined {
   const info = namedPolicy(trusted, now);
   if (!info) return undefined;
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (bytes.length !== info.length || sha256 !== info.sha256) {
-    return refuseAll('DIGEST_MISMATCH', `rollout policy: expected ${info.length} bytes with sha256 ${info.sha256}, found ${bytes.length} bytes with sha256 ${sha256}`);
-  }
-  let policy;
+  let policy: RolloutPolicy;
   try {
-    policy = parseRolloutPolicy(bytes);
-    assertNarrows(policy, trustedView(trusted, now));
+    policy = verifiedPolicy(trusted, info, bytes, now);
   } catch (err) {
     if (err instanceof EdgesealError) return refuseAll(err.code, err.message);
     throw err;
@@ -64,7 +72,7 @@ export function rolloutGate(trusted: TrustedMetadata, bytes: Uint8Array, reportP
     const rollout = Object.hasOwn(policy.rollouts, candidate.name) ? policy.rollouts[candidate.name] : undefined;
     if (!rollout) return undefined;
     const d = decideRollout(rollout, key, at);
-    if (d.inCohort) return { ok: true, reason: d.reason };
+    if (d.inCohort) return { ok: true, reason: d.reason, full: d.threshold === BUCKETS };
     return { ok: false, code: 'ROLLOUT_WITHHELD', message: `${candidate.name}: ${d.reason} (rollout policy v${policy.version})` };
   };
 }

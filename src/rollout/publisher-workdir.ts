@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 import type { Ed25519Key } from '../crypto/ed25519.js';
-import type { Repository } from '../repo/repository.js';
+import { assertNoUnsignedChanges } from '../repo/expiry.js';
+import type { Repository, SignedRole } from '../repo/repository.js';
+import { signAndWrite } from '../repo/sign-publish.js';
 import type { TargetsSigned } from '../repo/tuf-json.js';
 import { blobPath } from '../repo/workdir.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -70,4 +72,16 @@ export async function stageRollout(dir: string, repo: Repository, change: Parame
   const { policy, bytes, sha256, created } = applyRollout(repo, await loadCurrentPolicy(dir, repo), change);
   await writeFileAtomic(blobPath(dir, sha256), bytes);
   return { policy, created };
+}
+
+// `edgeseal repo rollout TARGET --halt` then `repo publish`, in one step with online keys only (the
+// collector's automatic halt): refuses while the workdir holds other unsigned changes, saves the
+// workdir only once the halt is signed.
+export async function haltAndPublish(dir: string, out: string, repo: Repository, target: string, now: Date, by: string): Promise<{ policy: RolloutPolicy; signed: SignedRole[] }> {
+  assertNoUnsignedChanges(repo, 'rollout halt');
+  // a halt never creates a rollout (nor the role): without one the salt below would be used
+  if (!(await loadCurrentPolicy(dir, repo))?.rollouts[target]) throw new EdgesealError('USAGE', `rollout halt: expected a rollout for ${target} in the workdir's policy, found none`);
+  const { policy } = await stageRollout(dir, repo, { target, change: { kind: 'halt' }, now, salt: '', newKeys: () => [] });
+  const { signed } = await signAndWrite(dir, out, repo, now, by);
+  return { policy, signed };
 }

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { keyFromSeed, type SigningKey } from '../../src/crypto/ed25519.js';
 import { writePublished } from '../../src/repo/publish-dir.js';
 import { publishedLayout } from '../../src/repo/published-layout.js';
 import { Repository } from '../../src/repo/repository.js';
+import { blobPath, saveWorkdir, storeKey } from '../../src/repo/workdir.js';
 import { imageOf } from '../helpers/tuf-repo.js';
 import { S } from './rig.js';
 
@@ -39,6 +42,15 @@ export class LiveRepo {
     const old = this.repo.envelope('root').signed as { roles: { root: { keyids: string[] } } };
     this.repo.rotateKeys('root', { add: [key(label)], remove: old.roles.root.keyids });
     this.repo.sign(new Date());
+  }
+
+  // The publisher's workdir for online signing elsewhere (the collector's automatic halt): repo.json,
+  // the snapshot and timestamp keys only, and every blob.
+  async saveWorkdir(dir: string): Promise<void> {
+    await saveWorkdir(dir, this.repo);
+    for (const role of ['snapshot', 'timestamp']) await storeKey(dir, role, key(role));
+    await mkdir(join(dir, 'blobs'), { recursive: true });
+    for (const [sha256, bytes] of this.blobs) await writeFile(blobPath(dir, sha256), bytes);
   }
 
   async publish(): Promise<void> {

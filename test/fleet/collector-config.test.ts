@@ -24,4 +24,14 @@ describe('fleet.json (collector config)', () => {
     expectCode(() => parseCollectorConfig({ ...minimal, http: { host: '0.0.0.0', tlsCert: '/c.pem', tlsKey: '/k.pem' } }, 'x', {}), 'CONFIG_INVALID');
     expect(parseCollectorConfig({ ...minimal, http: { host: '0.0.0.0', tlsCert: '/c.pem', tlsKey: '/k.pem', tokenFile: '/t' } }, 'x', {}).http.host).to.equal('0.0.0.0');
   });
+
+  it('reads the rollouts section with its defaults, the halt only with a workdir and a key, and names bad fields', () => {
+    expect(parseCollectorConfig(minimal, 'x', {}).rollouts).to.equal(undefined);
+    const view = parseCollectorConfig({ ...minimal, rollouts: { repository: '/srv/repo', trustedRoot: '/etc/root.json' } }, 'x', {}).rollouts;
+    expect(view).to.deep.equal({ repository: '/srv/repo', trustedRoot: '/etc/root.json', checkSeconds: 60, failureThresholdPercent: 20, minSample: 10 });
+    const halt = parseCollectorConfig({ ...minimal, rollouts: { repository: '/srv/repo', trustedRoot: '/etc/root.json', halt: { workdir: '/w', key: '/k.json' } } }, 'x', {}).rollouts;
+    expect(halt?.halt).to.deep.equal({ workdir: '/w', key: '/k.json' });
+    const e = expectCode(() => parseCollectorConfig({ ...minimal, rollouts: { repository: 'rel', failureThresholdPercent: 0, minSample: 0, halt: { workdir: '/w' }, treshold: 5 } }, 'x', {}), 'CONFIG_INVALID');
+    for (const field of ['rollouts.repository:', 'rollouts.trustedRoot:', 'rollouts.failureThresholdPercent:', 'rollouts.minSample:', 'rollouts.halt.key:', 'rollouts.treshold']) expect(e.message).to.include(field);
+  });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT } from '../../src/cli/command.js';
 import { edgeseal, readSnapshot, readTimestamp, TARGET_ARGS, tempDir, writeImage } from './cli-helpers.js';
@@ -57,6 +58,27 @@ describe('expiry that cannot surprise: repo status --check, repo refresh, the de
     const fw = join(tmp.path, 'fw.bin');
     const ok = await edgeseal('verify', '--metadata', join(out, 'metadata'), '--target', 'fw/a.bin', '--file', fw, '--now', at(24 * 4 + 1));
     expect(ok.code, ok.out.join('\n')).to.equal(EXIT.OK);
+  });
+
+  it('repo refresh re-signs the rollouts role when due, and reports a due one whose key is not at hand', async () => {
+    expect((await edgeseal('repo', 'rollout', 'fw/a.bin', '--dir', dir, '--percent', '10', '--now', at(1))).code).to.equal(EXIT.OK);
+    expect((await edgeseal('repo', 'publish', '--dir', dir, '--out', out, '--now', at(1))).code).to.equal(EXIT.OK);
+    const signedRoles = (r: { out: string[] }): string[] => r.out.filter((l) => l.startsWith('signed')).map((l) => l.split(/\s+/)[1]);
+    expect(signedRoles(await edgeseal('repo', 'refresh', '--dir', dir, '--out', out, '--now', at(20)))).to.deep.equal(['timestamp']);
+
+    // rollouts expires like targets (90 days): due once half has passed
+    const due = await edgeseal('repo', 'refresh', '--dir', dir, '--out', out, '--now', at(24 * 46));
+    expect(due.code, due.err.join('\n')).to.equal(EXIT.OK);
+    expect(signedRoles(due)).to.deep.equal(['rollouts', 'snapshot', 'timestamp']);
+    expect((JSON.parse(await readFile(join(out, 'metadata', '2.rollouts.json'), 'utf8')) as { signed: { expires: string } }).signed.expires).to.equal(new Date(T0 + (46 + 90) * 86400_000).toISOString().replace('.000', ''));
+
+    const keys = join(dir, 'keys');
+    const rolloutKey = (await readdir(keys)).find((n) => n.startsWith('rollouts-'))!;
+    await rename(join(keys, rolloutKey), join(tmp.path, rolloutKey));
+    const keyless = await edgeseal('repo', 'refresh', '--dir', dir, '--out', out, '--now', at(24 * 46 + 24 * 46));
+    expect(keyless.code, keyless.err.join('\n')).to.equal(EXIT.OK);
+    expect(signedRoles(keyless)).to.deep.equal(['snapshot', 'timestamp']);
+    expect(keyless.err.join('\n')).to.contain('rollouts is due').and.contain('online key is not at hand');
   });
 
   it('refuses to refresh while another role has unsigned changes (it would publish what nobody signed off)', async () => {

@@ -57,6 +57,10 @@ describe('rollout step of the update gate', () => {
     if (inCohort.action !== 'install') return expect.fail(JSON.stringify(inCohort));
     const at = inCohort.reasons.indexOf('not revoked');
     expect(inCohort.reasons[at + 1]).to.match(/^in rollout cohort \(\d+ < 10000\)$/);
+    // at 100 % the release is one a device outside a newer cohort may fall back to; below it is not
+    expect(rolloutGate(all.trusted, all.bytes!, DEVICE, NOW)!(candidate, NOW)).to.deep.include({ ok: true, full: true });
+    const most = signed(99.99);
+    expect(rolloutGate(most.trusted, most.bytes!, DEVICE, NOW)!(candidate, NOW)).to.not.deep.include({ full: true });
     const none = signed(0);
     expect(gate((c) => rolloutGate(none.trusted, none.bytes!, DEVICE, NOW)!(c, NOW))).to.deep.include({ action: 'refuse', code: 'ROLLOUT_WITHHELD' });
   });

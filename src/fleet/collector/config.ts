@@ -20,6 +20,16 @@ export interface CollectorConfig {
   http: HttpConfig; // dashboard, /api and /metrics
   shareGroup?: string; // MQTT 5 shared subscription group: several collectors split one fleet (not failover: docs)
   sessions?: number; // MQTT sessions inside this collector on one shared subscription: events in flight per group commit
+  rollouts?: RolloutsConfig; // rollout view and automatic halt (docs/fleet/rollouts.md)
+}
+
+export interface RolloutsConfig {
+  repository: string; // published repository directory (metadata/, targets/)
+  trustedRoot: string; // root.json it is verified from
+  checkSeconds: number;
+  failureThresholdPercent: number;
+  minSample: number;
+  halt?: { workdir: string; key: string }; // with the online rollouts key: halts instead of alerting only
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -58,6 +68,23 @@ const COLLECTOR_CONFIG = section(
     shareGroup: optional(str({ description: 'MQTT 5 shared subscription group: several collectors split one fleet (not failover)', ...IDS })),
     // mqtt.js holds one unacknowledged event per session, so this is how many events one commit can cover.
     sessions: int({ description: 'MQTT sessions in this collector (client ids <clientId>, <clientId>-1, …) sharing the subscription; events in flight per commit', default: 32, min: 1, max: 256 }),
+    rollouts: optional(section(
+      {
+        repository: str({ description: 'published TUF repository directory (metadata/, targets/) the rollout policy is read from', ...ABS }),
+        trustedRoot: str({ description: 'root.json the repository is verified from, as a device verifies it (the first root you trust)', ...ABS }),
+        checkSeconds: int({ description: 'how often the policy is re-read and failure rates are checked', default: 60, min: 5, max: 86400 }),
+        failureThresholdPercent: int({ description: 'a rollout fails when more than this % of its installs rolled back or were refused', default: 20, min: 1, max: 100 }),
+        minSample: int({ description: 'installs a rollout needs before its failure rate counts', default: 10, min: 1 }),
+        halt: optional(section(
+          {
+            workdir: str({ description: 'publisher workdir with the online snapshot and timestamp keys (repo.json, keys/, blobs/)', ...ABS }),
+            key: str({ description: 'the online rollouts key: a key file or a signer reference (PKCS#11, command)', ...ABS }),
+          },
+          { description: 'halt a failing rollout by re-signing rollouts, snapshot and timestamp into the repository; without it only an alert fires' },
+        )),
+      },
+      { description: 'rollout view and automatic halt (docs/fleet/rollouts.md)' },
+    )),
     http: section(
       {
         host: str({ description: 'listen address (loopback unless TLS and a token are set)', default: '127.0.0.1' }),
@@ -88,6 +115,7 @@ export function parseCollectorConfig(raw: unknown, origin: string, env: NodeJS.P
     retention: { maxAgeSeconds: r.maxAgeDays === undefined ? undefined : r.maxAgeDays * 86_400, maxEvents: r.maxEvents },
     ...(c.shareGroup ? { shareGroup: c.shareGroup } : {}),
     sessions: c.sessions,
+    ...(c.rollouts ? { rollouts: { ...c.rollouts, ...(c.rollouts.halt ? { halt: { ...c.rollouts.halt } } : {}) } } : {}),
     http: c.http,
   };
   if (!p.count) {

@@ -15,4 +15,5 @@ export const ALERTS: readonly AlertInfo[] = [
   { alert: 'EdgesealAuditGaps', summary: 'sequence numbers missing from the audit trail', runbook: rb('audit-gaps') },
   { alert: 'EdgesealDeviceOffline', summary: 'devices report offline (unauthenticated status)', runbook: rb('device-offline') },
   { alert: 'EdgesealRollbackStorm', summary: 'many rollbacks in one hour', runbook: rb('rollback-storm') },
+  { alert: 'EdgesealRolloutFailing', summary: 'a rollout is over its failure threshold and not halted', runbook: rb('rollout-failing') },
 ];

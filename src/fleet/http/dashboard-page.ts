@@ -10,7 +10,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <link rel="stylesheet" href="/dashboard.css">
 </head>
 <body>
-<header><h1>edgeseal fleet</h1><nav><a href="#executive">Executive</a> <a href="#oncall">On-call</a> <a href="#debug">Debug</a></nav></header>
+<header><h1>edgeseal fleet</h1><nav><a href="#executive">Executive</a> <a href="#oncall">On-call</a> <a href="#rollouts">Rollouts</a> <a href="#debug">Debug</a></nav></header>
 <section id="executive"><h2>Executive</h2>
   <div class="tiles"><div class="tile"><span class="label">Signed deploy rate</span><span id="signed-rate" class="value">–</span></div>
   <div class="tile"><span class="label">Blocked deploys (24 h)</span><span id="blocked-count" class="value">–</span></div>
@@ -25,6 +25,11 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div id="chart-verify" class="chart"></div>
   <h3>Recent refusals</h3><table id="refusals"><thead><tr><th>received</th><th>device</th><th>type</th><th>code</th><th>image</th><th>detail</th></tr></thead><tbody></tbody></table>
   <h3>Alerts</h3><ul id="alerts"></ul>
+</section>
+<section id="rollouts"><h2>Rollouts</h2>
+  <p id="rollouts-state"></p>
+  <table id="rollout-steps"><thead><tr><th>target</th><th>version</th><th>state</th><th>step</th><th>from</th><th>cohort</th><th>installed</th><th>committed</th><th>failure rate (installs)</th></tr></thead><tbody></tbody></table>
+  <h3>Automatic halts</h3><table id="rollout-halts"><thead><tr><th>at</th><th>target</th><th>failure rate</th><th>result</th></tr></thead><tbody></tbody></table>
 </section>
 <section id="debug"><h2>Debug</h2>
   <div id="chart-latency" class="chart"></div>
@@ -43,5 +48,5 @@ header{display:flex;gap:2rem;align-items:baseline}
 .tiles{display:flex;gap:1rem;flex-wrap:wrap}.tile{border:1px solid #ccc;border-radius:6px;padding:.6rem 1rem;min-width:12rem}
 .label{display:block;font-size:.8rem;color:#555}.value{font-size:1.6rem;font-weight:600}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;font-size:.85rem}
-tr.missing td{background:#fde2e2}tr.dropped td{background:#eee}tr.rejected td{background:#fff3cd}.chart{margin:1rem 0}
+tr.missing td,tr.failing td{background:#fde2e2}tr.dropped td{background:#eee}tr.rejected td,tr.halted td{background:#fff3cd}tr.current td{font-weight:600}.chart{margin:1rem 0}
 `;

@@ -27,10 +27,26 @@ async function showTimeline(fleet, device) {
     row(t, [(e.keyId || '').slice(0, 12), e.seq, e.at, e.type, e.verdict, e.code || e.reason, e.signature], e.signature === 'verified' ? '' : e.signature);
   }
 }
+function showRollouts(r) {
+  const state = $('rollouts-state');
+  if (!r.configured) { state.textContent = 'not configured: set "rollouts" in fleet.json (docs/fleet/rollouts.md)'; return; }
+  const action = r.autoHalt ? 'halts automatically' : 'alerts only (no rollouts key)';
+  state.textContent = 'policy ' + (r.policyVersion === null ? 'none' : 'v' + r.policyVersion) + ', read ' + (r.readAt || 'never') + '; ' + action + ' above ' + r.thresholdPercent + ' % failures (at least ' + r.minSample + ' installs)' + (r.error ? '; ERROR [' + r.error.code + '] ' + r.error.message : '');
+  for (const x of r.rollouts) {
+    const status = x.halted ? 'HALTED' : x.overThreshold ? 'FAILING' : 'running at ' + x.percentNow + ' %';
+    const failures = (x.failureRate === null ? '–' : pct(x.failureRate)) + ' (' + x.failures + ' of ' + x.installs + ')';
+    for (const s of x.steps) {
+      const cls = [s.current ? 'current' : '', x.halted ? 'halted' : x.overThreshold ? 'failing' : ''].filter(Boolean).join(' ');
+      row($('rollout-steps'), [x.target, x.version, status, s.percent + ' %', s.from || 'at once', s.cohort + ' of ' + x.eligible, s.installed, s.committed, failures], cls);
+    }
+  }
+  for (const h of r.halts) row($('rollout-halts'), [h.at, h.target, pct(h.failureRate) + ' (' + h.failures + ' of ' + h.installs + ')', h.result], h.ok ? 'halted' : 'failing');
+}
 async function load() {
-  const [sli15, sli24, inv, refusals, rejected, series, alerts] = await Promise.all([
-    get('/api/sli?window=900'), get('/api/sli?window=86400'), get('/api/inventory'), get('/api/refusals?limit=50'), get('/api/rejected'), get('/api/series?window=3600&step=60'), get('/api/alerts'),
+  const [sli15, sli24, inv, refusals, rejected, series, alerts, rollouts] = await Promise.all([
+    get('/api/sli?window=900'), get('/api/sli?window=86400'), get('/api/inventory'), get('/api/refusals?limit=50'), get('/api/rejected'), get('/api/series?window=3600&step=60'), get('/api/alerts'), get('/api/rollouts'),
   ]);
+  showRollouts(rollouts);
   $('signed-rate').textContent = pct(sli24.signedDeploy.rate);
   $('blocked-count').textContent = String(Object.values(sli24.blockedByCode).reduce((a, b) => a + b, 0));
   $('audit').textContent = pct(sli24.auditCompleteness.ratio);

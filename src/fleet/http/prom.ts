@@ -1,6 +1,8 @@
 import { importOptional } from '../optional-import.js';
 import { auditCompleteness, ERROR_CODES_COUNTED, rotationPropagation, type SliRow } from '../sli.js';
 import { BLOCKING_TYPES, VERIFY_TYPES } from '../../telemetry/metrics.js';
+import type { RolloutsReport } from '../rollouts/monitor.js';
+import { rolloutMetrics } from '../rollouts/metrics.js';
 import { inventory, type FleetSnapshot } from './fleet-view.js';
 
 // /metrics. Values are read from the shared database at scrape time, not counted in the process:
@@ -12,7 +14,7 @@ const ACTIVE_WINDOW_MS = 24 * 3600_000;
 
 type Labels = Record<string, string>;
 
-export async function renderMetrics(s: FleetSnapshot, now: number): Promise<{ contentType: string; body: string }> {
+export async function renderMetrics(s: FleetSnapshot, now: number, rollouts?: RolloutsReport): Promise<{ contentType: string; body: string }> {
   const prom = await importOptional('prom-client', '/metrics', () => import('prom-client'));
   const registry = new prom.Registry();
   const counter = (name: string, help: string, labelNames: string[]) => new prom.Counter({ name, help, labelNames, registers: [registry] });
@@ -69,5 +71,6 @@ export async function renderMetrics(s: FleetSnapshot, now: number): Promise<{ co
     const ages = inv.filter((d) => d.fleet === fleet && d.revocation).map((d) => d.revocation?.ageSeconds ?? 0);
     if (ages.length) revAge.set({ fleet }, Math.max(...ages));
   }
+  if (rollouts?.configured) rolloutMetrics(prom, registry, rollouts);
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

@@ -11,12 +11,14 @@ import { DASHBOARD_CSS, DASHBOARD_HTML } from './dashboard-page.js';
 import { DASHBOARD_JS } from './dashboard-script.js';
 import { assertHttpExposure, type HttpConfig } from './exposure.js';
 import { inventory, loadSnapshot, refusals, series, sli, timeline } from './fleet-view.js';
+import { NOT_CONFIGURED, type RolloutMonitor } from '../rollouts/monitor.js';
 import { renderMetrics } from './prom.js';
 
 export interface HttpDeps {
   config: HttpConfig;
   store: FleetStore;
   statuses: ReadonlyMap<string, StatusMessage>;
+  rollouts?: Pick<RolloutMonitor, 'report'>; // absent: the rollout view says it is not configured
   clock?: () => number;
 }
 
@@ -57,6 +59,7 @@ async function api(path: string, q: URLSearchParams, deps: HttpDeps): Promise<un
     case '/api/refusals': return refusals(s, intParam(q, 'limit', 50, 1000));
     case '/api/rejected': return { counts: s.rejectedCounts, conflicts: s.conflicts, recent: s.rejected.slice(-50).map(({ raw: _raw, ...r }) => r) };
     case '/api/timeline': return timeline(s, q.get('fleet') ?? '', q.get('device') ?? '');
+    case '/api/rollouts': return deps.rollouts?.report(s, new Date(now)) ?? NOT_CONFIGURED;
     case '/api/series': return series(s, now, intParam(q, 'window', 3600, 31 * 86400), intParam(q, 'step', 60, 86400));
     default: return undefined;
   }
@@ -72,7 +75,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps):
   const asset = UPLOT[p];
   if (asset) return send(res, 200, asset[1], await readFile(createRequire(import.meta.url).resolve(asset[0])));
   if (p === '/metrics') {
-    const m = await renderMetrics(await loadSnapshot(deps.store, deps.statuses), (deps.clock ?? Date.now)());
+    const now = (deps.clock ?? Date.now)();
+    const s = await loadSnapshot(deps.store, deps.statuses);
+    const m = await renderMetrics(s, now, deps.rollouts?.report(s, new Date(now)));
     return send(res, 200, m.contentType, m.body);
   }
   const runbook = /^\/runbooks\/([a-z-]+)\.md$/.exec(p);
