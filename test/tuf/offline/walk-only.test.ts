@@ -13,11 +13,17 @@ const keyB = testKey('builder-b');
 const A = 'builder-a/app.bin';
 const B = 'builder-b/app.bin';
 
+const TEAM = 'builder-a/team-x.bin';
+const keyTeam = testKey('team');
+
+// targets → builder-a (builder-a/*) → team (builder-a/team-*), and targets → builder-b (builder-b/*)
 function twoBuilders(opts: { bExpires?: Date } = {}): MetadataFiles {
   const { repo } = newRepo();
   repo.delegate({ name: 'builder-a', paths: ['builder-a/*'], keys: [keyA] });
   repo.delegate({ name: 'builder-b', paths: ['builder-b/*'], keys: [keyB] });
+  repo.delegate({ name: 'team', paths: ['builder-a/team-*'], keys: [keyTeam], parent: 'builder-a' });
   addImage(repo, A, app, customFor({ kind: 'app' }), 'builder-a');
+  addImage(repo, TEAM, app, customFor({ kind: 'app' }), 'team');
   addImage(repo, B, app, customFor({ kind: 'app' }), 'builder-b');
   repo.sign(T0);
   const files = filesOf(publishedLayout(repo));
@@ -46,7 +52,7 @@ describe('tuf/offline: verify of one target walks only its delegations', () => {
     const files = twoBuilders();
     const { files: delegated, read } = watched(files.delegated);
     const trusted = loadTrustedMetadata({ ...files, delegated }, { now, expiry: 'enforce', target: B });
-    expect([...read]).to.deep.equal(['builder-b']);
+    expect([...read]).to.deep.equal(['builder-b']); // neither builder-a nor the team role it delegates to
     expect([...trusted.roles.keys()]).to.deep.equal(['targets', 'builder-b']);
     expect(trusted.rejected.size).to.equal(0);
   });
@@ -61,6 +67,16 @@ describe('tuf/offline: verify of one target walks only its delegations', () => {
     }
   });
 
+  it('walks nested delegations, each role checked against the keys of the role that delegates it', () => {
+    const files = twoBuilders();
+    const { files: delegated, read } = watched({ ...files.delegated, 'builder-b': Buffer.from('corrupt') });
+    const trusted = loadTrustedMetadata({ ...files, delegated }, { now, expiry: 'enforce', target: TEAM });
+    expect([...read]).to.deep.equal(['builder-a', 'team']);
+    expect(codeOf(verifyImage(trusted, { targetName: TEAM, observed: { length: app.length, sha256: sha256Hex(app) }, now }))).to.equal('VERIFIED');
+    const byA = { ...files, delegated: { ...files.delegated, team: resign(files.delegated.team, () => undefined, [keyA]) } };
+    expect(codeOf(verdictFor(byA, TEAM, TEAM))).to.equal('SIGNATURE_THRESHOLD');
+  });
+
   it('verifies a target while an unrelated role is missing, and refuses a target in the missing role', () => {
     const files = twoBuilders();
     const onlyB = { ...files, delegated: { 'builder-b': files.delegated['builder-b'] } };
@@ -68,10 +84,12 @@ describe('tuf/offline: verify of one target walks only its delegations', () => {
     expect(codeOf(verdictFor(onlyB, A, A))).to.equal('MALFORMED_METADATA');
   });
 
-  it('keeps every check on the roles it walks: signatures by the delegator keys, expiry', () => {
+  it('keeps every check on the roles it walks: signatures by the delegator keys, version named by snapshot, spec version, expiry', () => {
     const files = twoBuilders();
-    const forged = { ...files, delegated: { ...files.delegated, 'builder-b': resign(files.delegated['builder-b'], () => undefined, [keyA]) } };
-    expect(codeOf(verdictFor(forged, B, B))).to.equal('SIGNATURE_THRESHOLD');
+    const withB = (edit: Parameters<typeof resign>[1], keys = [keyB]): MetadataFiles => ({ ...files, delegated: { ...files.delegated, 'builder-b': resign(files.delegated['builder-b'], edit, keys) } });
+    expect(codeOf(verdictFor(withB(() => undefined, [keyA]), B, B))).to.equal('SIGNATURE_THRESHOLD');
+    expect(codeOf(verdictFor(withB((s) => Object.assign(s, { version: 2 })), B, B))).to.equal('ROLLBACK');
+    expect(codeOf(verdictFor(withB((s) => Object.assign(s, { spec_version: '2.0.0' })), B, B))).to.equal('MALFORMED_METADATA');
     expect(codeOf(verdictFor(twoBuilders({ bExpires: after(0.25) }), B, B))).to.equal('EXPIRED');
   });
 
