@@ -97,24 +97,32 @@ export interface ResolvedTarget {
 // Client workflow 5.6.7: preorder depth-first search of the delegation graph for `name`, honouring
 // path patterns (a `*` never crosses '/'), terminating delegations and a cap on roles visited.
 export function resolveTarget(trusted: TargetsView, name: string, now: Date): ResolvedTarget {
-  const stack = ['targets'];
-  const visited = new Set<string>();
-  while (stack.length && visited.size < MAX_DELEGATIONS) {
-    const roleName = stack.pop()!;
-    if (visited.has(roleName)) continue;
+  const found = searchTarget(name, (roleName) => {
     const failed = trusted.rejected.get(roleName);
     if (failed) throw new EdgesealError(failed.code, `delegated role ${roleName} (needed to resolve ${JSON.stringify(name)}): ${failed.message}`);
     const role = trusted.roles.get(roleName);
-    if (!role) {
-      throw new EdgesealError('MALFORMED_METADATA', `delegated role ${roleName} is needed to resolve ${JSON.stringify(name)} but its metadata is not present`);
-    }
+    if (!role) throw notPresent(roleName, name);
     checkExpiry(role.md, roleName, now, trusted.expiry);
+    return role;
+  });
+  if (!found) throw notFound(trusted, name);
+  return found;
+}
+
+// The search itself: `enter` yields each role it visits, with the delegator that led there, or throws.
+function searchTarget(name: string, enter: (role: string, delegator: string) => TrustedRole): ResolvedTarget | undefined {
+  const stack: [string, string][] = [['targets', 'root']];
+  const visited = new Set<string>();
+  while (stack.length && visited.size < MAX_DELEGATIONS) {
+    const [roleName, delegator] = stack.pop()!;
+    if (visited.has(roleName)) continue;
+    const role = enter(roleName, delegator);
     const target = own(role.md.signed.targets, name);
     visited.add(roleName);
     if (target) return { target, role: roleName, keyids: role.keyids, path: [...visited] };
-    const children: string[] = [];
+    const children: [string, string][] = [];
     for (const { role: child, terminating } of role.md.signed.delegations?.rolesForTarget(name) ?? []) {
-      children.push(child);
+      children.push([child, roleName]);
       if (terminating) {
         stack.length = 0; // 5.6.7.2.1: a terminating delegation ends the search below this point
         break;
@@ -122,7 +130,48 @@ export function resolveTarget(trusted: TargetsView, name: string, now: Date): Re
     }
     stack.push(...children.reverse());
   }
-  throw notFound(trusted, name);
+  return undefined;
+}
+
+// Like trustDelegations, but verifies only the delegated roles a lookup of `name` walks, each against
+// the delegator that led the search to it (docs/metadata-cache.md, "Delegated roles a lookup walks"). A role off that
+// walk is never read, so it cannot block this lookup. When the walk does not find `name`, every role is
+// verified as trustDelegations does, so that a refusal says the same as before (DELEGATION_VIOLATION).
+export function trustDelegationsFor(
+  snap: Metadata<Snapshot>,
+  targets: TrustedRole,
+  files: Readonly<Record<string, Uint8Array>>,
+  name: string,
+): { roles: Map<string, TrustedRole>; rejected: Map<string, { code: ErrorCode; message: string }> } {
+  const roles = new Map<string, TrustedRole>([['targets', targets]]);
+  const rejected = new Map<string, { code: ErrorCode; message: string }>();
+  let found: ResolvedTarget | undefined;
+  try {
+    found = searchTarget(name, (roleName, delegator) => {
+      const known = roles.get(roleName);
+      if (known) return known;
+      const parent = roles.get(delegator)!.md.signed;
+      const bytes = own(files, roleName);
+      if (bytes === undefined) throw notPresent(roleName, name);
+      try {
+        const role = trustTargetsRole(snap, roleName, bytes, parent.delegations!.keys, delegationFor(parent, roleName)!);
+        roles.set(roleName, role);
+        return role;
+      } catch (err) {
+        const e = asEdgesealError(err, 'MALFORMED_METADATA');
+        rejected.set(roleName, { code: e.code, message: e.message });
+        throw e;
+      }
+    });
+  } catch {
+    // the walk stopped at a role that is missing or failed: resolveTarget over these maps says which
+    return { roles, rejected };
+  }
+  return found ? { roles, rejected } : trustDelegations(snap, targets, files);
+}
+
+function notPresent(role: string, name: string): EdgesealError {
+  return new EdgesealError('MALFORMED_METADATA', `delegated role ${role} is needed to resolve ${JSON.stringify(name)} but its metadata is not present`);
 }
 
 // Distinguishes "nobody signed it" from "a delegated role signed it outside the paths it was given".

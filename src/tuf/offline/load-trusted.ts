@@ -1,4 +1,4 @@
-import { trustDelegations } from './delegations.js';
+import { trustDelegations, trustDelegationsFor } from './delegations.js';
 import { trustRootChain } from './root-chain.js';
 import { checkExpiry, checkFloor, topRole, trustSnapshot, trustTargetsRole, trustTimestamp } from './top-level.js';
 import type { LoadOptions, MetadataFiles, TrustedMetadata } from './types.js';
@@ -23,6 +23,6 @@ export function loadTrustedMetadata(files: MetadataFiles, opts: LoadOptions): Tr
   checkFloor(targets.md.signed.version, floors.targetsVersion, 'targets');
   checkExpiry(targets.md, 'targets', now, expiry); // 5.6.5 freeze
 
-  const { roles, rejected } = trustDelegations(snapshot, targets, files.delegated);
+  const { roles, rejected } = opts.target === undefined ? trustDelegations(snapshot, targets, files.delegated) : trustDelegationsFor(snapshot, targets, files.delegated, opts.target);
   return { root, timestamp, snapshot, roles, rejected, expiry, checkedAt: now };
 }

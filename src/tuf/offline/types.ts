@@ -26,6 +26,9 @@ export interface LoadOptions {
   readonly now: Date;
   readonly expiry: ExpiryPolicy;
   readonly floors?: VersionFloors;
+  // Verify only the delegated roles a lookup of this target walks (a one-shot verify); the result then
+  // answers lookups of this target only, not listTargets.
+  readonly target?: string;
 }
 
 export interface TrustedRole {
@@ -37,7 +40,7 @@ export interface TrustedMetadata {
   readonly root: Metadata<Root>;
   readonly timestamp: Metadata<Timestamp>;
   readonly snapshot: Metadata<Snapshot>;
-  readonly roles: ReadonlyMap<string, TrustedRole>; // 'targets' and every verified delegated role
+  readonly roles: ReadonlyMap<string, TrustedRole>; // 'targets' and every verified delegated role (on the walk, with LoadOptions.target)
   readonly rejected: ReadonlyMap<string, { code: ErrorCode; message: string }>; // delegated roles that failed
   readonly expiry: ExpiryPolicy;
   readonly checkedAt: Date; // the `now` it was loaded at; the default for later lookups
