@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Worker } from 'node:worker_threads';
 import { VerifyPool, verifyWorkerCount } from '../../src/fleet/collector/verify-pool.js';
 import { keyLookupFrom } from '../../src/fleet/registry.js';
 import type { DeviceRecord } from '../../src/fleet/store/port.js';
@@ -36,6 +37,18 @@ describe('VerifyPool (event signatures verified on worker threads)', () => {
     const after = await pool.classify({ raw: b.envelope(1), receivedAt: at, topic });
     expect(before.ok ? 'stored' : before.rejected.reason).to.equal('DEVICE_UNKNOWN');
     expect(after.ok ? after.row.deviceId : after.rejected.reason).to.equal(b.enrollment.deviceId);
+  });
+
+  it('fails the events a crashed worker held (so they get no PUBACK) and replaces the worker', async () => {
+    pool = new VerifyPool(1, [record(a)]);
+    const topic = { fleet: 'f1', deviceId: a.enrollment.deviceId };
+    const held = pool.classify({ raw: a.envelope(1), receivedAt: at, topic }).then(() => 'classified', (e: Error) => e.message);
+    // The pool's only worker ends while it holds that event (its batch was posted in the last macrotask).
+    await new Promise((r) => setImmediate(r));
+    await (pool as unknown as { workers: Worker[] }).workers[0]?.terminate();
+    expect(await held).to.match(/verify worker: expected results, found an exit/);
+    const again = await pool.classify({ raw: a.envelope(1), receivedAt: at, topic });
+    expect(again.ok ? again.row.seq : again.rejected.reason).to.equal(1);
   });
 
   it('refuses work once closed, and leaves one core to the collector', async () => {
