@@ -18,7 +18,7 @@ const env = (name: string, full: number, quick: number): number => Number(proces
 const DEVICES = env('EDGESEAL_FLEET_DEVICES', 200, 100);
 const EVENTS = env('EDGESEAL_FLEET_EVENTS', 100, 50);
 const RATE = env('EDGESEAL_FLEET_RATE', 8000, 8000); // offered; above the 5,000/s goal so the collector is the limit
-const SESSIONS = env('EDGESEAL_FLEET_SESSIONS', 32, 32);
+const SESSIONS = env('EDGESEAL_FLEET_SESSIONS', 128, 128);
 const KILL_S = env('EDGESEAL_FLEET_KILL_S', 30, 5);
 const KILL_RATE = env('EDGESEAL_FLEET_KILL_RATE', 500, 200);
 const DRAIN_TIMEOUT_MS = 120_000;

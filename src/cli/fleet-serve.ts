@@ -19,7 +19,7 @@ export const fleetServeCommand: Command = {
     '',
     '  fleet.json: { "db", "broker": { "url", "username"?, "ca"?, "cert"?, "key"? }, "fleets": [..], "collectorKey",',
     '               "clientId"?, "sessionExpirySeconds"?, "prefix"?, "retention"?: { "maxAgeDays"?, "maxEvents"? },',
-    '               "sessions"? (default 32: MQTT sessions sharing one group commit; raise, never lower), "shareGroup"?,',
+    '               "sessions"? (default 128: MQTT sessions sharing one group commit; raise, never lower), "shareGroup"?,',
     '               "http"?: { "host" (default 127.0.0.1), "port" (default 9477), "tlsCert"?, "tlsKey"?, "tokenFile"? },',
     '               "rollouts"?: { "repository", "trustedRoot", "checkSeconds"?, "failureThresholdPercent"?, "minSample"?,',
     '                              "halt"?: { "workdir", "key" } } }   (docs/fleet/rollouts.md)',

@@ -1,15 +1,16 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { asEdgesealError, type EdgesealError } from '../../core/errors.js';
+import { asEdgesealError, EdgesealError } from '../../core/errors.js';
 import { clientOptions } from '../../telemetry/broker-connect.js';
 import { storeClassified, type IngestResult } from '../ingest.js';
 import { keyLookupFrom } from '../registry.js';
 import type { FleetStore } from '../store/port.js';
 import type { StatusMessage } from '../inventory.js';
-import { classifyEnvelope, type Classified, type KeyLookup } from '../verify-event.js';
+import type { Classified, KeyLookup } from '../verify-event.js';
 import type { CollectorKey } from './collector-key.js';
 import type { CollectorConfig } from './config.js';
 import { GroupCommit } from './group-commit.js';
 import { MarkPublisher } from './mark-publisher.js';
+import { VerifyPool, verifyWorkerCount } from './verify-pool.js';
 
 export interface CollectorStats {
   stored: number;
@@ -66,6 +67,7 @@ export class Collector {
   private reloading: Promise<void> | undefined;
   private readonly batcher: GroupCommit<Classified, IngestResult>;
   private readonly marks: MarkPublisher;
+  private verifier: VerifyPool | undefined;
 
   constructor(private readonly deps: CollectorDeps) {
     this.batcher = new GroupCommit((items) => this.commit(items), MAX_BATCH, deps.store.kind === 'postgres' ? PG_COMMITS : 1);
@@ -127,7 +129,10 @@ export class Collector {
 
   private async reloadRegistry(): Promise<void> {
     this.reloading ??= (async () => {
-      this.lookup = keyLookupFrom(await this.deps.store.devices());
+      const devices = await this.deps.store.devices();
+      this.lookup = keyLookupFrom(devices);
+      if (this.verifier) this.verifier.setRegistry(devices);
+      else this.verifier = new VerifyPool(verifyWorkerCount(), devices);
       this.loadedAt = this.now().getTime();
     })().finally(() => (this.reloading = undefined));
     await this.reloading;
@@ -161,7 +166,9 @@ export class Collector {
     }
     try {
       if (scope && !this.lookup(scope.fleet, scope.deviceId) && this.now().getTime() - this.loadedAt > REGISTRY_RELOAD_MS) await this.reloadRegistry();
-      await this.batcher.add(classifyEnvelope(message.toString('utf8'), this.now(), this.lookup, scope ?? { fleet: '', deviceId: '' }));
+      if (!this.verifier) throw new EdgesealError('INTERNAL', 'collector: expected start() before the first event, found none');
+      const classified = await this.verifier.classify({ raw: message.toString('utf8'), receivedAt: this.now().getTime(), topic: scope ?? { fleet: '', deviceId: '' } });
+      await this.batcher.add(classified);
     } catch (err) {
       this.stats.storageErrors += 1;
       this.deps.onError?.(asEdgesealError(err, 'STORAGE_ERROR'));
@@ -175,5 +182,6 @@ export class Collector {
   async stop(): Promise<void> {
     this.marks.stop();
     await Promise.all([...this.clients, ...(this.marksClient ? [this.marksClient] : [])].map((c) => c.endAsync()));
+    await this.verifier?.close();
   }
 }

@@ -67,7 +67,7 @@ const COLLECTOR_CONFIG = section(
     ),
     shareGroup: optional(str({ description: 'MQTT 5 shared subscription group: several collectors split one fleet (not failover)', ...IDS })),
     // mqtt.js holds one unacknowledged event per session, so this is how many events one commit can cover.
-    sessions: int({ description: 'MQTT sessions in this collector (client ids <clientId>, <clientId>-1, …) sharing the subscription; events in flight per commit', default: 32, min: 1, max: 256 }),
+    sessions: int({ description: 'MQTT sessions in this collector (client ids <clientId>, <clientId>-1, …) sharing the subscription; events in flight per commit', default: 128, min: 1, max: 256 }),
     rollouts: optional(section(
       {
         repository: str({ description: 'published TUF repository directory (metadata/, targets/) the rollout policy is read from', ...ABS }),

@@ -11,6 +11,10 @@ export interface MarkTarget {
 // At most one round of marks per this many ms: under load a device key gets one mark per round
 // (one ranges query and one signature) instead of one per commit; a device waits this much longer.
 const ROUND_MS = 100;
+// And the pause after a round is at least this many times what the round took: with many device keys
+// a round costs one query and one signature each, and back-to-back rounds took a third of the
+// collector's CPU in the load bench. Marks only let devices clean their outbox: they may lag under load.
+const PAUSE_PER_ROUND = 4;
 
 export type PublishRetained = (topic: string, payload: string) => Promise<void>;
 
@@ -50,7 +54,8 @@ export class MarkPublisher {
       const round = [...this.wanted.values()];
       this.wanted.clear();
       await Promise.all(round.map((t) => this.publishOne(t).catch(this.onError)));
-      if (this.wanted.size > 0) await new Promise((r) => setTimeout(r, Math.max(0, ROUND_MS - (Date.now() - started))));
+      const took = Date.now() - started;
+      if (this.wanted.size > 0) await new Promise((r) => setTimeout(r, Math.max(ROUND_MS - took, PAUSE_PER_ROUND * took)));
     }
     this.running = false;
   }
