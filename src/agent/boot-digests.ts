@@ -41,7 +41,8 @@ export interface BoundDigests {
 
 // Binds each image's digest() to a recorded digest, a pool job started now, or (left as is) a read on
 // this thread when checkImage asks; an image the metadata does not list is never read.
-// Below this many bytes to hash, starting workers (≈ 40 ms each) costs more than hashing in parallel saves.
+// Below this many bytes to hash, starting workers (≈ 40 ms each) costs more than they save. Above it
+// even a lone image goes to a worker: its blocking reads hash faster than this thread's async ones.
 export const POOL_MIN_BYTES = 64 * 1024 * 1024;
 
 export function bindDigests(verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, recorded: readonly RecordedDigest[], poolMinBytes = POOL_MIN_BYTES): BoundDigests {
@@ -53,7 +54,7 @@ export function bindDigests(verifier: ImageVerifier, list: readonly InstalledIma
   const toHash = plan.filter((p) => !p.hit && p.length !== undefined);
   const files = toHash.filter((p) => p.image.file !== undefined);
   const bytes = toHash.reduce((sum, p) => sum + (p.length ?? 0), 0);
-  const pool = toHash.length > 1 && files.length > 0 && bytes >= poolMinBytes ? openDigestPool(digestPoolSize(files.length)) : undefined;
+  const pool = files.length > 0 && bytes >= poolMinBytes ? openDigestPool(digestPoolSize(files.length)) : undefined;
   const images = plan.map(({ image, length, hit }): InstalledImage => {
     const bound = (digest: Promise<FileDigest>): InstalledImage => ({ ...image, digest: (n) => (n === length ? digest : image.digest(n)) });
     if (hit) return bound(Promise.resolve({ length: hit.length, sha256: hit.sha256 }));

@@ -87,7 +87,7 @@ export const verifyCommand: Command = {
       const files = await readMetadataDir(dir, initialRoot ? { initialRoot } : {});
       const trusted = loadTrustedMetadata(files, { now, expiry, floors, target: targetName }); // roles off the target's walk are not read
       const hardwareId = values['hardware-id'];
-      result = await verifyInstalledImage(trusted, { targetName, file, now, ...(hardwareId !== undefined ? { hardwareId } : {}) });
+      result = verifyInstalledImage(trusted, { targetName, file, now, ...(hardwareId !== undefined ? { hardwareId } : {}) });
     } catch (err) {
       result = { verdict: refusal(err) };
     }

@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { EdgesealError, type ErrorCode } from '../core/errors.js';
 import type { FileDigest } from './file-digest.js';
 
-// Hashes several files at once on worker threads (issue 12 B): sha256 is CPU-bound, so one image per
-// core. A single image stays on the caller's thread (digestFile): a worker only costs start-up there.
+// Hashes files on worker threads (issue 12 B): sha256 is CPU-bound, so one image per core, each read
+// with blocking reads on its worker (digestFileSync). Small totals stay on the caller's thread (boot-digests.ts).
 
 export interface DigestJob {
   readonly path: string;

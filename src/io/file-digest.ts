@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 
@@ -29,44 +29,105 @@ export function readPlan(file: { readonly blockDevice: boolean; readonly size: n
 // opts.onProgress: bytes hashed so far, after each chunk (progress of long digests).
 // opts.buffer: a CHUNK-sized buffer to read into, for a caller hashing many files (a digest worker
 // reuses one, so its memory stays flat instead of waiting for GC to free a buffer per file).
-export async function digestFile(path: string, opts: { maxLength?: number; buffer?: Buffer; onProgress?: (done: number) => void } = {}): Promise<FileDigest> {
+export interface DigestOptions {
+  readonly maxLength?: number;
+  readonly buffer?: Buffer;
+  readonly onProgress?: (done: number) => void;
+}
+
+export async function digestFile(path: string, opts: DigestOptions = {}): Promise<FileDigest> {
   const fh = await openNoFollow(path);
   try {
-    const st = await fh.stat();
-    if (!st.isFile() && !st.isBlockDevice()) {
-      throw new EdgesealError('UNSAFE_PATH', `${path}: expected a regular file, found another kind of file`);
+    const run = new DigestRun(path, await fh.stat(), opts);
+    for (let want = run.want(); want > 0; want = run.want()) {
+      const { bytesRead } = await fh.read(run.buffer, 0, want, null);
+      if (!run.take(bytesRead)) break;
     }
-    const plan = readPlan({ blockDevice: st.isBlockDevice(), size: st.size }, opts.maxLength, path);
-    const hash = createHash('sha256');
-    const buf = opts.buffer?.length === CHUNK ? opts.buffer : Buffer.allocUnsafe(CHUNK);
-    let length = 0;
-    for (;;) {
-      const want = plan.exactly === undefined ? CHUNK : Math.min(CHUNK, plan.exactly - length);
-      if (want === 0) break;
-      const { bytesRead } = await fh.read(buf, 0, want, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (plan.atMost !== undefined && length > plan.atMost) {
-        throw new EdgesealError('OVERSIZED', `${path}: expected at most ${plan.atMost} bytes, read more than that`);
-      }
-      hash.update(buf.subarray(0, bytesRead));
-      opts.onProgress?.(length);
-    }
-    if (st.isFile() && length !== st.size) {
-      throw new EdgesealError('LENGTH_MISMATCH', `${path}: size was ${st.size} bytes when opened, read ${length} (file changed while reading)`);
-    }
-    return { length, sha256: hash.digest('hex') };
+    return run.result();
   } finally {
     await fh.close();
   }
 }
 
+// The same digest with blocking reads, for a digest worker: its thread does nothing else, and reading
+// on it rather than through libuv's pool keeps each file's reads and hashing on one core (measured
+// with 2 workers on 2 cores: 50 × 20 MiB in 560–620 ms against 690–850 ms with FileHandle.read).
+export function digestFileSync(path: string, opts: DigestOptions = {}): FileDigest {
+  const fd = openNoFollowSync(path);
+  try {
+    const run = new DigestRun(path, fstatSync(fd), opts);
+    for (let want = run.want(); want > 0; want = run.want()) {
+      if (!run.take(readSync(fd, run.buffer, 0, want, null))) break;
+    }
+    return run.result();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// One file's digest in progress: which bytes to read next and what the bytes read so far mean.
+class DigestRun {
+  readonly buffer: Buffer;
+  private readonly plan: { readonly exactly?: number; readonly atMost?: number };
+  private readonly hash = createHash('sha256');
+  private length = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly st: Stats,
+    private readonly opts: DigestOptions,
+  ) {
+    if (!st.isFile() && !st.isBlockDevice()) {
+      throw new EdgesealError('UNSAFE_PATH', `${path}: expected a regular file, found another kind of file`);
+    }
+    this.plan = readPlan({ blockDevice: st.isBlockDevice(), size: st.size }, opts.maxLength, path);
+    this.buffer = opts.buffer?.length === CHUNK ? opts.buffer : Buffer.allocUnsafe(CHUNK);
+  }
+
+  // bytes to read next; 0 once a block device's planned length is read
+  want(): number {
+    return this.plan.exactly === undefined ? CHUNK : Math.min(CHUNK, this.plan.exactly - this.length);
+  }
+
+  // false at the end of the file
+  take(bytesRead: number): boolean {
+    if (bytesRead === 0) return false;
+    this.length += bytesRead;
+    if (this.plan.atMost !== undefined && this.length > this.plan.atMost) {
+      throw new EdgesealError('OVERSIZED', `${this.path}: expected at most ${this.plan.atMost} bytes, read more than that`);
+    }
+    this.hash.update(this.buffer.subarray(0, bytesRead));
+    this.opts.onProgress?.(this.length);
+    return true;
+  }
+
+  result(): FileDigest {
+    if (this.st.isFile() && this.length !== this.st.size) {
+      throw new EdgesealError('LENGTH_MISMATCH', `${this.path}: size was ${this.st.size} bytes when opened, read ${this.length} (file changed while reading)`);
+    }
+    return { length: this.length, sha256: this.hash.digest('hex') };
+  }
+}
+
 async function openNoFollow(path: string): ReturnType<typeof open> {
   try {
-    return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return await open(path, NO_FOLLOW);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new EdgesealError('UNSAFE_PATH', `${path}: expected a file, found a symlink`, { cause: err });
-    throw new EdgesealError('STORAGE_ERROR', `${path}: cannot open: ${(err as Error).message}`, { cause: err });
+    throw openError(path, err);
   }
+}
+
+function openNoFollowSync(path: string): number {
+  try {
+    return openSync(path, NO_FOLLOW);
+  } catch (err) {
+    throw openError(path, err);
+  }
+}
+
+const NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+function openError(path: string, err: unknown): EdgesealError {
+  if ((err as NodeJS.ErrnoException).code === 'ELOOP') return new EdgesealError('UNSAFE_PATH', `${path}: expected a file, found a symlink`, { cause: err });
+  return new EdgesealError('STORAGE_ERROR', `${path}: cannot open: ${(err as Error).message}`, { cause: err });
 }

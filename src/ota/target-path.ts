@@ -1,7 +1,6 @@
-import { basename, join } from 'node:path';
 import { EdgesealError } from '../core/errors.js';
-// the publisher's name check (signed names are checked before they become a URL or a file path)
-import { assertSafeTargetName, hashPrefixedPath } from '../repo/target-path.js';
+// the publisher's layout, which checks the name (signed names are checked before they become a URL or a file path)
+import { hashPrefixedPath } from '../repo/target-path.js';
 
 export interface TargetRef {
   readonly name: string; // TUF target path, e.g. "firmware/board-a/fw.bin"
@@ -21,11 +20,4 @@ function assertDigest(target: TargetRef): void {
 export function publishedTargetPath(target: TargetRef): string {
   assertDigest(target);
   return hashPrefixedPath(target.name, target.sha256).slice('targets/'.length);
-}
-
-// Where the partial download lives. Named by digest so a resume only ever continues the same content.
-export function partPath(stagingDir: string, target: TargetRef): string {
-  assertSafeTargetName(target.name);
-  assertDigest(target);
-  return join(stagingDir, `${target.sha256}.${basename(target.name)}.part`);
 }

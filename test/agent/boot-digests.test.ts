@@ -44,9 +44,15 @@ describe('agent boot digests: pool, main thread or boot record', () => {
     expect(bound.pool!.live).to.equal(0);
   });
 
-  it('keeps a lone image, and a small total, on this thread', async () => {
+  it('keeps a small total on this thread; a lone image past the threshold goes to one worker', async () => {
     const one = bindDigests(verifier, images().slice(0, 1), T0, [], 0);
-    expect(one.pool).to.equal(undefined);
+    expect(one).to.include({ hashed: 1, pooled: 1 });
+    try {
+      expect(one.pool?.size).to.equal(1);
+      expect(await one.images[0].digest(bytes[0].length)).to.deep.equal(expected[0]);
+    } finally {
+      await one.pool?.close();
+    }
     const small = bindDigests(verifier, images(), T0, []);
     expect(small).to.include({ hashed: 3, pooled: 0 });
     expect(small.pool).to.equal(undefined);
@@ -56,9 +62,9 @@ describe('agent boot digests: pool, main thread or boot record', () => {
   it('takes a recorded digest for the same target, location and signed length without reading the file', async () => {
     const [a, b] = images();
     const recorded = [{ target: b.target, location: b.location, length: bytes[1].length, sha256: expected[1].sha256, verifiedAt: T0.toISOString() }];
-    const bound = bindDigests(verifier, [a, b], T0, [...recorded, { ...recorded[0], location: join(dir, 'elsewhere.bin') }], 0);
+    const bound = bindDigests(verifier, [a, b], T0, [...recorded, { ...recorded[0], location: join(dir, 'elsewhere.bin') }]);
     expect(bound).to.include({ reused: 1, hashed: 1 });
-    expect(bound.pool, 'one image left to hash: this thread').to.equal(undefined);
+    expect(bound.pool, 'one small image left to hash: this thread').to.equal(undefined);
     await unlink(join(dir, 'b.bin'));
     try {
       expect(await bound.images[1].digest(bytes[1].length)).to.deep.equal(expected[1]);

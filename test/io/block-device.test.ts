@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { digestFile } from '../../src/io/file-digest.js';
+import { digestFile, digestFileSync } from '../../src/io/file-digest.js';
 import { loadTrustedMetadata } from '../../src/tuf/offline/load-trusted.js';
 import { verifyInstalledImage } from '../../src/tuf/verify-installed.js';
 import { addImage, after as daysAfter, imageOf, newRepo, publishedFiles, sha256Hex, T0 } from '../helpers/tuf-repo.js';
@@ -37,16 +37,19 @@ describe('io digestFile on a block device (loop device)', () => {
     expect(await digestFile(device)).to.deep.equal({ length: partition.length, sha256: sha256Hex(partition) });
     // a device shorter than the expected length yields what it has (the length check then refuses)
     expect((await digestFile(device, { maxLength: partition.length + 4096 })).length).to.equal(partition.length);
+    // a digest worker's blocking reads follow the same plan
+    expect(digestFileSync(device, { maxLength: image.length })).to.deep.equal({ length: image.length, sha256: sha256Hex(image) });
+    expect(digestFileSync(device, { maxLength: partition.length + 4096 }).length).to.equal(partition.length);
   });
 
-  it('verifies the fixed image on the block device; the same bytes as a regular file are LENGTH_MISMATCH', async () => {
+  it('verifies the fixed image on the block device; the same bytes as a regular file are LENGTH_MISMATCH', () => {
     const { repo } = newRepo();
     addImage(repo, NAME, image);
     repo.sign(T0);
     const trusted = loadTrustedMetadata(publishedFiles(repo), { now: daysAfter(0.5), expiry: 'enforce' });
-    const onDevice = await verifyInstalledImage(trusted, { targetName: NAME, file: device, hardwareId: 'board-a', now: daysAfter(0.5) });
+    const onDevice = verifyInstalledImage(trusted, { targetName: NAME, file: device, hardwareId: 'board-a', now: daysAfter(0.5) });
     expect(onDevice.verdict.ok ? 'VERIFIED' : onDevice.verdict.code).to.equal('VERIFIED');
-    const asFile = await verifyInstalledImage(trusted, { targetName: NAME, file, hardwareId: 'board-a', now: daysAfter(0.5) });
+    const asFile = verifyInstalledImage(trusted, { targetName: NAME, file, hardwareId: 'board-a', now: daysAfter(0.5) });
     expect(asFile.verdict.ok ? 'VERIFIED' : asFile.verdict.code).to.equal('LENGTH_MISMATCH');
   });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DownloadProgress } from '../../src/ota/download.js';
-import { partPath, publishedTargetPath, type TargetRef } from '../../src/ota/target-path.js';
+import { publishedTargetPath, type TargetRef } from '../../src/ota/target-path.js';
 import { expectCode, expectCodeAsync } from '../helpers/expect-code.js';
 import { startRangeServer, type RangeServer, type RangeServerOptions } from './range-server.js';
 import { streamRig } from './slot-stream.js';
@@ -43,9 +43,8 @@ describe('OTA download into the slot', () => {
 
   it('names files by digest and refuses unsafe target names', () => {
     expect(publishedTargetPath(TARGET)).to.equal(`fw/board-a/${TARGET.sha256}.fw.bin`);
-    expect(partPath('/s', TARGET)).to.equal(`/s/${TARGET.sha256}.fw.bin.part`);
     for (const name of ['../etc/passwd', '/abs', 'a//b', 'a/./b', 'a\\b', '']) expectCode(() => publishedTargetPath({ ...TARGET, name }), 'UNSAFE_PATH');
-    expectCode(() => partPath('/s', { ...TARGET, sha256: 'XYZ' }), 'MALFORMED_METADATA');
+    expectCode(() => publishedTargetPath({ ...TARGET, sha256: 'XYZ' }), 'MALFORMED_METADATA');
   });
 
   it('streams over HTTP into the slot, reports progress, and verifies it', async () => {

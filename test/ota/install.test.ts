@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FileBootSelector } from '../../src/ota/boot-selector-file.js';
 import { BlockSlotBackend } from '../../src/ota/slot-block.js';
 import type { InstallJournal } from '../../src/ota/install-journal.js';
 import { readJournal } from '../../src/ota/install-journal.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
-import { partPath } from '../../src/ota/target-path.js';
 import { buildInstaller, readFloor, setupDevice, V1, V1_TARGET, V2, V2_TARGET, V2_VERIFIED, type RigPaths } from './install-rig.js';
 
 async function device(published?: Uint8Array): Promise<RigPaths> {
@@ -176,7 +175,8 @@ describe('Installer (install state machine)', () => {
       const p = await device();
       await writeFile(p.journal, JSON.stringify({ seq: 3, state, install: { target: V2_TARGET, fromSlot: 'A', toSlot: 'B', floorsRaised: false } }));
       await mkdir(p.staging, { recursive: true });
-      await writeFile(partPath(p.staging, V2_TARGET), V2.subarray(0, state === 'downloading' ? 1000 : V2.length));
+      // the layout agents before streaming left: <staging>/<sha256>.<basename>.part
+      await writeFile(join(p.staging, `${V2_TARGET.sha256}.${basename(V2_TARGET.name)}.part`), V2.subarray(0, state === 'downloading' ? 1000 : V2.length));
       await writeFile(join(p.staging, 'keep.json'), '{}'); // not a download: left alone (rollout policies live here)
       const seen: string[] = [];
       const step = await buildInstaller(p, { onTransition: (j) => seen.push(j.state) }).resume();
