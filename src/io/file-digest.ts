@@ -23,18 +23,18 @@ export function readPlan(file: { readonly blockDevice: boolean; readonly size: n
   return { atMost: maxLength };
 }
 
-// Streams a file through sha256. Refuses symlinks (O_NOFOLLOW) and anything but a regular file or
-// block device; stops reading as soon as a file passes maxLength (OVERSIZED), and notices a file
-// that changed size while it was being read (LENGTH_MISMATCH). See readPlan for block devices.
-// opts.onProgress: bytes hashed so far, after each chunk (progress of long digests).
-// opts.buffer: a CHUNK-sized buffer to read into, for a caller hashing many files (a digest worker
-// reuses one, so its memory stays flat instead of waiting for GC to free a buffer per file).
 export interface DigestOptions {
   readonly maxLength?: number;
   readonly buffer?: Buffer;
   readonly onProgress?: (done: number) => void;
 }
 
+// Streams a file through sha256. Refuses symlinks (O_NOFOLLOW) and anything but a regular file or
+// block device; stops reading as soon as a file passes maxLength (OVERSIZED), and notices a file
+// that changed size while it was being read (LENGTH_MISMATCH). See readPlan for block devices.
+// opts.onProgress: bytes hashed so far, after each chunk (progress of long digests).
+// opts.buffer: a CHUNK-sized buffer to read into, for a caller hashing many files (a digest worker
+// reuses one, so its memory stays flat instead of waiting for GC to free a buffer per file).
 export async function digestFile(path: string, opts: DigestOptions = {}): Promise<FileDigest> {
   const fh = await openNoFollow(path);
   try {
