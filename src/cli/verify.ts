@@ -87,7 +87,8 @@ export const verifyCommand: Command = {
       const files = await readMetadataDir(dir, initialRoot ? { initialRoot } : {});
       const trusted = loadTrustedMetadata(files, { now, expiry, floors, target: targetName }); // roles off the target's walk are not read
       const hardwareId = values['hardware-id'];
-      result = verifyInstalledImage(trusted, { targetName, file, now, ...(hardwareId !== undefined ? { hardwareId } : {}) });
+      const onProgress = io.isTTY && !values.json ? await hashProgress(targetName) : undefined;
+      result = verifyInstalledImage(trusted, { targetName, file, now, ...(hardwareId !== undefined ? { hardwareId } : {}), ...(onProgress ? { onProgress } : {}) });
     } catch (err) {
       result = { verdict: refusal(err) };
     }
@@ -97,3 +98,13 @@ export const verifyCommand: Command = {
     return verdict.ok ? EXIT.OK : exitCodeFor(verdict.code);
   },
 };
+
+// A bar on the terminal (stderr) while an image long enough to wait for is hashed (issue 12 F);
+// loaded only for a terminal, so scripts pay nothing for it at start-up.
+async function hashProgress(targetName: string): Promise<(done: number, total: number) => void> {
+  const [{ progressLine }, { LONG_WORK_BYTES }] = await Promise.all([import('../ota/progress.js'), import('../ota/progress-plan.js')]);
+  const bar = progressLine(`  ${targetName}`, (text) => process.stderr.write(text));
+  return (done, total) => {
+    if (total > LONG_WORK_BYTES) bar({ received: done, total, resumedFrom: 0, phase: 'verify' });
+  };
+}

@@ -8,6 +8,7 @@ export interface InstalledImage {
   readonly file: string;
   readonly hardwareId?: string;
   readonly now: Date;
+  readonly onProgress?: (done: number, total: number) => void; // bytes hashed of the signed length
 }
 
 // Verifies an installed image file against trusted metadata: the signed length caps the read (a
@@ -23,7 +24,8 @@ export function verifyInstalledImage(trusted: TrustedMetadata, img: InstalledIma
   let observed: FileDigest;
   try {
     // blocking reads: `edgeseal verify` does nothing else meanwhile, and they hash faster than async ones
-    observed = digestFileSync(img.file, { maxLength: expectedLength });
+    const { onProgress } = img;
+    observed = digestFileSync(img.file, { maxLength: expectedLength, ...(onProgress ? { onProgress: (done: number) => onProgress(done, expectedLength) } : {}) });
   } catch (err) {
     if (isEdgesealError(err, 'OVERSIZED')) {
       return { verdict: { ok: false, code: 'LENGTH_MISMATCH', message: `${img.targetName}: expected ${expectedLength} bytes, found a longer file (${err.message})` } };

@@ -51,8 +51,10 @@ describe('tuf device updater', () => {
     expect((await client.download(FW, join(device, 'images'))).cached).to.equal(true);
     expect(server.requests.filter((p) => p.startsWith('/targets/')).length).to.equal(fetched);
     const trusted = loadTrustedMetadata(await readMetadataDir(join(device, 'metadata')), { now: new Date(), expiry: 'enforce' });
-    const { verdict } = verifyInstalledImage(trusted, { targetName: FW, file: first.path, hardwareId: 'board-a', now: new Date() });
+    const progress: [number, number][] = []; // what `edgeseal verify` draws its bar from: bytes hashed of the signed length
+    const { verdict } = verifyInstalledImage(trusted, { targetName: FW, file: first.path, hardwareId: 'board-a', now: new Date(), onProgress: (done, total) => progress.push([done, total]) });
     expect(verdict.ok).to.equal(true);
+    expect(progress.at(-1)).to.deep.equal([IMAGES[FW].length, IMAGES[FW].length]);
   });
 
   it('refuses a tampered target on the server and leaves nothing in the target dir', async () => {
