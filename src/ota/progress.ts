@@ -13,7 +13,7 @@ export function formatProgress(label: string, p: DownloadProgress, elapsedMs: nu
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
   const rate = rateOf({ done: p.received, total: p.total, now: 0, resumedFrom: p.resumedFrom }, elapsedMs);
-  const eta = rate > 0 ? ` ETA ${clock((p.total - p.received) / rate)}` : '';
+  const eta = rate > 0 && p.received < p.total ? ` ETA ${clock((p.total - p.received) / rate)}` : ''; // none once done
   const resumed = p.resumedFrom > 0 ? ` (resumed at ${mib(p.resumedFrom)} MiB)` : '';
   return `${label} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}% ${mib(p.received)}/${mib(p.total)} MiB ${mib(rate)} MiB/s${eta}${resumed}`;
 }

@@ -14,6 +14,10 @@ describe('download progress line', () => {
     expect(formatProgress('x', { received: 0, total: 0, resumedFrom: 0 }, 5, 4)).to.equal('x [####] 100% 0.0/0.0 MiB 0.0 MiB/s');
   });
 
+  it('drops the ETA once every byte is in', () => {
+    expect(formatProgress('x', { received: 4 * MIB, total: 4 * MIB, resumedFrom: 0 }, 2000, 4)).to.equal('x [####] 100% 4.0/4.0 MiB 2.0 MiB/s');
+  });
+
   it('redraws in place at most once per 200 ms and always ends with the final line', () => {
     let t = 0;
     const out: string[] = [];
