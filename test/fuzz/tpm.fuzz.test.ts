@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { TpmClient } from '../../src/tpm/client.js';
 import { TPM_HT } from '../../src/tpm/constants.js';
-import { openTransport, type TpmTransport } from '../../src/tpm/transport.js';
-import { Recorder } from '../helpers/recording-transport.js';
+import type { TpmTransport } from '../../src/tpm/transport.js';
+import { recordResponses } from '../helpers/recording-transport.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { EndlessCapabilityTpm } from '../tpm/hostile-tpm.js';
 import { fuzz, iterations } from './harness.js';
@@ -36,22 +36,12 @@ function replay(responses: readonly Uint8Array[]): TpmClient {
 
 describe('fuzz: TPM responses', function () {
   this.timeout(0);
-  const recorded = new Map<string, Uint8Array[]>();
+  let recorded = new Map<string, Uint8Array[]>();
   let swtpm: Swtpm | undefined;
 
   before(async () => {
     swtpm = await startSwtpm();
-    const rec = new Recorder(await openTransport({ swtpm: swtpm.address }));
-    const live = new TpmClient(rec);
-    try {
-      for (const { name, op } of OPS) {
-        rec.log = [];
-        await op(live);
-        recorded.set(name, rec.log);
-      }
-    } finally {
-      await live.close();
-    }
+    recorded = await recordResponses(swtpm.address, OPS);
   });
   after(() => swtpm?.stop());
 

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { Recorder } from '../helpers/recording-transport.js';
+import { recordResponses } from '../helpers/recording-transport.js';
 import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
 import { EdgesealError } from '../../src/core/errors.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { TPM_HT } from '../../src/tpm/constants.js';
 import type { LoadedObject, SealedObject } from '../../src/tpm/object.js';
-import { openTransport, type TpmTransport } from '../../src/tpm/transport.js';
+import type { TpmTransport } from '../../src/tpm/transport.js';
 
 // Every command parser against hostile responses: real swtpm responses are recorded once, then
 // replayed truncated, extended, re-tagged and filled with garbage. Each must end in a coded error,
@@ -90,22 +90,12 @@ async function flushesAfter(faulty: Uint8Array, op: (c: TpmClient) => Promise<un
 }
 
 describe('tpm hostile responses (recorded from swtpm, replayed with faults)', function () {
-  const recorded = new Map<string, Uint8Array[]>();
+  let recorded = new Map<string, Uint8Array[]>();
   let swtpm: Swtpm;
 
   before(async function () {
     swtpm = await startSwtpm();
-    const rec = new Recorder(await openTransport({ swtpm: swtpm.address }));
-    const live = new TpmClient(rec);
-    try {
-      for (const { name, op } of OPS) {
-        rec.log = [];
-        await op(live);
-        recorded.set(name, rec.log);
-      }
-    } finally {
-      await live.close();
-    }
+    recorded = await recordResponses(swtpm.address, OPS);
   });
   after(async function () {
     await swtpm?.stop();
