@@ -10,6 +10,8 @@ import { encodeNvAttributes } from '../tpm/nv.js';
 //   0x018E5E04  NV counter: top-level targets version floor (older signed metadata restored on disk)
 //   0x018E5E05  time floor: seconds since 1970 as a big-endian uint64 (P5; src/trust/time-floor-nv.ts),
 //               outside NvIndices because the agent creates it on devices provisioned before it existed
+//   0x018E5E10  PCR-policy revocation bits (src/trust/pcr-policy.ts), fixed: signed policies name it fleet-wide
+//   0x018E5E11  reseal record (src/trust/seal-record.ts), fixed: found without any state on disk
 export interface NvIndices {
   readonly pin: number;
   readonly rootVersion: number;
@@ -20,6 +22,13 @@ export interface NvIndices {
 
 export const DEFAULT_NV_INDICES: NvIndices = { pin: 0x018e5e00, rootVersion: 0x018e5e01, securityVersion: 0x018e5e02, revocationVersion: 0x018e5e03, targetsVersion: 0x018e5e04 };
 
+export const TIME_FLOOR_NV_INDEX = 0x018e5e05;
+export const REVOCATION_BITS_NV_INDEX = 0x018e5e10;
+export const SEAL_RECORD_NV_INDEX = 0x018e5e11;
+// The fixed handles above: a configured NvIndices must not land on one, or provisioning would define the
+// pin or a counter over the index a later reseal or policy revocation writes.
+const FIXED = { timeFloor: TIME_FLOOR_NV_INDEX, revocationBits: REVOCATION_BITS_NV_INDEX, sealRecord: SEAL_RECORD_NV_INDEX };
+
 const OWNER_RANGE = { min: 0x01800000, max: 0x01bfffff };
 
 export function checkOwnerRange(indices: NvIndices): void {
@@ -29,6 +38,8 @@ export function checkOwnerRange(indices: NvIndices): void {
   }
   const handles = Object.values(indices);
   if (new Set(handles).size !== handles.length) throw new EdgesealError('CONFIG_INVALID', `NV indices: expected ${handles.length} distinct handles, found duplicates`);
+  const taken = (Object.entries(indices) as [string, number][]).flatMap(([k, h]) => Object.entries(FIXED).filter(([, f]) => f === h).map(([f]) => `${k}=${hex(h)} (${f})`));
+  if (taken.length) throw new EdgesealError('CONFIG_INVALID', `NV indices: expected handles other than edgeseal's fixed ones, found ${taken.join(', ')}`);
 }
 
 // Pin: owner-written once, then write-locked until the index is deleted (WRITEDEFINE), so nobody —
@@ -44,7 +55,6 @@ export const COUNTER_DEFINITION = { type: 'counter', attributes: ['OWNERWRITE', 
 export const COUNTER_ATTRIBUTES = encodeNvAttributes(COUNTER_DEFINITION.type, COUNTER_DEFINITION.attributes);
 export const COUNTER_ATTRIBUTES_WRITTEN = (COUNTER_ATTRIBUTES | TPMA_NV.WRITTEN) >>> 0;
 
-export const TIME_FLOOR_NV_INDEX = 0x018e5e05;
 // Owner-written and -read like the counters; an ordinary index because time jumps, it does not count.
 export const TIME_FLOOR_DEFINITION = { type: 'ordinary', attributes: ['OWNERWRITE', 'OWNERREAD', 'NO_DA'] } as const;
 export const TIME_FLOOR_ATTRIBUTES = encodeNvAttributes(TIME_FLOOR_DEFINITION.type, TIME_FLOOR_DEFINITION.attributes);

@@ -9,6 +9,7 @@ import { computePolicyPcr } from '../tpm/policy.js';
 import { computePolicyNvBitsClear } from '../tpm/policy-nv.js';
 import type { EccPoint } from '../tpm/salted-session.js';
 import { entityName } from '../tpm/session-crypto.js';
+import { REVOCATION_BITS_NV_INDEX } from './nv-layout.js';
 import { formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-selection.js';
 
 // A signed PCR policy (issue 11 B): the PCR values one boot chain produces, approved by the fleet's
@@ -18,7 +19,7 @@ import { formatPcrSelection, parsePcrSelection, type PcrSelection } from './pcr-
 
 // The bit-field NV index revocations go to: the same handle, attributes and size on every device, and
 // bit 0 set when it is defined, so its Name (which the signed policy commits to) is fleet-wide.
-export const REVOCATION_INDEX = 0x018e5e10;
+export const REVOCATION_INDEX = REVOCATION_BITS_NV_INDEX;
 export const REVOCATION_DEFINITION = { type: 'bits', attributes: ['OWNERWRITE', 'OWNERREAD', 'AUTHREAD', 'NO_DA'] } as const;
 export const MAX_GENERATION = MAX_PCR_POLICY_GENERATION;
 

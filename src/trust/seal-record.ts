@@ -4,7 +4,7 @@ import type { TpmClient } from '../tpm/client.js';
 import { encodeNvAttributes, type NvAuth } from '../tpm/nv.js';
 import type { SaltedSession } from '../tpm/salted-session.js';
 import { readNvPublicIfDefined } from './counters.js';
-import { checkNvAttributes, hex } from './nv-layout.js';
+import { SEAL_RECORD_NV_INDEX, checkNvAttributes, hex } from './nv-layout.js';
 import { SEALED_NAME_LENGTH, type NvPin } from './nv-pin.js';
 
 // The reseal record (`edgeseal reseal`, issue 11 B): the write-once pin names the sealed object it was
@@ -12,7 +12,7 @@ import { SEALED_NAME_LENGTH, type NvPin } from './nv-pin.js';
 // the salt key's Name here instead, so neither the pin, its counters nor the report key change. It
 // supersedes the pin's two Names once written. Owner-authorized like the counters and the revocation
 // bits: who can write it could as well undefine the pin and provision again.
-export const SEAL_RECORD_INDEX = 0x018e5e11;
+export const SEAL_RECORD_INDEX = SEAL_RECORD_NV_INDEX;
 export const SEAL_RECORD_DEFINITION = { type: 'ordinary', attributes: ['OWNERWRITE', 'OWNERREAD', 'NO_DA'] } as const;
 const RECORD_VERSION = 1;
 export const SEAL_RECORD_LENGTH = 1 + 2 * SEALED_NAME_LENGTH; // version u8 ‖ sealed object Name ‖ salt key Name

@@ -9,6 +9,10 @@ describe('NV layout', () => {
     expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, pin: 0x01c00002 }), 'CONFIG_INVALID');
     expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, pin: DEFAULT_NV_INDICES.rootVersion }), 'CONFIG_INVALID');
     expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, targetsVersion: DEFAULT_NV_INDICES.revocationVersion }), 'CONFIG_INVALID');
+    // the fixed indices (time floor, PCR-policy revocation bits, reseal record) are never a configured handle
+    for (const fixed of [0x018e5e05, 0x018e5e10, 0x018e5e11]) {
+      expectCode(() => checkOwnerRange({ ...DEFAULT_NV_INDICES, securityVersion: fixed }), 'CONFIG_INVALID');
+    }
     expect(DEFAULT_NV_INDICES.targetsVersion).to.equal(0x018e5e04);
   });
 
