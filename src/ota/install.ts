@@ -1,12 +1,9 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { EdgesealError, isEdgesealError, type ErrorCode } from '../core/errors.js';
-import type { BootSelector } from './boot-selector.js';
-import type { DownloadSource } from './download-source.js';
-import type { DownloadRequest } from './download.js';
+import type { BootCheckResult, InstallerDeps, InstallStep, VerifiedImage } from './install-contract.js';
+import { finishAbandon, finishCommit, finishRollback, removeStaging, type FinishHost } from './install-finish.js';
 import { floorsPending, readJournal, writeJournal, type InstallJournal, type InstallRecord, type InstallState, type InstallTarget } from './install-journal.js';
-import { otherSlot, type SlotBackend, type SlotId } from './slot.js';
-import { streamIntoSlot, type StreamRequest } from './stream-install.js';
+import { otherSlot, type SlotId } from './slot.js';
+import { streamIntoSlot } from './stream-install.js';
 
 // The crash-safe install state machine:
 //   idle → downloading → staged → trying → [health →] committed | rolled-back
@@ -20,44 +17,8 @@ import { streamIntoSlot, type StreamRequest } from './stream-install.js';
 // crash. The bootloader's fallback slot is only ever the slot the install started from or, after a
 // passing boot check, the staged and re-verified new slot; TPM floors go up only after that commit.
 
-// What a passing boot check established for a slot: its digest and the signed target it matched. The
-// only source of floor values — the journal is an unauthenticated file on the disk (P3).
-export interface VerifiedImage {
-  readonly slot: SlotId;
-  readonly name: string;
-  readonly sha256: string;
-  readonly securityVersion: number; // from the signed target's custom fields
-}
-
-// What the health checks of a trial boot found: the first failing check names itself.
-export type HealthResult = { readonly ok: true } | { readonly ok: false; readonly check: string; readonly message: string };
-
-export type BootCheckResult = { readonly ok: true; readonly verified: VerifiedImage } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
-
-// What the caller (the agent) must do next: nothing, reboot into the slot the bootloader will pick,
-// or run the boot check of the trial slot it is running and pass the result to confirmBoot().
-export type NextStep = 'none' | 'reboot' | 'boot-check';
-
-export interface InstallStep {
-  readonly journal: InstallJournal;
-  readonly next: NextStep;
-}
-
-export interface InstallerDeps {
-  readonly journalPath: string;
-  readonly stagingDir: string; // where agents before streaming kept <sha256>.<name>.part files: cleaned up
-  readonly source: DownloadSource;
-  readonly slots: SlotBackend;
-  readonly selector: BootSelector;
-  // raises the TPM floors to the committed, verified image (trust layer's raiseFloor); must be idempotent
-  readonly raiseFloors: (verified: VerifiedImage) => Promise<void>;
-  readonly tries?: number; // trial boots armed for the new slot (default 1); a trial may start tries + 1 health windows
-  readonly health?: () => Promise<HealthResult>; // P8: runs after the trial's boot check passed, before the commit
-  // update.health.mode "external": a verified trial waits in 'health' for a mark (edgeseal mark-good | mark-bad)
-  readonly awaitMark?: boolean;
-  readonly download?: Pick<DownloadRequest, 'onProgress' | 'signal' | 'bounds' | 'attempts' | 'retryDelayMs'> & Pick<StreamRequest, 'checkpointBytes'>;
-  readonly onTransition?: (journal: InstallJournal) => void; // for logs and telemetry
-}
+// the agent and the tests import the Installer's vocabulary from here
+export type { BootCheckResult, HealthResult, InstallerDeps, InstallStep, NextStep, VerifiedImage } from './install-contract.js';
 
 // Errors that prove the image or the slot wrong: retrying cannot help, so the install is abandoned.
 // Anything else (network, storage) keeps the journal where it is for resume().
@@ -66,8 +27,11 @@ const IN_FLIGHT: ReadonlySet<InstallState> = new Set<InstallState>(['downloading
 
 export class Installer {
   private journal: InstallJournal | undefined;
+  private readonly finish: FinishHost; // the decided states' clean-ups (install-finish.ts) on this journal
 
-  constructor(private readonly deps: InstallerDeps) {}
+  constructor(private readonly deps: InstallerDeps) {
+    this.finish = { deps, journal: () => this.journal as InstallJournal, record: (state) => this.record(state), transition: (state, install) => this.transition(state, install) };
+  }
 
   async current(): Promise<InstallJournal> {
     this.journal = await readJournal(this.deps.journalPath);
@@ -94,9 +58,9 @@ export class Installer {
   async resume(verified?: VerifiedImage): Promise<InstallStep> {
     const j = await this.current();
     if (j.state === 'idle') return { journal: j, next: 'none' };
-    if (j.state === 'committed') return this.finishCommit(verified);
-    if (j.state === 'rolled-back') return this.finishRollback();
-    if (j.state === 'abandoned') return this.finishAbandon();
+    if (j.state === 'committed') return finishCommit(this.finish, verified);
+    if (j.state === 'rolled-back') return finishRollback(this.finish);
+    if (j.state === 'abandoned') return finishAbandon(this.finish);
     return this.advance();
   }
 
@@ -123,7 +87,7 @@ export class Installer {
       if (this.deps.awaitMark) return { journal: this.journal as InstallJournal, next: 'none' };
     }
     await this.transition('committed', { ...(this.journal?.install as InstallRecord), floorsRaised: false });
-    return this.finishCommit(result.verified);
+    return finishCommit(this.finish, result.verified);
   }
 
   // The trial slot's agent cannot start (TPM unreachable, storage: exit 3): the new kernel may have broken
@@ -141,14 +105,14 @@ export class Installer {
     const j = await this.current();
     if (!j.install || (await this.deps.selector.active()) !== j.install.toSlot) return undefined;
     if (j.state === 'trying' || j.state === 'health') return this.confirmBoot(result, true);
-    return floorsPending(j) ? this.finishCommit(result.ok ? result.verified : undefined) : undefined;
+    return floorsPending(j) ? finishCommit(this.finish, result.ok ? result.verified : undefined) : undefined;
   }
 
   // edgeseal mark-bad: the trial slot being run is rolled back to the slot the install started from;
   // run again on that slot (or after a crash), the decided rollback only finishes its clean-up.
   async markBad(reason: string): Promise<InstallStep> {
     const j = await this.current();
-    if (j.state === 'rolled-back' && j.install && (await this.deps.selector.active()) === j.install.toSlot) return this.finishRollback();
+    if (j.state === 'rolled-back' && j.install && (await this.deps.selector.active()) === j.install.toSlot) return finishRollback(this.finish);
     const step = await this.abortTrial('MARKED_BAD', reason);
     if (step) return step;
     throw new EdgesealError('MARK_REFUSED', `mark-bad: expected to run the trial slot of an undecided install, found install state ${j.state} while running slot ${await this.deps.selector.active()} (the known-good slot has nothing to roll back to)`);
@@ -176,7 +140,7 @@ export class Installer {
       throw new EdgesealError('INSTALL_FAILED', `slot ${j.install.toSlot} is on its trial boot: confirm or roll it back instead`);
     }
     await this.transition('abandoned', { ...j.install, outcome: { code, message } });
-    return this.finishAbandon();
+    return finishAbandon(this.finish);
   }
 
   private async advance(): Promise<InstallStep> {
@@ -235,7 +199,7 @@ export class Installer {
 
   private async abandonWith(rec: InstallRecord, code: ErrorCode, message: string): Promise<InstallStep> {
     await this.transition('abandoned', { ...withoutStream(rec), outcome: { code, message } });
-    return this.finishAbandon();
+    return finishAbandon(this.finish);
   }
 
   // Reads the bootloader's state to tell "trial not armed yet", "armed, awaiting reboot", "running the
@@ -254,41 +218,7 @@ export class Installer {
 
   private async rollBack(code: ErrorCode, message: string): Promise<InstallStep> {
     await this.transition('rolled-back', { ...(this.journal?.install as InstallRecord), outcome: { code, message } });
-    return this.finishRollback();
-  }
-
-  // Commit: the new slot becomes the fallback first, and only then do the TPM floors go up (P3), so a
-  // crash in between leaves floors that the old slot still satisfies. The floors come from what the
-  // boot check of the committed slot verified, never from the journal; a journal that disagrees with
-  // it was altered, so nothing is raised and the refusal is recorded (and reported by the caller).
-  private async finishCommit(verified: VerifiedImage | undefined): Promise<InstallStep> {
-    const rec = await this.record('committed');
-    const s = await this.deps.selector.state();
-    if (s.good !== rec.toSlot || s.trySlot !== null) await this.deps.selector.markGood(rec.toSlot);
-    if (floorsPending(this.journal as InstallJournal) && verified?.slot === rec.toSlot) {
-      const disagreement = journalDisagreement(rec.target, verified);
-      if (disagreement) await this.transition('committed', { ...rec, outcome: { code: 'FLOOR_VIOLATION', message: disagreement } });
-      else {
-        await this.deps.raiseFloors(verified);
-        await this.transition('committed', { ...rec, floorsRaised: true });
-      }
-    }
-    return { journal: this.journal as InstallJournal, next: s.active === rec.toSlot ? 'none' : 'reboot' };
-  }
-
-  private async finishRollback(): Promise<InstallStep> {
-    const rec = await this.record('rolled-back');
-    const s = await this.deps.selector.state();
-    if (s.good !== rec.fromSlot || s.trySlot !== null) await this.deps.selector.markGood(rec.fromSlot);
-    return { journal: this.journal as InstallJournal, next: s.active === rec.fromSlot ? 'none' : 'reboot' };
-  }
-
-  private async finishAbandon(): Promise<InstallStep> {
-    const rec = await this.record('abandoned');
-    const s = await this.deps.selector.state();
-    if (s.trySlot === rec.toSlot) await this.deps.selector.clearTry();
-    await removeStaging(this.deps.stagingDir);
-    return { journal: this.journal as InstallJournal, next: 'none' };
+    return finishRollback(this.finish);
   }
 
   private async record(state: InstallState): Promise<InstallRecord> {
@@ -308,22 +238,10 @@ export class Installer {
   }
 }
 
-// Why the journal's target is not the image the boot check verified, or undefined when it is.
-function journalDisagreement(t: InstallTarget, v: VerifiedImage): string | undefined {
-  if (t.name === v.name && t.sha256.toLowerCase() === v.sha256.toLowerCase() && t.securityVersion === v.securityVersion) return undefined;
-  return `floors not raised: expected the install journal to record the verified ${v.name} (sha256 ${v.sha256}, securityVersion ${v.securityVersion}) in slot ${v.slot}, found ${t.name} (sha256 ${t.sha256}, securityVersion ${t.securityVersion})`;
-}
-
 // The record without the stream's bookkeeping, once the slot is written or given up.
 function withoutStream(rec: InstallRecord): InstallRecord {
   const rest: { -readonly [K in keyof InstallRecord]: InstallRecord[K] } = { ...rec };
   delete rest.offset;
   delete rest.restarted;
   return rest;
-}
-
-// Downloads an older agent staged (<sha256>.<name>.part): never used again, so never left to fill the disk.
-async function removeStaging(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.endsWith('.part')).map((n) => rm(join(dir, n), { force: true })));
 }

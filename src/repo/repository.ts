@@ -1,16 +1,15 @@
-import { createHash } from 'node:crypto';
 import { EdgesealError } from '../core/errors.js';
-import { parseTargetCustom, type TargetCustom } from '../core/target-meta.js';
+import type { TargetCustom } from '../core/target-meta.js';
 import { isSigningKey, type Ed25519Key } from '../crypto/ed25519.js';
 import { fileSigner, isSigner, type Signer } from '../crypto/signer.js';
 import type { PublicKeyInput } from '../crypto/tuf-key.js';
 import { mergeAudit, type AuditEntry } from './audit.js';
 import type { PendingVersion, Requirement } from './ceremony.js';
-import { addSignature, completePending, dropPending, importPending, prepare, requirements, signPendingWithKeyring, type CeremonyHost } from './repository-ceremony.js';
-import { assertDelegateVerifies, encodeEnvelope, signRole, signRoot } from './signing.js';
-import { assertSafePattern, assertSafeRoleName, assertSafeTargetName, isDelegatedPath } from './target-path.js';
-import { emptyState, emptyTargetsSigned, parseRepoState, type RepoState } from './state.js';
-import { pruneUnusedKeys, setRoleKeys, type KeyRotation } from './role-keys.js';
+import { addSignature, dropPending, importPending, prepare, requirements, signPendingWithKeyring } from './repository-ceremony.js';
+import { addTarget, checkTarget, delegate, removeTarget, rotateKeys, type DelegationInput, type EditHost, type TargetInput } from './repository-edits.js';
+import { signChanged, type SignedRole, type SignHost } from './repository-sign.js';
+import { emptyState, parseRepoState, type RepoState } from './state.js';
+import { setRoleKeys, type KeyRotation } from './role-keys.js';
 import {
   addSeconds,
   formatExpires,
@@ -38,39 +37,19 @@ export interface RepositoryInit {
   readonly expirySeconds?: Partial<Record<TopRole, number>>;
 }
 
-export interface TargetInput {
-  readonly length: number;
-  readonly sha256: string;
-  readonly custom: unknown; // validated with parseTargetCustom
-}
-
-export interface DelegationInput {
-  readonly name: string;
-  readonly paths: readonly string[];
-  readonly keys: readonly (Ed25519Key | Signer)[];
-  readonly threshold?: number;
-  readonly terminating?: boolean;
-  readonly parent?: string; // delegating role, default 'targets'
-  readonly expirySeconds?: number;
-}
-
 export type { KeyRotation } from './role-keys.js';
-
-export interface SignedRole {
-  readonly role: string;
-  readonly version: number;
-  readonly expires: string;
-}
+export type { DelegationInput, TargetInput } from './repository-edits.js';
+export type { SignedRole } from './repository-sign.js';
 
 // A TUF repository being published: plain, synchronous edits on in-memory state, signing with the keys
 // it was given, an explicit `now`. Adapters (workdir, publish-dir) do the file I/O around it.
 export class Repository {
   private readonly keyring = new Map<string, Signer>();
-  private readonly ceremony: CeremonyHost;
+  private readonly host: SignHost & EditHost; // what repository-ceremony, -sign and -edits.ts need of it
 
   private constructor(private state: RepoState, signingKeys: readonly (Ed25519Key | Signer)[]) {
     this.addSigningKeys(signingKeys);
-    this.ceremony = {
+    this.host = {
       state: () => this.state,
       keyring: this.keyring,
       envelope: (role) => this.envelope(role),
@@ -78,6 +57,12 @@ export class Repository {
       nextVersion: (role) => this.nextVersion(role),
       expiresAt: (role, now) => this.expiresAt(role, now),
       markDirty: (role) => this.markDirty(role),
+      targetRoles: () => this.targetRoles(),
+      targetsEnvelope: (role) => this.targetsEnvelope(role),
+      expirySeconds: (role) => this.expirySeconds(role),
+      addSigningKeys: (keys) => this.addSigningKeys(keys),
+      mutateRoot: (fn) => this.mutateRoot(fn),
+      mutateTargets: (role, fn) => this.mutateTargets(role, fn),
     };
   }
 
@@ -148,79 +133,26 @@ export class Repository {
     return { delegator, entry };
   }
 
-  // Checks a target's name, role and custom fields without changing anything; returns the parsed fields.
+  // ---- targets, delegations and role keys (src/repo/repository-edits.ts does them) ----
+
   checkTarget(name: string, custom: unknown, role = 'targets'): TargetCustom {
-    assertSafeTargetName(name);
-    if (role !== 'targets') {
-      const { delegator, entry } = this.roleEntry(role);
-      if (!isDelegatedPath(this.targetsEnvelope(delegator).signed, role, name)) {
-        throw new EdgesealError('DELEGATION_VIOLATION', `target ${name}: expected a path role ${role} is delegated (${(entry as DelegatedRoleJson).paths.join(', ')}), found none matching`);
-      }
-    } else {
-      this.targetsEnvelope(role);
-    }
-    return parseTargetCustom(name, custom);
+    return checkTarget(this.host, name, custom, role);
   }
 
   addTarget(name: string, input: TargetInput, opts: { role?: string } = {}): void {
-    const role = opts.role ?? 'targets';
-    const custom = this.checkTarget(name, input.custom, role);
-    if (!Number.isSafeInteger(input.length) || input.length < 0) throw new EdgesealError('USAGE', `target ${name}: expected a non-negative length, found ${input.length}`);
-    if (!/^[0-9a-f]{64}$/.test(input.sha256)) throw new EdgesealError('USAGE', `target ${name}: expected a sha256 in lowercase hex, found ${JSON.stringify(input.sha256)}`);
-    this.mutateTargets(role, (t) => {
-      t.targets[name] = { length: input.length, hashes: { sha256: input.sha256 }, custom: { ...custom } };
-    });
+    addTarget(this.host, name, input, opts);
   }
 
   removeTarget(name: string, opts: { role?: string } = {}): void {
-    const role = opts.role ?? this.targetRoles().find((r) => name in this.targetsEnvelope(r).signed.targets);
-    if (role === undefined || !(name in this.targetsEnvelope(role).signed.targets)) {
-      throw new EdgesealError('UNKNOWN_TARGET', `target ${JSON.stringify(name)}: expected it in ${opts.role ?? 'any targets role'}, found no such target`);
-    }
-    this.mutateTargets(role, (t) => {
-      delete t.targets[name];
-    });
+    removeTarget(this.host, name, opts);
   }
 
-  // Delegates path patterns to a new targets role (spec §4.5 delegations), with its own keys and threshold.
   delegate(d: DelegationInput): void {
-    assertSafeRoleName(d.name);
-    if (d.name in this.state.delegated) throw new EdgesealError('USAGE', `role ${d.name}: expected a new role name, found an existing delegation`);
-    if (d.paths.length === 0) throw new EdgesealError('USAGE', `role ${d.name}: expected at least one path pattern`);
-    for (const p of d.paths) assertSafePattern(p);
-    const parent = d.parent ?? 'targets';
-    this.targetsEnvelope(parent);
-    this.mutateTargets(parent, (t) => {
-      t.delegations ??= { keys: {}, roles: [] };
-      const entry: DelegatedRoleJson = { name: d.name, keyids: [], threshold: 1, terminating: d.terminating ?? true, paths: [...d.paths] };
-      setRoleKeys(t.delegations.keys, entry, d.name, { add: d.keys, threshold: d.threshold ?? 1 });
-      t.delegations.roles.push(entry);
-    });
-    this.state.delegated[d.name] = { signed: emptyTargetsSigned(), signatures: [] };
-    this.state.expirySeconds[d.name] = d.expirySeconds ?? this.expirySeconds('targets');
-    this.markDirty(d.name);
-    this.addSigningKeys(d.keys);
+    delegate(this.host, d);
   }
 
-  // Adds/removes keys of a role and/or changes its threshold. Top-level roles change root (so the next
-  // sign() writes N+1.root.json signed by both the old and the new root keys); the role itself is re-signed.
   rotateKeys(role: string, rotation: KeyRotation): void {
-    const { delegator } = this.roleEntry(role);
-    const apply = (keys: Record<string, KeyJson>, entry: RoleJson): void => setRoleKeys(keys, entry, role, rotation);
-    if (delegator === 'root') {
-      this.mutateRoot((root) => {
-        apply(root.keys, root.roles[role as TopRole]);
-        pruneUnusedKeys(root.keys, Object.values(root.roles));
-      });
-    } else {
-      this.mutateTargets(delegator, (t) => {
-        const d = t.delegations!;
-        apply(d.keys, d.roles.find((r) => r.name === role)!);
-        pruneUnusedKeys(d.keys, d.roles);
-      });
-    }
-    this.markDirty(role);
-    this.addSigningKeys(rotation.add ?? []);
+    rotateKeys(this.host, role, rotation);
   }
 
   setExpiry(role: string, seconds: number): void {
@@ -236,66 +168,15 @@ export class Repository {
     if (!this.state.dirty.includes(role)) this.state.dirty.push(role);
   }
 
-  // Signs every changed role with a new version: root (old and new thresholds), targets roles,
-  // then snapshot if any targets role changed, then timestamp if snapshot changed (spec §6.1).
+  // Signs every changed role with a new version (in the spec's order: src/repo/repository-sign.ts).
   sign(now: Date, by = 'unknown'): SignedRole[] {
     const before = structuredClone(this.state);
     try {
-      return this.signPending(now, by);
+      return signChanged(this.host, now, by);
     } catch (err) {
       this.state = before; // all or nothing: a failed sign leaves no half-bumped versions behind
       throw err;
     }
-  }
-
-  private signPending(now: Date, by: string): SignedRole[] {
-    const dirty = new Set(this.state.dirty);
-    if (dirty.size === 0) return [];
-    const done: SignedRole[] = [];
-    const s = this.state;
-    if (dirty.has('root')) {
-      const previous = s.roots.at(-1);
-      const signed = { ...s.root.signed, version: this.nextVersion('root'), expires: this.expiresAt('root', now) };
-      const env = s.pending?.root ? completePending(this.ceremony, 'root', now, by) : signRoot(previous, signed, this.keyring);
-      if (previous) assertDelegateVerifies(previous, 'root', env);
-      assertDelegateVerifies(env as Envelope<RootSigned>, 'root', env);
-      s.roots.push(env as Envelope<RootSigned>);
-      s.root = env as Envelope<RootSigned>;
-      done.push(summary('root', env));
-    }
-    const changedTargets = this.targetRoles().filter((r) => dirty.has(r));
-    for (const role of changedTargets) {
-      const env = this.targetsEnvelope(role);
-      const signed = { ...env.signed, version: env.signed.version + 1, expires: this.expiresAt(role, now) };
-      const { delegator, entry } = this.roleEntry(role);
-      const delegatorEnv = delegator === 'root' ? s.root : this.targetsEnvelope(delegator);
-      let next: Envelope<TargetsSigned>;
-      if (s.pending?.[role]) {
-        next = completePending(this.ceremony, role, now, by) as Envelope<TargetsSigned>;
-        assertDelegateVerifies(delegatorEnv, role, next);
-      } else {
-        next = signRole(role, signed, entry, this.keyring, delegatorEnv);
-      }
-      if (role === 'targets') s.targets = next;
-      else s.delegated[role] = next;
-      done.push(summary(role, next));
-    }
-    if (changedTargets.length > 0 || dirty.has('snapshot')) {
-      const meta = Object.fromEntries(this.targetRoles().map((r) => [`${r}.json`, { version: this.targetsEnvelope(r).signed.version }]));
-      const signed = { ...s.snapshot.signed, meta, version: s.snapshot.signed.version + 1, expires: this.expiresAt('snapshot', now) };
-      s.snapshot = signRole('snapshot', signed, s.root.signed.roles.snapshot, this.keyring, s.root);
-      done.push(summary('snapshot', s.snapshot));
-      dirty.add('timestamp');
-    }
-    if (dirty.has('timestamp')) {
-      const bytes = encodeEnvelope(s.snapshot);
-      const snapshotMeta = { version: s.snapshot.signed.version, length: bytes.length, hashes: { sha256: createHash('sha256').update(bytes).digest('hex') } };
-      const signed = { ...s.timestamp.signed, meta: { 'snapshot.json': snapshotMeta }, version: s.timestamp.signed.version + 1, expires: this.expiresAt('timestamp', now) };
-      s.timestamp = signRole('timestamp', signed, s.root.signed.roles.timestamp, this.keyring, s.root);
-      done.push(summary('timestamp', s.timestamp));
-    }
-    s.dirty = [];
-    return done;
   }
 
   // ---- signing ceremonies (src/repo/repository-ceremony.ts does them, src/repo/ceremony.ts has the rules) ----
@@ -305,7 +186,7 @@ export class Repository {
   }
 
   requirements(role: string): { reqs: Requirement[]; keys: Record<string, KeyJson> } {
-    return requirements(this.ceremony, role);
+    return requirements(this.host, role);
   }
 
   pendingVersion(role: string): PendingVersion | undefined {
@@ -321,19 +202,19 @@ export class Repository {
   }
 
   prepare(role: string, now: Date, by: string): PendingVersion {
-    return prepare(this.ceremony, role, now, by);
+    return prepare(this.host, role, now, by);
   }
 
   addSignature(role: string, sig: SignatureJson, who: { at: Date; by: string; key?: string }): void {
-    addSignature(this.ceremony, role, sig, who);
+    addSignature(this.host, role, sig, who);
   }
 
   signPendingWithKeyring(role: string, now: Date, by: string): string[] {
-    return signPendingWithKeyring(this.ceremony, role, now, by);
+    return signPendingWithKeyring(this.host, role, now, by);
   }
 
   importPending(role: string, incoming: PendingVersion, who: { at: Date; by: string }): string[] {
-    return importPending(this.ceremony, role, incoming, who);
+    return importPending(this.host, role, incoming, who);
   }
 
   // Appends audit entries from a bundle this log does not hold (the bundle's log was verified by its reader).
@@ -388,8 +269,4 @@ export class Repository {
     }
     this.mutateTargets(role, fn);
   }
-}
-
-function summary(role: string, env: Envelope): SignedRole {
-  return { role, version: env.signed.version, expires: env.signed.expires };
 }
