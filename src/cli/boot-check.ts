@@ -46,7 +46,9 @@ export const bootCheckCommand: Command = {
       const now = new Date(); // the CLI is an adapter: the wall clock is read here, once
       // like the agent: a clock behind the time floor is reported, never a reason to refuse an image
       const clock = await checkBootClock(dev, now);
-      const result = await runBootCheck(dev, now);
+      // a bar on a terminal while images over 64 MiB in all are hashed; log lines otherwise (issue 12 F)
+      const bar = io.isTTY && !values.json ? { bar: (text: string) => void process.stderr.write(text) } : {};
+      const result = await runBootCheck(dev, now, undefined, { progress: bar });
       const permissive = !result.ok && config.onFailure === 'report-only';
       await saveBootStatus(dev, result, result.ok ? 'verified' : permissive ? 'report-only' : 'refused', now);
       const images = result.outcomes.map(imageStatus);
