@@ -10,18 +10,11 @@ import { parseEnvelope } from '../../src/telemetry/envelope.js';
 import { TpmClient } from '../../src/tpm/client.js';
 import { agentPaths, readAgentStatus } from '../../src/agent/agent-state.js';
 import { listenNotify } from '../helpers/notify-listener.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { runCli, startCli } from './cli-child.js';
 import { serveRepo } from './repo-server.js';
 import { flipByte, REPO, TAMPERED, useBoardRig } from './rig.js';
 
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('edgeseal agent / boot-check / update as processes (real swtpm)', function () {
   const rig = useBoardRig(this);

@@ -3,17 +3,10 @@ import { createHash } from 'node:crypto';
 import { agentPaths, writeSlotRecords } from '../../src/agent/agent-state.js';
 import { runUpdate } from '../../src/agent/update.js';
 import { readJournal } from '../../src/ota/install-journal.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { runCli } from './cli-child.js';
 import { serveRepo } from './repo-server.js';
 import { REPO, S, targetBytes, useBoardRig, withDevice } from './rig.js';
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // A slot being streamed into holds part of the new target, unverified: `edgeseal status` says so
 // instead of the target its slot record still names (issue 12, left from D).
