@@ -23,6 +23,7 @@ export const bootCheckCommand: Command = {
     'through sha256, checks signatures, hardware id, revocation and the TPM security floor, and measures',
     'each verified digest into the configured PCR. Verdicts go to the telemetry outbox and status.',
     'A clock behind the time floor (P5) is reported as a CLOCK_BEHIND_FLOOR warning; it never changes the exit code.',
+    'Over 64 MiB of images in all, the hashing shows a progress bar on a terminal (stderr), log lines otherwise.',
     '',
     'exit 0   every image verified (or onFailure is report-only: refusals are reported, not enforced)',
     'exit 1   an image was refused (the code is printed: DIGEST_MISMATCH, ROLLBACK, HARDWARE_MISMATCH, …)',
