@@ -7,6 +7,7 @@ import { trustBench } from './trust.js';
 import { telemetryBench } from './telemetry.js';
 import { fleetLoadBench } from './fleet-load.js';
 import { updateBench } from './update.js';
+import { verifyCommandBench } from './verify-command.js';
 
 // `npm run bench`: runs each benchmark module in turn and prints its rows. Add one line per module.
 const BENCHES: readonly Bench[] = [
@@ -15,6 +16,7 @@ const BENCHES: readonly Bench[] = [
   trustBench,
   digestReadBench,
   bootCheckBench,
+  verifyCommandBench,
   telemetryBench,
   fleetLoadBench,
   updateBench,

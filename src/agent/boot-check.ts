@@ -7,6 +7,7 @@ import type { ImageVerifier } from './image-verifier.js';
 import { fixedRecordKey, keepRecord, readInstallRecord } from './install-records.js';
 import { announceFreshness } from './revocation-freshness.js';
 import { supplyDigests } from './boot-digests.js';
+import type { BootProgressOutlets } from './boot-progress.js';
 import { recordOtherSlot } from './other-slot-record.js';
 import { fixedImage, slotImage, type InstalledImage } from './installed-images.js';
 
@@ -64,7 +65,8 @@ async function record(dev: Device, o: ImageOutcome, now: Date): Promise<{ report
 // Runs the check over `images` (default: what is installed now). Metadata that cannot be trusted
 // refuses every image with its code: nothing is accepted without a completed verification (P6).
 // reuseBootRecord: digests this boot's check already recorded stand in for hashing again (boot-digests.ts).
-export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[], opts: { readonly reuseBootRecord?: boolean } = {}): Promise<BootCheckResult> {
+// progress: where the hashing's progress goes besides the log (boot-progress.ts).
+export async function runBootCheck(dev: Device, now: Date, images?: readonly InstalledImage[], opts: { readonly reuseBootRecord?: boolean; readonly progress?: BootProgressOutlets } = {}): Promise<BootCheckResult> {
   const list = images ?? (await installedImages(dev));
   let verifier: ImageVerifier;
   try {
@@ -83,7 +85,7 @@ export async function runBootCheck(dev: Device, now: Date, images?: readonly Ins
   await announceFreshness(dev, 'boot', now, revocationProblem);
   const outcomes: ImageOutcome[] = [];
   const reports: Promise<void>[] = [];
-  const digests = await supplyDigests(dev, verifier, list, now, opts.reuseBootRecord === true);
+  const digests = await supplyDigests(dev, verifier, list, now, opts.reuseBootRecord === true, opts.progress);
   try {
     for (const image of digests.images) {
       const o = await checkImage(verifier, image, now);

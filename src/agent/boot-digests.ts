@@ -5,6 +5,7 @@ import type { Verdict } from '../tuf/offline/types.js';
 import { readBootId, readBootRecord, reusableDigests, writeBootRecord, type RecordedDigest } from './boot-record.js';
 import type { Device } from './device.js';
 import type { ImageVerifier } from './image-verifier.js';
+import { bootProgress, type BootProgressOutlets } from './boot-progress.js';
 import type { InstalledImage } from './installed-images.js';
 
 // Where the boot check's digests come from (issue 12 B, C): this boot's record when the caller may
@@ -18,10 +19,13 @@ export interface DigestSupply {
   finish(outcomes: readonly { readonly image: InstalledImage; readonly verdict: Verdict; readonly digest?: FileDigest }[], now: Date): Promise<void>;
 }
 
-export async function supplyDigests(dev: Device, verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, reuse: boolean): Promise<DigestSupply> {
-  const bound = bindDigests(verifier, list, now, reuse ? await recordedDigests(dev) : []);
+// progress: outlets besides the log (a terminal bar, systemd's STATUS=); lines go to the log unless a bar shows them.
+export async function supplyDigests(dev: Device, verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, reuse: boolean, progress: BootProgressOutlets = {}): Promise<DigestSupply> {
+  const log = dev.logger.child({ component: 'boot-check' });
+  const lines = progress.bar ? {} : { log: (line: string, fields: Record<string, unknown>) => log.info(line, fields) };
+  const bound = bindDigests(verifier, list, now, reuse ? await recordedDigests(dev) : [], { progress: { ...lines, ...progress } });
   const workers = bound.pool ? ` (${bound.pooled} on ${bound.pool.size} worker threads)` : '';
-  dev.logger.child({ component: 'boot-check' }).info(`image digests: ${bound.reused} reused from this boot's record, ${bound.hashed} hashed${workers}`);
+  log.info(`image digests: ${bound.reused} reused from this boot's record, ${bound.hashed} hashed${workers}`);
   return {
     images: bound.images,
     async finish(outcomes, at) {
@@ -40,12 +44,18 @@ export interface BoundDigests {
 }
 
 // Binds each image's digest() to a recorded digest, a pool job started now, or (left as is) a read on
-// this thread when checkImage asks; an image the metadata does not list is never read.
+// this thread when checkImage asks; an image the metadata does not list is never read. With
+// opts.progress, the hashing of them all reports as one figure (boot-progress.ts; nothing up to 64 MiB).
 // Below this many bytes to hash, starting workers (≈ 40 ms each) costs more than they save. Above it
 // even a lone image goes to a worker: its blocking reads hash faster than this thread's async ones.
 export const POOL_MIN_BYTES = 64 * 1024 * 1024;
 
-export function bindDigests(verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, recorded: readonly RecordedDigest[], poolMinBytes = POOL_MIN_BYTES): BoundDigests {
+export interface BindOptions {
+  readonly poolMinBytes?: number;
+  readonly progress?: BootProgressOutlets;
+}
+
+export function bindDigests(verifier: ImageVerifier, list: readonly InstalledImage[], now: Date, recorded: readonly RecordedDigest[], opts: BindOptions = {}): BoundDigests {
   const plan = list.map((image) => {
     const expected = verifier.expected(image.target, image.kind, now);
     const length = expected.ok ? expected.target.length : undefined;
@@ -54,14 +64,25 @@ export function bindDigests(verifier: ImageVerifier, list: readonly InstalledIma
   const toHash = plan.filter((p) => !p.hit && p.length !== undefined);
   const files = toHash.filter((p) => p.image.file !== undefined);
   const bytes = toHash.reduce((sum, p) => sum + (p.length ?? 0), 0);
-  const pool = files.length > 0 && bytes >= poolMinBytes ? openDigestPool(digestPoolSize(files.length)) : undefined;
-  const images = plan.map(({ image, length, hit }): InstalledImage => {
+  const pool = files.length > 0 && bytes >= (opts.poolMinBytes ?? POOL_MIN_BYTES) ? openDigestPool(digestPoolSize(files.length)) : undefined;
+  const progress = opts.progress && bootProgress(toHash.map((p) => p.length ?? 0), opts.progress);
+  const images = plan.map((entry): InstalledImage => {
+    const { image, length, hit } = entry;
     const bound = (digest: Promise<FileDigest>): InstalledImage => ({ ...image, digest: (n) => (n === length ? digest : image.digest(n)) });
     if (hit) return bound(Promise.resolve({ length: hit.length, sha256: hit.sha256 }));
-    if (!pool || length === undefined || image.file === undefined) return image;
-    const digest = pool.digest({ path: image.file, maxLength: length });
-    digest.catch(() => undefined); // awaited by checkImage in turn; handled here if the check stops first
-    return bound(digest);
+    if (length === undefined) return image;
+    const at = toHash.indexOf(entry);
+    const onProgress = progress && ((done: number): void => progress.image(at, done));
+    const settle = (digest: Promise<FileDigest>): Promise<FileDigest> => {
+      // awaited by checkImage in turn; handled here too, if the check stops first
+      void digest.then(
+        () => progress?.settled(at),
+        () => progress?.settled(at),
+      );
+      return digest;
+    };
+    if (!pool || image.file === undefined) return progress ? { ...image, digest: (n) => settle(image.digest(n, onProgress)) } : image;
+    return bound(settle(pool.digest({ path: image.file, maxLength: length }, onProgress)));
   });
   return { images, reused: plan.filter((p) => p.hit).length, hashed: toHash.length, pooled: pool ? files.length : 0, ...(pool ? { pool } : {}) };
 }

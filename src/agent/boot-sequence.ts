@@ -71,12 +71,13 @@ async function fallback(dev: Device, check: BootCheckResult, now: Date): Promise
   return { action: 'fallback', proceed: false, check, ...firstRefusal(check)! };
 }
 
-export async function bootSequence(dev: Device, now: Date): Promise<BootOutcome> {
+// status: systemd's STATUS= for the agent, while the boot check hashes images over 64 MiB in all.
+export async function bootSequence(dev: Device, now: Date, opts: { readonly status?: (text: string) => void } = {}): Promise<BootOutcome> {
   const log = dev.logger.child({ component: 'boot' });
   const journal = dev.ab ? await readJournal(dev.paths.journal) : undefined;
   await checkBootClock(dev, now);
   // the boot-check unit hashed every image earlier in this boot: its recorded digests are reused
-  const check = await runBootCheck(dev, now, undefined, { reuseBootRecord: true });
+  const check = await runBootCheck(dev, now, undefined, { reuseBootRecord: true, progress: opts.status ? { status: opts.status } : {} });
   // the metadata the check trusted may be newer than the floors (a refresh interrupted before its raise);
   // with an unauthenticated revocation list no floor rises until an authenticated one is fetched (issue 10 D)
   if (check.rootVersion !== undefined && !check.revocationProblem) await raiseMetadataFloors(dev, { rootVersion: check.rootVersion, targetsVersion: check.targetsVersion }, 'metadata verified at boot');

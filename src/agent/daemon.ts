@@ -102,7 +102,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
     throw e;
   }
   await dev.report({ type: 'agent-start', verdict: 'info', detail: `pid ${process.pid}` });
-  const boot = await bootSequence(dev, clock());
+  const boot = await bootSequence(dev, clock(), { status: (text) => notifier.status(text) });
   if (!boot.proceed) {
     log.error(`boot ${boot.action} [${boot.code ?? '-'}] ${boot.message ?? ''}`);
     await dev.report({ type: 'agent-stop', verdict: 'refused', code: boot.code ?? 'INTERNAL', detail: `boot ${boot.action}` });

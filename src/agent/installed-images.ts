@@ -16,13 +16,13 @@ export interface InstalledImage {
   readonly recordKey: string;
   readonly record?: Uint8Array; // its install record as read from disk: unverified
   readonly file?: string; // a file digestFile reads (so a digest worker can): fixed images
-  // streamed digest of at most `length` bytes (OVERSIZED when a file is longer than that)
-  digest(length: number): Promise<FileDigest>;
+  // streamed digest of at most `length` bytes (OVERSIZED when a file is longer than that); onProgress: bytes hashed so far
+  digest(length: number, onProgress?: (done: number) => void): Promise<FileDigest>;
 }
 
 export function fixedImage(image: ImageConfig & { path: string }, record?: Uint8Array): InstalledImage {
   const recordKey = fixedRecordKey(image.path);
-  return { target: image.target, kind: image.kind, location: image.path, file: image.path, recordKey, ...(record ? { record } : {}), digest: (length) => digestFile(image.path, { maxLength: length }) };
+  return { target: image.target, kind: image.kind, location: image.path, file: image.path, recordKey, ...(record ? { record } : {}), digest: (length, onProgress) => digestFile(image.path, { maxLength: length, ...(onProgress ? { onProgress } : {}) }) };
 }
 
 // The target a slot holds: the staged one from the journal during its trial, else its record, else
@@ -37,5 +37,5 @@ export async function slotImage(dev: Device, ab: AbImage, slot: SlotId): Promise
   const target = slotTarget(ab, slot, await readSlotRecords(dev.paths), await readJournal(dev.paths.journal));
   const recordKey = slotRecordKey(slot);
   const record = await readInstallRecord(dev.paths, recordKey);
-  return { target, kind: ab.image.kind, location: ab.slots.location(slot), slot, recordKey, ...(record ? { record } : {}), digest: (length) => ab.slots.measure(slot, length) };
+  return { target, kind: ab.image.kind, location: ab.slots.location(slot), slot, recordKey, ...(record ? { record } : {}), digest: (length, onProgress) => ab.slots.measure(slot, length, onProgress) };
 }

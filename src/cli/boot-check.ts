@@ -23,6 +23,7 @@ export const bootCheckCommand: Command = {
     'through sha256, checks signatures, hardware id, revocation and the TPM security floor, and measures',
     'each verified digest into the configured PCR. Verdicts go to the telemetry outbox and status.',
     'A clock behind the time floor (P5) is reported as a CLOCK_BEHIND_FLOOR warning; it never changes the exit code.',
+    'Over 64 MiB of images in all, the hashing shows a progress bar on a terminal (stderr), log lines otherwise.',
     '',
     'exit 0   every image verified (or onFailure is report-only: refusals are reported, not enforced)',
     'exit 1   an image was refused (the code is printed: DIGEST_MISMATCH, ROLLBACK, HARDWARE_MISMATCH, …)',
@@ -46,7 +47,9 @@ export const bootCheckCommand: Command = {
       const now = new Date(); // the CLI is an adapter: the wall clock is read here, once
       // like the agent: a clock behind the time floor is reported, never a reason to refuse an image
       const clock = await checkBootClock(dev, now);
-      const result = await runBootCheck(dev, now);
+      // a bar on a terminal while images over 64 MiB in all are hashed; log lines otherwise (issue 12 F)
+      const bar = io.isTTY && !values.json ? { bar: (text: string) => void process.stderr.write(text) } : {};
+      const result = await runBootCheck(dev, now, undefined, { progress: bar });
       const permissive = !result.ok && config.onFailure === 'report-only';
       await saveBootStatus(dev, result, result.ok ? 'verified' : permissive ? 'report-only' : 'refused', now);
       const images = result.outcomes.map(imageStatus);

@@ -3,6 +3,7 @@ import { agentPaths, readAgentStatus, readSlotRecords } from '../agent/agent-sta
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config-file.js';
 import { bootSelectorFrom } from '../agent/boot-selector-config.js';
 import { imageLines, short } from '../agent/format.js';
+import { inFlightText, slotInFlight } from '../agent/slot-in-flight.js';
 import { readJournal } from '../ota/install-journal.js';
 import { spoolBacklog } from '../telemetry/outbox/disk-store.js';
 import { EXIT, parseCommandArgs, type CliIo, type Command } from './command.js';
@@ -28,8 +29,10 @@ export const statusCommand: Command = {
     const ab = config.images.find((i) => i.path === undefined);
     const boot = config.update.bootSelector ? await bootSelectorFrom(config.update.bootSelector).state().catch(() => undefined) : undefined;
     const telemetry = { broker: config.telemetry.broker ?? null, outbox: await spoolBacklog(join(config.stateDir, 'outbox')) };
+    // a slot being streamed into holds the new target's bytes (unverified), whatever its record still says
+    const inFlight = slotInFlight(journal);
     if (values.json) {
-      io.out(JSON.stringify({ deviceId: config.deviceId, stateDir: config.stateDir, bootSelector: boot ?? null, slots, install: journal, telemetry, ...status }, null, 2));
+      io.out(JSON.stringify({ deviceId: config.deviceId, stateDir: config.stateDir, bootSelector: boot ?? null, slots, slotInFlight: inFlight ?? null, install: journal, telemetry, ...status }, null, 2));
       return EXIT.OK;
     }
     io.out(`device ${config.deviceId} (hardware ${config.hardwareId})   state ${config.stateDir}`);
@@ -40,7 +43,8 @@ export const statusCommand: Command = {
         const marks = [boot?.active === slot ? 'booted' : '', boot?.good === slot ? 'good' : '', boot?.trySlot === slot ? `trial×${boot.tryCount}` : ''].filter(Boolean).join(', ');
         const seen = status.boot?.images.find((i) => i.slot === slot && i.verdict === 'verified');
         const factory = seen ? `${seen.target} ${seen.version ?? ''} sha256 ${short(seen.sha256)}` : ab.target;
-        const held = rec ? `${rec.name} ${rec.version} (sv ${rec.securityVersion}) sha256 ${short(rec.sha256)}` : slot === 'A' ? `${factory} (factory)` : '-';
+        const recorded = rec ? `${rec.name} ${rec.version} (sv ${rec.securityVersion}) sha256 ${short(rec.sha256)}` : slot === 'A' ? `${factory} (factory)` : '-';
+        const held = inFlight?.slot === slot ? inFlightText(inFlight) : recorded;
         io.out(`  slot ${slot}  ${held.padEnd(60)} ${marks ? `[${marks}]` : ''}  ${at[slot]}`);
       }
     }

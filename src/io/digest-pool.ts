@@ -11,7 +11,14 @@ export interface DigestJob {
   readonly maxLength?: number;
 }
 
+// A job as posted to a worker: progressEvery, when set, asks for a progress message each time that many
+// more bytes are hashed (one small message per 8 MiB: no measurable cost against hashing them).
+export type WorkerJob = DigestJob & { readonly id: number; readonly progressEvery?: number };
+
 export type DigestReply = { readonly id: number; readonly ok: true; readonly digest: FileDigest } | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type DigestProgressMessage = { readonly id: number; readonly progress: number }; // bytes hashed so far
+
+export const PROGRESS_EVERY = 8 * 1024 * 1024;
 
 // beyond a few workers the storage, not the CPU, is the limit, and every worker holds ~10 MiB
 export const MAX_DIGEST_WORKERS = 4;
@@ -24,7 +31,8 @@ export interface DigestPool {
   readonly size: number;
   // worker threads still running (0 once close() has resolved)
   readonly live: number;
-  digest(job: DigestJob): Promise<FileDigest>;
+  // onProgress: bytes of this file hashed so far, posted by its worker every PROGRESS_EVERY bytes
+  digest(job: DigestJob, onProgress?: (done: number) => void): Promise<FileDigest>;
   // terminates every worker; jobs not yet finished reject with INTERNAL
   close(): Promise<void>;
 }
@@ -32,6 +40,7 @@ export interface DigestPool {
 interface Pending {
   readonly id: number;
   readonly job: DigestJob;
+  readonly onProgress?: (done: number) => void;
   resolve(d: FileDigest): void;
   reject(e: EdgesealError): void;
 }
@@ -52,14 +61,20 @@ export function openDigestPool(size: number): DigestPool {
       const w = idle.pop()!;
       const p = queue.shift()!;
       busy.set(w, p);
-      w.postMessage({ id: p.id, ...p.job });
+      const job: WorkerJob = { id: p.id, ...p.job, ...(p.onProgress ? { progressEvery: PROGRESS_EVERY } : {}) };
+      w.postMessage(job);
     }
   };
   const workers = Array.from({ length: size }, () => {
     // no inherited execArgv: flags meant for the main script (e.g. --input-type) would stop the worker
     const w = new Worker(new URL('./digest-worker.js', import.meta.url), { execArgv: [] });
     live++;
-    w.on('message', (r: DigestReply) => {
+    w.on('message', (r: DigestReply | DigestProgressMessage) => {
+      if ('progress' in r) {
+        const p = busy.get(w);
+        if (p?.id === r.id) p.onProgress?.(r.progress);
+        return;
+      }
       const p = busy.get(w);
       busy.delete(w);
       idle.push(w);
@@ -84,10 +99,10 @@ export function openDigestPool(size: number): DigestPool {
     get live() {
       return live;
     },
-    digest(job) {
+    digest(job, onProgress) {
       if (closed || live === 0) return Promise.reject(new EdgesealError('INTERNAL', `digest of ${job.path}: expected an open digest pool with running workers, found none`));
       return new Promise<FileDigest>((resolve, reject) => {
-        queue.push({ id: nextId++, job, resolve, reject });
+        queue.push({ id: nextId++, job, ...(onProgress ? { onProgress } : {}), resolve, reject });
         dispatch();
       });
     },

@@ -13,6 +13,7 @@ import { addImage, imageOf, newRepo, publishedFiles, sha256Hex, T0 } from '../he
 describe('agent boot digests: pool, main thread or boot record', () => {
   let dir: string;
   let verifier: ImageVerifier;
+  const never = (): { state: 'never'; version: undefined; highestVersion: number; ageDays: undefined; expires: undefined; list: undefined } => ({ state: 'never', version: undefined, highestVersion: 0, ageDays: undefined, expires: undefined, list: undefined });
   const bytes = ['a', 'b', 'c'].map((l) => imageOf(l, 3 * 1024 * 1024 + 5));
   const images = (): InstalledImage[] => ['a', 'b', 'c'].map((l) => fixedImage({ target: `fw/${l}.bin`, kind: 'firmware', path: join(dir, `${l}.bin`) }));
   const digestsOf = (list: readonly InstalledImage[]): Promise<unknown[]> => Promise.all(list.map((i, n) => i.digest(bytes[n].length)));
@@ -28,13 +29,12 @@ describe('agent boot digests: pool, main thread or boot record', () => {
     repo.sign(T0);
     const files = publishedFiles(repo);
     const trusted = loadTrustedMetadata(files, { now: T0, expiry: 'ignore' });
-    const never = { state: 'never' as const, version: undefined, highestVersion: 0, ageDays: undefined, expires: undefined, list: undefined };
-    verifier = buildImageVerifier({ trusted, files, hardwareId: 'board-a', floors: { rootVersion: 1, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 }, revocations: () => never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
+    verifier = buildImageVerifier({ trusted, files, hardwareId: 'board-a', floors: { rootVersion: 1, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 }, revocations: never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('hashes several image files on the pool, with the right digests, and the pool stops after', async () => {
-    const bound = bindDigests(verifier, images(), T0, [], 0);
+    const bound = bindDigests(verifier, images(), T0, [], { poolMinBytes: 0 });
     expect(bound).to.include({ hashed: 3, pooled: 3, reused: 0 });
     try {
       expect(await digestsOf(bound.images)).to.deep.equal(expected);
@@ -45,7 +45,7 @@ describe('agent boot digests: pool, main thread or boot record', () => {
   });
 
   it('keeps a small total on this thread; a lone image past the threshold goes to one worker', async () => {
-    const one = bindDigests(verifier, images().slice(0, 1), T0, [], 0);
+    const one = bindDigests(verifier, images().slice(0, 1), T0, [], { poolMinBytes: 0 });
     expect(one).to.include({ hashed: 1, pooled: 1 });
     try {
       expect(one.pool?.size).to.equal(1);
@@ -57,6 +57,42 @@ describe('agent boot digests: pool, main thread or boot record', () => {
     expect(small).to.include({ hashed: 3, pooled: 0 });
     expect(small.pool).to.equal(undefined);
     expect(await digestsOf(small.images)).to.deep.equal(expected);
+  });
+
+  it('reports progress over all pooled images as one figure, from the workers, to 100 %; small images report nothing', async () => {
+    const big = ['x', 'y', 'z'].map((l, n) => ({ target: `fw/${l}.bin`, path: join(dir, `${l}.bin`), bytes: Buffer.alloc(24 * 1024 * 1024 + n, l) }));
+    const { repo } = newRepo();
+    for (const b of big) {
+      addImage(repo, b.target, b.bytes);
+      await writeFile(b.path, b.bytes);
+    }
+    repo.sign(T0);
+    const files = publishedFiles(repo);
+    const trusted = loadTrustedMetadata(files, { now: T0, expiry: 'ignore' });
+    const bigVerifier = buildImageVerifier({ trusted, files, hardwareId: 'board-a', floors: { rootVersion: 1, securityVersion: 0, revocationVersion: 0, targetsVersion: 0 }, revocations: never, freshness: { ...DEFAULT_FRESHNESS_POLICY, onNever: 'allow' } });
+    const lines: { line: string; fields: Record<string, unknown> }[] = [];
+    const bound = bindDigests(bigVerifier, big.map((b) => fixedImage({ target: b.target, kind: 'firmware', path: b.path })), T0, [], { progress: { log: (line, fields) => lines.push({ line, fields }) } });
+    expect(bound).to.include({ hashed: 3, pooled: 3 });
+    try {
+      expect(await Promise.all(bound.images.map((i, n) => i.digest(big[n].bytes.length)))).to.deep.equal(big.map((b) => ({ length: b.bytes.length, sha256: sha256Hex(b.bytes) })));
+    } finally {
+      await bound.pool!.close();
+    }
+    const done = lines.map((l) => l.fields.done as number);
+    expect(done).to.deep.equal([...done].sort((a, b) => a - b));
+    // the first report is a worker's: bytes hashed while no image had finished
+    expect(lines[0].fields).to.include({ imagesDone: 0 });
+    expect(done[0]).to.be.greaterThan(0);
+    expect(lines.at(-1)!.line).to.match(/^boot check: 100% .*; 3\/3 images$/);
+
+    const quiet: string[] = [];
+    const small = bindDigests(verifier, images(), T0, [], { poolMinBytes: 0, progress: { log: (line) => quiet.push(line), status: (t) => quiet.push(t) } });
+    try {
+      expect(await digestsOf(small.images)).to.deep.equal(expected);
+    } finally {
+      await small.pool?.close();
+    }
+    expect(quiet, 'images of 9 MiB in all show no progress').to.deep.equal([]);
   });
 
   it('takes a recorded digest for the same target, location and signed length without reading the file', async () => {

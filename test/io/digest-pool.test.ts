@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestPoolSize, MAX_DIGEST_WORKERS, openDigestPool } from '../../src/io/digest-pool.js';
+import { digestPoolSize, MAX_DIGEST_WORKERS, openDigestPool, PROGRESS_EVERY } from '../../src/io/digest-pool.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 
 describe('io digest pool (worker threads)', () => {
@@ -48,6 +48,25 @@ describe('io digest pool (worker threads)', () => {
       await expectCodeAsync(() => pool.digest({ path: join(dir, 'link') }), 'UNSAFE_PATH');
       // shorter than the signed length: the caller's length check refuses it (LENGTH_MISMATCH)
       expect((await pool.digest({ path: join(dir, 'ten'), maxLength: 100 })).length).to.equal(10);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reports the progress of a job from its worker every PROGRESS_EVERY bytes, before its digest, only when asked', async () => {
+    const length = 3 * PROGRESS_EVERY + 5;
+    const path = join(dir, 'long');
+    await writeFile(path, Buffer.alloc(length, 9));
+    const pool = openDigestPool(2);
+    try {
+      const seen: number[] = [];
+      let settled = false;
+      const asked = pool.digest({ path, maxLength: length }, (done) => seen.push(settled ? -1 : done));
+      const quiet = pool.digest({ path, maxLength: length });
+      const [digest] = await Promise.all([asked.finally(() => (settled = true)), quiet]);
+      expect(digest.length).to.equal(length);
+      expect(seen).to.have.length(3);
+      seen.forEach((done, i) => expect(done, `report ${i}`).to.be.within((i + 1) * PROGRESS_EVERY, length - 1));
     } finally {
       await pool.close();
     }
