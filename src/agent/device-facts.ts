@@ -1,3 +1,4 @@
+import { readJournal } from '../ota/install-journal.js';
 import type { SlotId } from '../ota/slot.js';
 import type { RevocationCache } from '../revocation/cache.js';
 import type { DeviceFacts, SlotFacts } from '../telemetry/event-v2.js';
@@ -7,12 +8,13 @@ import { readAgentStatus, readSlotRecords, type AgentPaths } from './agent-state
 import type { AbImage } from './device.js';
 import { readInstallRecord, slotRecordKey } from './install-records.js';
 import { revocationRef } from './revocation-freshness.js';
+import { slotInFlight } from './slot-in-flight.js';
 
 // What the periodic metrics event tells the fleet inventory (schema 2): per slot the image it holds,
 // active and good slot, the TPM floors, root and revocation list version. Read from the agent's own
 // state each time (the status the last boot check wrote, the slot records, the TPM), never cached.
 export interface FactsSources {
-  readonly ab: AbImage | undefined;
+  readonly ab: Pick<AbImage, 'selector'> | undefined;
   readonly paths: AgentPaths;
   readonly trust: Pick<Trust, 'readFloors'>;
   readonly revocations: Pick<RevocationCache, 'status'>;
@@ -34,13 +36,16 @@ async function fromInstallRecord(paths: AgentPaths, slot: SlotId): Promise<SlotF
   return { target: name, ...(typeof version === 'string' ? { version } : {}), ...(rec.target?.sha256 ? { sha256: rec.target.sha256 } : {}) };
 }
 
-async function slotFacts(src: FactsSources, ab: AbImage): Promise<Pick<DeviceFacts, 'slots' | 'active' | 'good'>> {
-  const [state, records, status] = await Promise.all([ab.selector.state(), readSlotRecords(src.paths), readAgentStatus(src.paths)]);
+async function slotFacts(src: FactsSources, ab: Pick<AbImage, 'selector'>): Promise<Pick<DeviceFacts, 'slots' | 'active' | 'good'>> {
+  const [state, records, status, journal] = await Promise.all([ab.selector.state(), readSlotRecords(src.paths), readAgentStatus(src.paths), readJournal(src.paths.journal)]);
+  const inFlight = slotInFlight(journal);
   const slots: DeviceFacts['slots'] = {};
   for (const slot of ['A', 'B'] as const) {
+    // a slot being written holds no whole image: neither its old target (its record) nor the new one yet
+    if (inFlight?.slot === slot && inFlight.state === 'writing') continue;
     // the active slot as its boot check verified it; another slot as it was staged, else as its install record says
     const booted = slot === state.active ? status.boot?.images.find((i) => i.slot === slot && i.verdict === 'verified') : undefined;
-    const staged = records[slot];
+    const staged = inFlight?.slot === slot ? journal.install?.target : records[slot];
     const facts = booted
       ? { target: booted.target, ...(booted.version ? { version: booted.version } : {}), ...(booted.sha256 ? { sha256: booted.sha256 } : {}) }
       : staged
