@@ -1,6 +1,6 @@
 import { createHash, getHashes } from 'node:crypto';
-import type { MetaFile } from '@tufjs/models';
 import { EdgesealError } from '../../core/errors.js';
+import type { MetaFile } from './model.js';
 
 const SUPPORTED_HASHES = new Set(getHashes());
 

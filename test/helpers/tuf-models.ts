@@ -1,0 +1,35 @@
+import { Metadata as ModelsMetadata, TargetFile, type MetadataKind, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
+import { Signed as ModelsSigned } from '@tufjs/models/dist/base.js';
+import type * as ours from '../../src/tuf/offline/model.js';
+
+// @tufjs/models as the oracle of the offline model (src/tuf/offline/model.ts): its Metadata.fromJSON,
+// and its objects as the plain data our parser gives, so that the two compare with deep equality.
+
+export function modelsFromJSON(kind: string, json: unknown): ModelsMetadata<Root | Timestamp | Snapshot | Targets> {
+  return ModelsMetadata.fromJSON(kind as MetadataKind.Root, json as Parameters<typeof ModelsMetadata.fromJSON>[1]);
+}
+
+// Own enumerable data, recursively, without undefined members; a class's getters and tags as our model
+// holds them: TargetFile.custom as data, Signed without `type` (and without `_type`, which the models
+// keep among the unrecognised fields).
+export function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || (value instanceof ModelsSigned && k === 'type')) continue;
+    Object.defineProperty(out, k, { value: plain(v), enumerable: true, writable: true, configurable: true });
+  }
+  if (value instanceof TargetFile) out.custom = plain(value.custom);
+  if (value instanceof ModelsSigned) delete (out.unrecognizedFields as Record<string, unknown>)._type;
+  return out;
+}
+
+// Compile-time: @tufjs/models' objects are assignable to the offline model (a structural subset), so
+// metadata from tuf-js may flow wherever the offline types are taken.
+export const modelsAreAssignable = (m: {
+  root: ModelsMetadata<Root>;
+  timestamp: ModelsMetadata<Timestamp>;
+  snapshot: ModelsMetadata<Snapshot>;
+  targets: ModelsMetadata<Targets>;
+}): [ours.Metadata<ours.Root>, ours.Metadata<ours.Timestamp>, ours.Metadata<ours.Snapshot>, ours.Metadata<ours.Targets>] => [m.root, m.timestamp, m.snapshot, m.targets];
