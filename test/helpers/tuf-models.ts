@@ -10,8 +10,8 @@ export function modelsFromJSON(kind: string, json: unknown): ModelsMetadata<Root
 }
 
 // Own enumerable data, recursively, without undefined members; a class's getters and tags as our model
-// holds them: TargetFile.custom as data, Signed without `type` (and without `_type`, which the models
-// keep among the unrecognised fields).
+// holds them: a TargetFile's path, length, hashes and custom, Signed without `type` (and without
+// `_type`, which the models keep among the unrecognised fields).
 export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (typeof value !== 'object' || value === null) return value;
@@ -20,7 +20,8 @@ export function plain(value: unknown): unknown {
     if (v === undefined || (value instanceof ModelsSigned && k === 'type')) continue;
     Object.defineProperty(out, k, { value: plain(v), enumerable: true, writable: true, configurable: true });
   }
-  if (value instanceof TargetFile) out.custom = plain(value.custom);
+  // a target entry: what our model keeps of it (the signature covers the rest as the file holds it)
+  if (value instanceof TargetFile) return { path: value.path, length: value.length, hashes: plain(value.hashes), custom: plain(value.custom) };
   if (value instanceof ModelsSigned) delete (out.unrecognizedFields as Record<string, unknown>)._type;
   return out;
 }

@@ -58,8 +58,7 @@ export interface TargetFile {
   readonly path: string;
   readonly length: number;
   readonly hashes: Readonly<Record<string, string>>;
-  readonly custom: Record<string, unknown>; // unrecognizedFields.custom when it is an object, else {}
-  readonly unrecognizedFields: Fields;
+  readonly custom: Record<string, unknown>; // the entry's custom field when it is an object, else {}
 }
 
 export interface Signed {
