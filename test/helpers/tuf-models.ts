@@ -1,12 +1,14 @@
-import { Metadata as ModelsMetadata, TargetFile, type MetadataKind, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
+import { Metadata as ModelsMetadata, MetadataKind, TargetFile, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import { Signed as ModelsSigned } from '@tufjs/models/dist/base.js';
 import type * as ours from '../../src/tuf/offline/model.js';
 
 // @tufjs/models as the oracle of the offline model (src/tuf/offline/model.ts): its Metadata.fromJSON,
 // and its objects as the plain data our parser gives, so that the two compare with deep equality.
 
+type JSONObject = Parameters<typeof ModelsMetadata.fromJSON>[1];
+
 export function modelsFromJSON(kind: string, json: unknown): ModelsMetadata<Root | Timestamp | Snapshot | Targets> {
-  return ModelsMetadata.fromJSON(kind as MetadataKind.Root, json as Parameters<typeof ModelsMetadata.fromJSON>[1]);
+  return ModelsMetadata.fromJSON(kind as MetadataKind.Root, json as JSONObject);
 }
 
 // Own enumerable data, recursively, without undefined members; a class's getters and tags as our model
@@ -26,11 +28,19 @@ export function plain(value: unknown): unknown {
   return out;
 }
 
-// Compile-time: @tufjs/models' objects are assignable to the offline model (a structural subset), so
-// metadata from tuf-js may flow wherever the offline types are taken.
-export const modelsAreAssignable = (m: {
-  root: ModelsMetadata<Root>;
-  timestamp: ModelsMetadata<Timestamp>;
-  snapshot: ModelsMetadata<Snapshot>;
-  targets: ModelsMetadata<Targets>;
-}): [ours.Metadata<ours.Root>, ours.Metadata<ours.Timestamp>, ours.Metadata<ours.Snapshot>, ours.Metadata<ours.Targets>] => [m.root, m.timestamp, m.snapshot, m.targets];
+// @tufjs/models' Metadata.fromJSON of each kind, typed as the offline model: this compiles only while
+// the models' objects are assignable to it (a structural subset), so metadata from tuf-js may flow
+// wherever the offline types are taken.
+export function modelsAsOffline(docs: { root: unknown; timestamp: unknown; snapshot: unknown; targets: unknown }): {
+  root: ours.Metadata<ours.Root>;
+  timestamp: ours.Metadata<ours.Timestamp>;
+  snapshot: ours.Metadata<ours.Snapshot>;
+  targets: ours.Metadata<ours.Targets>;
+} {
+  return {
+    root: ModelsMetadata.fromJSON(MetadataKind.Root, docs.root as JSONObject),
+    timestamp: ModelsMetadata.fromJSON(MetadataKind.Timestamp, docs.timestamp as JSONObject),
+    snapshot: ModelsMetadata.fromJSON(MetadataKind.Snapshot, docs.snapshot as JSONObject),
+    targets: ModelsMetadata.fromJSON(MetadataKind.Targets, docs.targets as JSONObject),
+  };
+}

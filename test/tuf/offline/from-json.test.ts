@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { EdgesealError } from '../../../src/core/errors.js';
 import { metadataFromJSON, type RoleKind } from '../../../src/tuf/offline/from-json.js';
 import { mutateJson, Rng } from '../../fuzz/mutator.js';
-import { modelsFromJSON, plain } from '../../helpers/tuf-models.js';
+import { modelsAsOffline, modelsFromJSON, plain } from '../../helpers/tuf-models.js';
 import { addImage, customFor, imageOf, newRepo, publishedFiles, T0, testKey } from '../../helpers/tuf-repo.js';
 
 // Our metadata parser against @tufjs/models' Metadata.fromJSON (what it replaces on the offline path):
@@ -103,6 +103,14 @@ describe('tuf/offline metadata parser against @tufjs/models Metadata.fromJSON', 
 
   it('accepts what the publisher writes, with the same model', () => {
     for (const [name, doc] of Object.entries(docs)) expect(expectAgreement(kindOf(name), doc, name), name).to.equal('both');
+  });
+
+  it("takes tuf-js's own metadata objects wherever the offline model is taken (a structural subset)", () => {
+    const theirs = modelsAsOffline(docs);
+    expect(theirs.root.signed.roles.root.keyIDs).to.deep.equal(metadataFromJSON('root', docs.root).signed.roles.root.keyIDs);
+    expect(theirs.timestamp.signed.snapshotMeta.version).to.equal(metadataFromJSON('timestamp', docs.timestamp).signed.snapshotMeta.version);
+    expect(Object.keys(theirs.snapshot.signed.meta)).to.deep.equal(Object.keys(metadataFromJSON('snapshot', docs.snapshot).signed.meta));
+    expect(theirs.targets.signed.delegations?.roles?.builder.paths).to.deep.equal(['apps/*', 'apps/*/*.bin']);
   });
 
   const cases: [string, keyof typeof docs, Edit, 'both' | 'neither' | 'stricter'][] = [
