@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 // Delegation path patterns (spec §4.5 "paths") as tuf-js matches them: target and pattern split on
 // '/', the same number of segments, each segment matched by minimatch(segment, patternSegment) with
 // default options. Patterns of literals, `*` and `?` (all we publish, and all most repositories use) are
@@ -58,9 +56,11 @@ function wildcard(s: string, p: string): boolean {
 type Minimatch = (path: string, pattern: string) => boolean;
 let loaded: Minimatch | undefined;
 
-// The minimatch @tufjs/models (and so tuf-js) uses, resolved from its location.
+// The minimatch @tufjs/models (and so tuf-js) uses, resolved from its location; node:module is loaded
+// only here too.
 function minimatch(): Minimatch {
   if (!loaded) {
+    const { createRequire } = process.getBuiltinModule('node:module');
     const require = createRequire(import.meta.url);
     const fromModels = createRequire(require.resolve('@tufjs/models'));
     loaded = (fromModels('minimatch') as { minimatch: Minimatch }).minimatch;
