@@ -69,3 +69,12 @@ export function required<V>(command: string, name: string, value: V | undefined)
   }
   return value;
 }
+
+// --now: the time a command acts at (default: the current time). Here, not in repo-shared.ts, so that
+// `verify` (run at every boot) loads no publisher module for it.
+export function parseNow(command: string, value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new EdgesealError('USAGE', `${command}: --now: expected an ISO 8601 time, found ${JSON.stringify(value)}`);
+  return at;
+}

@@ -13,12 +13,7 @@ export const DIR_USAGE = '--dir WORKDIR      publisher working dir (keys/, repo.
 export const NOW_USAGE = '--now ISO          signing time (default: the current time)';
 export const PASSPHRASE_USAGE = 'encrypted keys are opened with the passphrase in $EDGESEAL_PASSPHRASE';
 
-export function parseNow(command: string, value: string | undefined): Date {
-  if (value === undefined) return new Date();
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new EdgesealError('USAGE', `${command}: --now: expected an ISO 8601 time, found ${JSON.stringify(value)}`);
-  return at;
-}
+export { parseNow } from './command.js';
 
 // A duration such as 48h, 2d, 30m or 90s, in seconds.
 export function parseDuration(command: string, name: string, value: string): number {

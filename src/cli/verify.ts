@@ -6,8 +6,7 @@ import { loadTrustedMetadata } from '../tuf/offline/load-trusted.js';
 import { refusal } from '../tuf/offline/verify-image.js';
 import type { ExpiryPolicy, Verdict, VersionFloors } from '../tuf/offline/types.js';
 import { verifyInstalledImage } from '../tuf/verify-installed.js';
-import { EXIT, exitCodeFor, parseCommandArgs, required, type CliIo, type Command } from './command.js';
-import { parseNow } from './repo-shared.js';
+import { EXIT, exitCodeFor, parseCommandArgs, parseNow, required, type CliIo, type Command } from './command.js';
 
 const NAME = 'verify';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { EdgesealError } from '../core/errors.js';
 
 // An ed25519 key as TUF names it. `seed` (32 bytes, RFC 8032 private key) is absent for public-only keys.

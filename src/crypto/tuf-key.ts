@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { EdgesealError } from '../core/errors.js';
 import { tufPublicKey, type Ed25519Key } from './ed25519.js';
 

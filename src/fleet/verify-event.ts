@@ -1,5 +1,5 @@
 import { createHash, verify, type KeyObject } from 'node:crypto';
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { asEdgesealError, EdgesealError } from '../core/errors.js';
 import { parseEnvelope } from '../telemetry/envelope.js';
 import type { DeviceStatus, RejectedEvent, StoredEvent } from './store/port.js';

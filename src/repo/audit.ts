@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { EdgesealError } from '../core/errors.js';
 
 // The ceremony audit log: every prepare, signature, import and publish, hash-chained (each entry names

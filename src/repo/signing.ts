@@ -1,4 +1,4 @@
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';

@@ -1,7 +1,7 @@
-import { Targets } from '@tufjs/models';
 import { EdgesealError } from '../core/errors.js';
 import { compareSemVer } from '../core/semver.js';
 import type { BackoffPolicy } from '../telemetry/backoff.js';
+import { isTargetInPathPattern } from '../tuf/offline/path-pattern.js';
 import type { RevocationList } from './list.js';
 import type { Freshness, RevocationStatus } from './store.js';
 
@@ -77,16 +77,11 @@ export interface RevocationSubject {
   readonly threshold?: number; // that role's threshold; without it any revoked signer refuses (fail closed)
 }
 
-// Compiles path patterns with the TUF client's own matcher (spec §4.5 delegation paths: per-segment shell
-// patterns, `*` never crosses `/`), so a minimum-version pattern means what it would mean in a delegation.
+// Compiles path patterns with the delegation matcher the TUF clients use (spec §4.5 delegation paths:
+// per-segment shell patterns, `*` never crosses `/`), so a minimum-version pattern means what it would
+// mean in a delegation.
 export function compilePatterns(patterns: readonly string[]): ((name: string) => boolean)[] {
-  if (patterns.length === 0) return [];
-  const roles = patterns.map((p, i) => ({ name: `p${i}`, keyids: [], threshold: 1, terminating: false, paths: [p] }));
-  const holder = Targets.fromJSON({ _type: 'targets', spec_version: '1.0.31', version: 1, expires: '2000-01-01T00:00:00Z', targets: {}, delegations: { keys: {}, roles } });
-  return roles.map((r) => {
-    const role = holder.delegations?.roles?.[r.name];
-    return (name: string) => role?.isDelegatedPath(name) ?? false;
-  });
+  return patterns.map((pattern) => (name: string) => isTargetInPathPattern(name, pattern));
 }
 
 // Once per list object: a list is checked against every installed image and every update candidate.

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { EdgesealError } from '../core/errors.js';
 import { keyIdOf } from '../crypto/ed25519.js';
 import { signDetached, verifyDetached } from './fast-ed25519.js';

@@ -1,4 +1,4 @@
-import { canonicalize } from '@tufjs/canonical-json';
+import { canonicalize } from '../core/canonical-json.js';
 import { EdgesealError } from '../core/errors.js';
 import { keyFromSeed, keyIdOf } from '../crypto/ed25519.js';
 import { assertEvent, type TelemetryEvent } from './event.js';

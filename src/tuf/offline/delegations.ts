@@ -1,16 +1,16 @@
-import type { Metadata, Snapshot, TargetFile, Targets } from '@tufjs/models';
 import { EdgesealError, asEdgesealError, type ErrorCode } from '../../core/errors.js';
 import { MAX_DELEGATIONS } from '../limits.js';
+import { isDelegatedRole, rolesForTarget, type Metadata, type Snapshot, type TargetFile, type Targets } from './model.js';
 import { checkExpiry, trustTargetsRole } from './top-level.js';
 import type { TargetsView, TrustedMetadata, TrustedRole } from './types.js';
 import { own } from '../../core/own.js';
 
 // The role (keys + threshold) a targets role delegates `name` to, explicit or hash-binned (TAP 15).
-function delegationFor(delegator: Targets, name: string): { keyIDs: string[]; threshold: number } | undefined {
+function delegationFor(delegator: Targets, name: string): { keyIDs: readonly string[]; threshold: number } | undefined {
   const d = delegator.delegations;
   if (!d) return undefined;
   if (d.roles) return own(d.roles, name);
-  return d.succinctRoles?.isDelegatedRole(name) ? d.succinctRoles : undefined;
+  return d.succinctRoles && isDelegatedRole(d.succinctRoles, name) ? d.succinctRoles : undefined;
 }
 
 // Child role names in delegation order (for hash bins: the bins we hold files for).
@@ -18,7 +18,8 @@ function childNames(delegator: Targets, available: readonly string[]): string[] 
   const d = delegator.delegations;
   if (!d) return [];
   if (d.roles) return Object.values(d.roles).map((r) => r.name);
-  return available.filter((n) => d.succinctRoles?.isDelegatedRole(n));
+  const bins = d.succinctRoles;
+  return bins ? available.filter((n) => isDelegatedRole(bins, n)) : [];
 }
 
 // Verifies every delegated role reachable from 'targets' against the first delegator that names it
@@ -121,7 +122,7 @@ function searchTarget(name: string, enter: (role: string, delegator: string) => 
     visited.add(roleName);
     if (target) return { target, role: roleName, keyids: role.keyids, path: [...visited] };
     const children: [string, string][] = [];
-    for (const { role: child, terminating } of role.md.signed.delegations?.rolesForTarget(name) ?? []) {
+    for (const { role: child, terminating } of (role.md.signed.delegations ? rolesForTarget(role.md.signed.delegations, name) : [])) {
       children.push([child, roleName]);
       if (terminating) {
         stack.length = 0; // 5.6.7.2.1: a terminating delegation ends the search below this point

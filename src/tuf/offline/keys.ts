@@ -1,11 +1,11 @@
 import { verify } from 'node:crypto';
-import type { Key, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
-import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
 import { EdgesealError } from '../../core/errors.js';
 import { own } from '../../core/own.js';
+import type { Key } from './model.js';
 import type { ParsedMetadata } from './parse.js';
+import { publicKeyFor } from './public-key.js';
 
-// Key types and schemes @tufjs/models can verify; anything else in trusted metadata is refused
+// Key types and schemes public-key.ts can verify (those @tufjs/models can); anything else in trusted metadata is refused
 // up front instead of silently never counting toward a threshold.
 const SCHEMES: Readonly<Record<string, readonly string[]>> = {
   ed25519: ['ed25519'],
@@ -16,7 +16,7 @@ const SCHEMES: Readonly<Record<string, readonly string[]>> = {
 };
 const PEM = '-----BEGIN PUBLIC KEY-----';
 
-export function assertSupportedKeys(keys: Record<string, Key>, label: string): void {
+export function assertSupportedKeys(keys: Readonly<Record<string, Key>>, label: string): void {
   for (const [keyid, key] of Object.entries(keys)) {
     const schemes = own(SCHEMES, key.keyType);
     if (!schemes) throw new EdgesealError('MALFORMED_METADATA', `${label}: key ${keyid}: expected a key type of ${Object.keys(SCHEMES).join('|')}, found ${JSON.stringify(key.keyType)}`);
@@ -38,10 +38,10 @@ export interface RoleKeys {
 // listed under two key ids — or signing twice — cannot be counted twice toward the threshold.
 // Returns the key ids whose signatures counted.
 export function verifyThreshold(
-  keys: Record<string, Key>,
+  keys: Readonly<Record<string, Key>>,
   role: RoleKeys,
   roleName: string,
-  parsed: ParsedMetadata<Root | Timestamp | Snapshot | Targets>,
+  parsed: ParsedMetadata,
 ): string[] {
   const seen = new Set<string>();
   const counted: string[] = [];
@@ -61,13 +61,13 @@ export function verifyThreshold(
   return counted;
 }
 
-// Key.verifySignature over bytes canonicalised once (@tufjs/models' own key decoding and schemes).
+// Key.verifySignature of @tufjs/models, over bytes canonicalised once.
 function signatureValid(key: Key, sig: string | undefined, signedBytes: Buffer): boolean {
   const pub = key.keyVal.public;
   if (sig === undefined || !pub) return false;
   try {
-    const publicKey = getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: pub });
-    return verify(publicKey.hashAlgorithm, signedBytes, publicKey, Buffer.from(sig, 'hex'));
+    const publicKey = publicKeyFor({ keyType: key.keyType, scheme: key.scheme, keyVal: pub });
+    return verify(publicKey.hashAlgorithm, signedBytes, publicKey.key, Buffer.from(sig, 'hex'));
   } catch {
     return false;
   }

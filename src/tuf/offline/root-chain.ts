@@ -1,7 +1,7 @@
-import type { Metadata, Root } from '@tufjs/models';
 import { EdgesealError } from '../../core/errors.js';
 import { METADATA_MAX_LENGTH, MAX_ROOT_ROTATIONS } from '../limits.js';
-import { verifyThreshold } from './keys.js';
+import { verifyThreshold, type RoleKeys } from './keys.js';
+import type { Metadata, Root } from './model.js';
 import { parseMetadata } from './parse.js';
 
 export interface TrustedRoot {
@@ -9,7 +9,7 @@ export interface TrustedRoot {
   readonly keyids: readonly string[]; // keys of the final root that signed it
 }
 
-function rootRole(root: Metadata<Root>, label: string): { keyIDs: string[]; threshold: number } {
+function rootRole(root: Metadata<Root>, label: string): RoleKeys {
   const role = root.signed.roles.root;
   if (!role) throw new EdgesealError('MALFORMED_METADATA', `${label}: expected a 'root' role, found none`);
   return role;

@@ -1,16 +1,14 @@
-import type { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { EdgesealError } from '../../core/errors.js';
 import { METADATA_MAX_LENGTH } from '../limits.js';
-import { verifyThreshold } from './keys.js';
+import { verifyThreshold, type RoleKeys } from './keys.js';
 import { checkMetaFile } from './meta-file.js';
+import { isExpired, type Metadata, type Root, type Signed, type Snapshot, type Timestamp } from './model.js';
 import { parseMetadata } from './parse.js';
 import type { ExpiryPolicy, TrustedRole } from './types.js';
 import { own } from '../../core/own.js';
 
-type Any = Metadata<Root | Timestamp | Snapshot | Targets>;
-
-export function checkExpiry(md: Any, label: string, now: Date, policy: ExpiryPolicy): void {
-  if (policy === 'enforce' && md.signed.isExpired(now)) {
+export function checkExpiry(md: Metadata<Signed>, label: string, now: Date, policy: ExpiryPolicy): void {
+  if (policy === 'enforce' && isExpired(md.signed, now)) {
     throw new EdgesealError('EXPIRED', `${label}: expected to be valid at ${now.toISOString()}, found it expired at ${md.signed.expires}; ${publisherFix(label)}`);
   }
 }
@@ -29,7 +27,7 @@ export function checkFloor(version: number, floor: number | undefined, label: st
   }
 }
 
-export function topRole(root: Metadata<Root>, name: string): { keyIDs: string[]; threshold: number } {
+export function topRole(root: Metadata<Root>, name: string): RoleKeys {
   const role = own(root.signed.roles, name);
   if (!role) throw new EdgesealError('MALFORMED_METADATA', `root: expected a '${name}' role, found none`);
   return role;

@@ -1,4 +1,4 @@
-import type { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
+import type { Metadata, Root, Snapshot, Targets, Timestamp } from './model.js';
 import type { ErrorCode } from '../../core/errors.js';
 import type { TargetCustom } from '../../core/target-meta.js';
 
