@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProbeReport } from '../helpers/module-probe.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { listenNotify } from '../helpers/notify-listener.js';
+import { startCli } from './cli-child.js';
+import { useBoardRig } from './rig.js';
+
+const PROBE = fileURLToPath(new URL('../helpers/module-probe.js', import.meta.url));
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// What an idle agent holds (issue 12 A, docs/memory.md): the update and refresh code is loaded when a
+// job runs, the publisher, fleet and demo code never; V8's young generation stays at its start-up size.
+describe('edgeseal agent at steady state (real process, swtpm, mosquitto)', function () {
+  const rig = useBoardRig(this);
+
+  it('after READY=1 it has loaded no tuf-js client, HTTP transport or download code, no repo/fleet/demo code, no aedes or sqlite; new space ≤ 4 MiB', async () => {
+    const broker = await startMosquitto();
+    const board = await rig.board({ update: { schedule: '0 3 * * *' }, telemetry: { broker: broker.url }, fleet: 'f1' });
+    const { sock, got, stop } = await listenNotify(board.dir);
+    const out = join(board.dir, 'probe.json');
+    const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: sock, NODE_OPTIONS: `--import=${PROBE}`, MODULE_PROBE_OUT: out });
+    try {
+      await waitFor('READY=1', () => got.some((m) => m.startsWith('READY=1')));
+      child.kill('SIGUSR2');
+      await waitFor('the probe report', () => existsSync(out));
+      const report = JSON.parse(await readFile(out, 'utf8')) as ProbeReport;
+      expect(report.modules.some((u) => u.includes('/src/agent/daemon.js')), 'the probe saw the agent load').to.equal(true);
+      const unwanted = [/\/node_modules\/tuf-js\//, /\/src\/(repo|fleet|demo)\//, /\/node_modules\/aedes/, /^node:sqlite$/, /\/src\/tuf\/updater\.js$/, /\/src\/net\/http-transport\.js$/, /\/src\/ota\/stream-install\.js$/];
+      expect(report.modules.filter((u) => unwanted.some((re) => re.test(u)))).to.deep.equal([]);
+      expect(report.heapSpaces.new_space).to.be.at.most(4 * 1024 * 1024);
+      child.kill('SIGTERM');
+      expect((await done).code).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await stop();
+      await broker.stop();
+    }
+  });
+});
