@@ -24,7 +24,7 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): P
 describe('edgeseal agent at steady state (real process, swtpm, mosquitto)', function () {
   const rig = useBoardRig(this);
 
-  it('after READY=1 it has loaded no tuf-js client, HTTP transport or download code, no repo/fleet/demo code, no aedes or sqlite; new space ≤ 4 MiB', async () => {
+  it('after READY=1 it has loaded no tuf-js client, HTTP transport or download code, no repo/fleet/demo code, no aedes or sqlite; no Intl (ICU); new space ≤ 4 MiB', async () => {
     const broker = await startMosquitto();
     const board = await rig.board({ update: { schedule: '0 3 * * *' }, telemetry: { broker: broker.url }, fleet: 'f1' });
     const { sock, got, stop } = await listenNotify(board.dir);
@@ -38,6 +38,7 @@ describe('edgeseal agent at steady state (real process, swtpm, mosquitto)', func
       expect(report.modules.some((u) => u.includes('/src/agent/daemon.js')), 'the probe saw the agent load').to.equal(true);
       const unwanted = [/\/node_modules\/tuf-js\//, /\/src\/(repo|fleet|demo)\//, /\/node_modules\/aedes/, /^node:sqlite$/, /\/src\/tuf\/updater\.js$/, /\/src\/net\/http-transport\.js$/, /\/src\/ota\/stream-install\.js$/];
       expect(report.modules.filter((u) => unwanted.some((re) => re.test(u)))).to.deep.equal([]);
+      expect(report.intl, 'Intl maps ICU data and code in: ~9 MiB of RSS').to.deep.equal([]);
       expect(report.heapSpaces.new_space).to.be.at.most(4 * 1024 * 1024);
       child.kill('SIGTERM');
       expect((await done).code).to.equal(0);
