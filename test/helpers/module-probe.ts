@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { createRequire, registerHooks } from 'node:module';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 // Preloaded into a process under test (`node --import <this file>`): records every module it loads and
@@ -9,6 +9,7 @@ export interface ProbeReport {
   readonly modules: readonly string[]; // resolved URLs, in load order
   readonly intl: readonly string[]; // 'Intl.DateTimeFormat', 'String.prototype.localeCompare'…, one per use
   readonly heapSpaces: Readonly<Record<string, number>>; // space name → bytes V8 reserved for it
+  readonly packetIdBuffers: number; // Buffers in mqtt-packet's packet-id cache (the copy mqtt.js loads)
 }
 
 const intl: string[] = [];
@@ -39,6 +40,8 @@ registerHooks({
 });
 process.on('SIGUSR2', () => {
   const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
-  const report: ProbeReport = { modules: loaded, intl, heapSpaces };
+  const mqttRequire = createRequire(createRequire(import.meta.url).resolve('mqtt'));
+  const packetIdBuffers = Object.keys((mqttRequire('mqtt-packet/numbers.js') as { cache: object }).cache).length;
+  const report: ProbeReport = { modules: loaded, intl, heapSpaces, packetIdBuffers };
   writeFileSync(process.env.MODULE_PROBE_OUT ?? 'module-probe.json', JSON.stringify(report));
 });
