@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG_PATH } from '../agent/config-path.js';
-import { keepYoungGenerationSmall } from '../agent/heap-flags.js';
+import { applyAgentV8Flags } from '../agent/v8-flags.js';
 import { parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'agent';
@@ -21,8 +21,8 @@ export const agentCommand: Command = {
 
   async run(argv: string[], _io: CliIo): Promise<number> {
     const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' } });
-    keepYoungGenerationSmall();
-    // after the flag: loading the agent's modules is the first allocation burst that would grow the heap
+    applyAgentV8Flags();
+    // after the flags: loading the agent's modules is the first allocation burst that would grow the heap
     const { runAgent } = await import('../agent/daemon.js');
     return runAgent({ configPath: values.config ?? DEFAULT_CONFIG_PATH });
   },
