@@ -27,6 +27,7 @@ export interface AgentDeps {
   readonly signals?: Pick<EventEmitter, 'on' | 'off'>;
   readonly makeLogger?: (config: AgentConfig) => Logger;
   readonly reboot?: (argv: readonly string[]) => Promise<void>;
+  readonly onReady?: () => void; // after READY=1 (the agent process sets its idle V8 flags)
 }
 
 // Exit codes as EXIT in src/cli/command.ts: 0 stopped cleanly, 1 boot refused, 2/3 config/environment.
@@ -145,6 +146,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   });
   const images = boot.check.outcomes.length;
   notifier.ready(`${images} image(s) ${boot.action}`);
+  deps.onReady?.();
   log.info(`ready: ${images} image(s) ${boot.action}`, { action: boot.action });
   const watchdog = notifier.watchdogIntervalMs ? setInterval(() => notifier.watchdog(), notifier.watchdogIntervalMs) : undefined;
 

@@ -1,9 +1,11 @@
 import { setFlagsFromString } from 'node:v8';
 
 // V8 flags for the agent process, a long-lived daemon that idles between rare jobs: memory held for
-// good weighs more than a few milliseconds of CPU. Set at run time, before the daemon's modules load;
-// each flag is one V8 reads at every decision, so it takes effect then. Measured with the agent RSS
-// bench row (`BENCH_ONLY="agent RSS" npm run bench`); docs/memory.md has the figures.
+// good weighs more than a few milliseconds of CPU. Set at run time; each is a flag V8 reads at every
+// decision, so it takes effect from then on. Measured with the agent RSS bench row
+// (`BENCH_ONLY="agent RSS" npm run bench`); docs/memory.md has the figures.
+
+// Before the daemon's modules load.
 export const AGENT_V8_FLAGS = [
   // New space stays at its start-up size. V8 doubles it under allocation pressure (up to 16 MiB per
   // semi-space) and an idle process never shrinks it back: 32 MiB reserved for 6 MiB used, ~12 MiB RSS.
@@ -16,6 +18,11 @@ export const AGENT_V8_FLAGS = [
   '--no-maglev',
 ] as const;
 
-export function applyAgentV8Flags(): void {
-  for (const flag of AGENT_V8_FLAGS) setFlagsFromString(flag);
+// Once the agent is ready. V8's memory reducer judges the allocation rate from the last GC (start-up's,
+// high), so in an idle agent it never runs; told to favour memory it compacts the heap at its next
+// 8 s tick, and again after each busy spell (~2 MiB). Set from the start it cost ~80 ms of start-up CPU.
+export const AGENT_IDLE_V8_FLAGS = ['--optimize-for-size'] as const;
+
+export function applyAgentV8Flags(flags: readonly string[] = AGENT_V8_FLAGS): void {
+  for (const flag of flags) setFlagsFromString(flag);
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG_PATH } from '../agent/config-path.js';
-import { applyAgentV8Flags } from '../agent/v8-flags.js';
+import { AGENT_IDLE_V8_FLAGS, applyAgentV8Flags } from '../agent/v8-flags.js';
 import { parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'agent';
@@ -24,6 +24,6 @@ export const agentCommand: Command = {
     applyAgentV8Flags();
     // after the flags: loading the agent's modules is the first allocation burst that would grow the heap
     const { runAgent } = await import('../agent/daemon.js');
-    return runAgent({ configPath: values.config ?? DEFAULT_CONFIG_PATH });
+    return runAgent({ configPath: values.config ?? DEFAULT_CONFIG_PATH, onReady: () => applyAgentV8Flags(AGENT_IDLE_V8_FLAGS) });
   },
 };
