@@ -9,6 +9,7 @@ import { deviceTopics } from '../src/telemetry/topics.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { listenNotify } from '../test/helpers/notify-listener.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 import { startCli } from '../test/agent/cli-child.js';
 import { setupBoard } from '../test/agent/rig.js';
 import type { Bench, BenchResult } from './measure.js';
@@ -19,14 +20,6 @@ const STEADY_MS = 30_000;
 const GOAL_MIB = 70;
 const FLEET = 'bench';
 const mib = (n: number): string => (n / MiB).toFixed(1);
-
-async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`agent RSS bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // mosquitto as on a real fleet; the demo's embedded aedes broker where mosquitto is not installed.
 async function startBroker(): Promise<{ url: string; name: string; stop: () => Promise<void> }> {
@@ -87,12 +80,12 @@ export const agentRssBench: Bench = {
       // WATCHDOG_USEC as WatchdogSec=30s in systemd/edgeseal-agent.service
       const { child, done } = startCli(['agent', '--config', board.configPath], { NOTIFY_SOCKET: notify.sock, WATCHDOG_USEC: '30000000', NODE_OPTIONS: nodeOptions });
       try {
-        await until('READY=1', () => notify.got.some((m) => m.startsWith('READY=1')) || child.exitCode !== null);
+        await waitFor('READY=1', () => notify.got.some((m) => m.startsWith('READY=1')) || child.exitCode !== null);
         if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode} before READY=1: ${(await done).err}`);
         const readyMs = performance.now() - t0;
         const pid = child.pid ?? 0;
         const [atReady, baseReady] = await Promise.all([residentOf(pid), residentOf(node.pid)]);
-        await until('the retained online status on the broker', () => online.some((p) => p.includes('online')));
+        await waitFor('the retained online status on the broker', () => online.some((p) => p.includes('online')));
         await new Promise((r) => setTimeout(r, STEADY_MS - (performance.now() - t0 - readyMs)));
         const [steady, baseSteady, byMapping] = await Promise.all([residentOf(pid), residentOf(node.pid), residentByMapping(pid)]);
         const heap = await heapReport(pid, reports);

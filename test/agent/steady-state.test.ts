@@ -7,18 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { ProbeReport } from '../helpers/module-probe.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { listenNotify } from '../helpers/notify-listener.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { startCli } from './cli-child.js';
 import { useBoardRig } from './rig.js';
 
 const PROBE = fileURLToPath(new URL('../helpers/module-probe.js', import.meta.url));
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // What an idle agent holds (issue 12 A, docs/memory.md): the update and refresh code is loaded when a
 // job runs, the publisher, fleet and demo code never; V8's young generation stays at its start-up size.
