@@ -1,3 +1,4 @@
+import { agentRssBench } from './agent-rss.js';
 import { bootCheckBench } from './boot-check.js';
 import { digestReadBench } from './digest-read.js';
 import type { Bench, BenchResult } from './measure.js';
@@ -20,6 +21,7 @@ const BENCHES: readonly Bench[] = [
   telemetryBench,
   fleetLoadBench,
   updateBench,
+  agentRssBench,
 ];
 
 function row(r: BenchResult): string {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { EdgesealError } from '../core/errors.js';
 import { parseConfig, type AgentConfig } from '../config/schema.js';
+import { DEFAULT_CONFIG_PATH } from './config-path.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/edgeseal/config.json';
+export { DEFAULT_CONFIG_PATH };
 // A config is a few KiB; anything much larger is not one.
 const MAX_CONFIG_BYTES = 1024 * 1024;
 

@@ -13,11 +13,8 @@ import { execReboot, openDevice, type Device } from './device.js';
 import { realTimers, Scheduler, type Job } from './scheduler.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import { runBudget } from '../io/retrieval-deadline.js';
-import { refreshRevocations } from './revocation-refresh.js';
 import { REFRESH_BACKOFF } from '../revocation/policy.js';
-import { refreshMetadata } from './metadata-refresh.js';
 import { rollBackTrialOnFault } from './trial-fault.js';
-import { runUpdate } from './update.js';
 
 // `edgeseal agent`: config → logger → TPM trust → boot check (+ install confirm) → READY=1 → watchdog,
 // cron jobs → SIGTERM/SIGINT (abandon the step, flush the outbox, STOPPING=1, exit 0), SIGHUP reload.
@@ -30,10 +27,16 @@ export interface AgentDeps {
   readonly signals?: Pick<EventEmitter, 'on' | 'off'>;
   readonly makeLogger?: (config: AgentConfig) => Logger;
   readonly reboot?: (argv: readonly string[]) => Promise<void>;
+  readonly onReady?: () => void; // after READY=1 (the agent process sets its idle V8 flags)
 }
 
 // Exit codes as EXIT in src/cli/command.ts: 0 stopped cleanly, 1 boot refused, 2/3 config/environment.
 export const AGENT_EXIT = { OK: 0, REFUSED: 1 } as const;
+
+// The update and refresh code (the tuf-js client, the HTTP transport, the gate) is loaded when a job
+// first runs, not at start-up: an idle agent never holds it (docs/memory.md).
+const updateFlow = () => import('./update.js');
+const refreshFlow = async () => ({ ...(await import('./revocation-refresh.js')), ...(await import('./metadata-refresh.js')) });
 
 // `device`: the queue that keeps an update run and a mark request (control socket) from interleaving.
 function jobs(dev: Device, config: AgentConfig, device: SerialQueue, notifier: Notifier): Job[] {
@@ -46,6 +49,7 @@ function jobs(dev: Device, config: AgentConfig, device: SerialQueue, notifier: N
       jitterSeconds: config.update.jitterSeconds,
       run: (signal) =>
         device.run(async () => {
+          const { runUpdate } = await updateFlow();
           const o = await runUpdate(dev, { signal, status: (text) => notifier.status(text) });
           if (o.next === 'reboot') await dev.reboot(`update ${o.target?.name ?? ''} ${o.target?.version ?? ''} staged; trial boot armed`);
         }),
@@ -61,6 +65,7 @@ function jobs(dev: Device, config: AgentConfig, device: SerialQueue, notifier: N
       run: async (signal) => {
         const budget = runBudget(config.update.runBudgetSeconds, signal);
         try {
+          const { refreshRevocations, refreshMetadata } = await refreshFlow();
           const outcome = await refreshRevocations(dev, () => refreshMetadata(dev, source, { signal: budget.signal }));
           return outcome.ok || !outcome.published ? undefined : 'retry';
         } finally {
@@ -141,6 +146,7 @@ export async function runAgent(deps: AgentDeps): Promise<number> {
   });
   const images = boot.check.outcomes.length;
   notifier.ready(`${images} image(s) ${boot.action}`);
+  deps.onReady?.();
   log.info(`ready: ${images} image(s) ${boot.action}`, { action: boot.action });
   const watchdog = notifier.watchdogIntervalMs ? setInterval(() => notifier.watchdog(), notifier.watchdogIntervalMs) : undefined;
 

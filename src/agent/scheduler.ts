@@ -1,8 +1,9 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import { parseCron } from '../core/cron.js';
 import { EdgesealError } from '../core/errors.js';
+import { scheduleCron, type CronTask } from '../io/cron-task.js';
 import { backoffDelay, type BackoffPolicy } from '../telemetry/backoff.js';
 
-// The agent's periodic jobs (node-cron) with jitter so a fleet does not stampede its mirror, run one
+// The agent's periodic jobs (cron, src/core/cron.ts) with jitter so a fleet does not stampede its mirror, run one
 // at a time, and stoppable: stop() cancels pending starts, aborts the running job and waits for it.
 
 export interface Job {
@@ -30,7 +31,7 @@ export const realTimers = {
 
 export class Scheduler {
   readonly #deps: SchedulerDeps;
-  readonly #tasks = new Map<string, ScheduledTask>();
+  readonly #tasks = new Map<string, CronTask>();
   readonly #pending = new Set<unknown>();
   readonly #abort = new AbortController();
   readonly #failures = new Map<string, number>();
@@ -43,9 +44,14 @@ export class Scheduler {
   }
 
   add(job: Job): void {
-    if (!cron.validate(job.cron)) throw new EdgesealError('CONFIG_INVALID', `${job.name} schedule: expected a cron expression, found ${JSON.stringify(job.cron)}`);
-    void this.#tasks.get(job.name)?.destroy();
-    this.#tasks.set(job.name, cron.schedule(job.cron, () => this.#tick(job), { name: job.name }));
+    let schedule;
+    try {
+      schedule = parseCron(job.cron);
+    } catch (err) {
+      throw new EdgesealError('CONFIG_INVALID', `${job.name} schedule: expected a cron expression, found ${JSON.stringify(job.cron)}`, { cause: err });
+    }
+    this.#tasks.get(job.name)?.stop();
+    this.#tasks.set(job.name, scheduleCron(schedule, () => this.#tick(job)));
   }
 
   // Runs a job now (behind any running one), e.g. an operator's or a fleet command's nudge. A job that
@@ -92,11 +98,11 @@ export class Scheduler {
   }
 
   nextRuns(): Record<string, string | null> {
-    return Object.fromEntries([...this.#tasks].map(([name, t]) => [name, t.getNextRun()?.toISOString() ?? null]));
+    return Object.fromEntries([...this.#tasks].map(([name, t]) => [name, t.nextRun()?.toISOString() ?? null]));
   }
 
   clear(): void {
-    for (const t of this.#tasks.values()) void t.destroy();
+    for (const t of this.#tasks.values()) t.stop();
     this.#tasks.clear();
   }
 

@@ -1,5 +1,5 @@
-import { DEFAULT_CONFIG_PATH } from '../agent/config-file.js';
-import { runAgent } from '../agent/daemon.js';
+import { DEFAULT_CONFIG_PATH } from '../agent/config-path.js';
+import { AGENT_IDLE_V8_FLAGS, applyAgentV8Flags } from '../agent/v8-flags.js';
 import { parseCommandArgs, type CliIo, type Command } from './command.js';
 
 const NAME = 'agent';
@@ -21,6 +21,9 @@ export const agentCommand: Command = {
 
   async run(argv: string[], _io: CliIo): Promise<number> {
     const { values } = parseCommandArgs(NAME, argv, { config: { type: 'string' } });
-    return runAgent({ configPath: values.config ?? DEFAULT_CONFIG_PATH });
+    applyAgentV8Flags();
+    // after the flags: loading the agent's modules is the first allocation burst that would grow the heap
+    const { runAgent } = await import('../agent/daemon.js');
+    return runAgent({ configPath: values.config ?? DEFAULT_CONFIG_PATH, onReady: () => applyAgentV8Flags(AGENT_IDLE_V8_FLAGS) });
   },
 };

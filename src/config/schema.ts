@@ -1,4 +1,4 @@
-import cron from 'node-cron';
+import { cronProblem } from '../core/cron.js';
 import { EdgesealError } from '../core/errors.js';
 import { parseMaintenanceWindows } from '../core/maintenance-window.js';
 import { IMAGE_KINDS } from '../core/target-meta.js';
@@ -16,7 +16,10 @@ const id = { pattern: ID, describe: 'letters, digits, . _ - (1–64)' };
 const VAR = { pattern: /^[A-Za-z0-9_.-]{1,64}$/, describe: 'a bootloader variable name (letters, digits, _ . -)' };
 const ARGV = { minItems: 1, what: 'an argv list with at least the program' };
 
-const cronCheck = (expr: string): string | undefined => (cron.validate(expr) ? undefined : `expected a cron expression like '0 3 * * *', found ${JSON.stringify(expr)}`);
+const cronCheck = (expr: string): string | undefined => {
+  const why = cronProblem(expr);
+  return why === undefined ? undefined : `expected a cron expression like '0 3 * * *', found ${JSON.stringify(expr)} (${why})`;
+};
 const cronField = (description: string, def?: string): ReturnType<typeof str> => str({ description, check: cronCheck, ...(def !== undefined ? { default: def } : {}) });
 function windowsCheck(windows: readonly string[]): string | undefined {
   try {

@@ -3,7 +3,6 @@ import type { BootCheckResult, InstallerDeps, InstallStep, VerifiedImage } from 
 import { finishAbandon, finishCommit, finishRollback, removeStaging, type FinishHost } from './install-finish.js';
 import { floorsPending, readJournal, writeJournal, type InstallJournal, type InstallRecord, type InstallState, type InstallTarget } from './install-journal.js';
 import { otherSlot, type SlotId } from './slot.js';
-import { streamIntoSlot } from './stream-install.js';
 
 // The crash-safe install state machine:
 //   idle → downloading → staged → trying → [health →] committed | rolled-back
@@ -152,7 +151,8 @@ export class Installer {
           case 'downloading':
             if (!(await this.unbootable(rec))) return this.abandonWith(rec, 'INSTALL_FAILED', `slot ${rec.toSlot} is running or is the fallback: it is never written`);
             await removeStaging(this.deps.stagingDir);
-            await streamIntoSlot({
+            // loaded here, not with the installer: the boot sequence confirms trials without downloading anything
+            await (await import('./stream-install.js')).streamIntoSlot({
               ...this.deps.download,
               source: this.deps.source,
               target: rec.target,

@@ -93,7 +93,9 @@ export class MqttPublisher {
     }
     if (this.stopping || gen !== this.generation) return;
     const will = { topic: this.deps.topics.status, payload: Buffer.from(statusPayload('offline', this.deps.clientId)), qos: 1 as const, retain: true };
-    const client = mqtt.connect(this.deps.broker.url, { ...opts, clientId: this.deps.clientId, will });
+    // writeCache: false, or mqtt-packet pre-builds 65,536 two-byte Buffers for packet ids at the first
+    // packet (~6.5 MiB of V8 heap kept for good); a device publishes a few packets a minute (docs/memory.md)
+    const client = mqtt.connect(this.deps.broker.url, { ...opts, clientId: this.deps.clientId, will, writeCache: false });
     this.client = client;
     let failure: unknown;
     client.on('error', (err) => (failure ??= err));

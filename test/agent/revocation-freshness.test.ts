@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import winston from 'winston';
 import { bootSequence } from '../../src/agent/boot-sequence.js';
 import type { Device } from '../../src/agent/device.js';
 import { runUpdate } from '../../src/agent/update.js';
 import type { AgentConfig } from '../../src/config/schema.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import { CACHE_FILE } from '../../src/revocation/cache.js';
 import { REVOCATION_LIST_TYPE, serializeRevocationList } from '../../src/revocation/list.js';
 import { parseEnvelope } from '../../src/telemetry/envelope.js';
@@ -18,10 +18,10 @@ import { REPO, useBoardRig, type Board } from './rig.js';
 const DAY = 86_400_000;
 
 // The device's logs, as JSON lines, for asserting what an operator would see.
-function captureLogs(): { logger: winston.Logger; lines: string[] } {
+function captureLogs(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(chunk.toString()), done()) });
-  return { logger: winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] }), lines };
+  return { logger: createLogger({ level: 'debug', format: 'json', stream }), lines };
 }
 
 async function revocationEvents(board: Board): Promise<TelemetryEvent[]> {
@@ -35,7 +35,7 @@ async function revocationEvents(board: Board): Promise<TelemetryEvent[]> {
 describe('agent revocation freshness (real swtpm, injected clock)', function () {
   const rig = useBoardRig(this, { scratch: 'es-agent-revfresh-' });
 
-  async function withDevice<T>(board: Board, opts: { clock?: Date; config?: AgentConfig; logger?: winston.Logger }, fn: (dev: Device) => Promise<T>): Promise<T> {
+  async function withDevice<T>(board: Board, opts: { clock?: Date; config?: AgentConfig; logger?: Logger }, fn: (dev: Device) => Promise<T>): Promise<T> {
     const dev = await board.open({ ...(opts.clock ? { clock: () => opts.clock! } : {}), ...(opts.config ? { config: opts.config } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
     try {
       return await fn(dev);

@@ -22,7 +22,7 @@ describe('agent scheduler', function () {
     let aborted: AbortSignal | undefined;
     s.add({
       name: 'slow',
-      cron: '* * * * * *', // every second (node-cron seconds field)
+      cron: '* * * * * *', // every second (the optional seconds field)
       jitterSeconds: 8,
       run: (signal) =>
         new Promise<void>((resolve) => {

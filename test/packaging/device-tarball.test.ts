@@ -41,7 +41,7 @@ describe('device tarball (npm run package)', function () {
       expect(await exists(join(root, p)), p).to.equal(true);
     }
     const modules = await readdir(join(root, 'usr/lib/edgeseal/node_modules'));
-    expect(modules).to.include.members(['tuf-js', 'mqtt', 'node-cron', 'winston', 'tweetnacl', '@tufjs']);
+    expect(modules).to.include.members(['tuf-js', 'mqtt', 'tweetnacl', '@tufjs']);
     expect(modules).to.not.include.members(['aedes', 'mocha', 'typescript', 'chai', '@types']);
     expect(await exists(join(root, 'usr/lib/edgeseal/dist/test')), 'no tests').to.equal(false);
     expect(await exists(join(root, 'usr/lib/edgeseal/node/include')), 'no headers').to.equal(false);
