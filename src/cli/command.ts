@@ -1,5 +1,8 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { EdgesealError, type ErrorCode } from '../core/errors.js';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 // A sub-command: parses its own arguments, does its work, returns the process exit code. Its one-line
 // summary lives in the registry (commands.ts), which lists commands without loading them.

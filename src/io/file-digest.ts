@@ -1,7 +1,10 @@
-import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { EdgesealError } from '../core/errors.js';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { createHash } = process.getBuiltinModule('node:crypto');
+const { closeSync, constants, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
+const { open } = process.getBuiltinModule('node:fs/promises');
 
 export interface FileDigest {
   readonly length: number;

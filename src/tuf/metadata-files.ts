@@ -1,8 +1,10 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgesealError } from '../core/errors.js';
 import { METADATA_MAX_LENGTH } from './limits.js';
 import type { MetadataFiles } from './offline/types.js';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { lstat, readdir, readFile } = process.getBuiltinModule('node:fs/promises');
 
 // Reads a metadata directory into the offline verifier's `files`. Two layouts are understood:
 // the device cache (root.json, timestamp.json, snapshot.json, targets.json, <role>.json and the

@@ -1,9 +1,11 @@
-import { verify } from 'node:crypto';
 import { EdgesealError } from '../../core/errors.js';
 import { own } from '../../core/own.js';
 import type { Key } from './model.js';
 import type { ParsedMetadata } from './parse.js';
 import { publicKeyFor } from './public-key.js';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { verify } = process.getBuiltinModule('node:crypto');
 
 // Key types and schemes public-key.ts can verify (those @tufjs/models can); anything else in trusted metadata is refused
 // up front instead of silently never counting toward a threshold.

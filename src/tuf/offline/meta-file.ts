@@ -1,6 +1,8 @@
-import { createHash, getHashes } from 'node:crypto';
 import { EdgesealError } from '../../core/errors.js';
 import type { MetaFile } from './model.js';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { createHash, getHashes } = process.getBuiltinModule('node:crypto');
 
 // Built on first use of an algorithm other than sha256/sha512 (listing OpenSSL's digests costs ~0.6 ms
 // of every verify's start-up otherwise).

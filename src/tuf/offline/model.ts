@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
 import { isTargetInPathPattern } from './path-pattern.js';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 // The offline verifier's model of TUF metadata: plain data, parsed by from-json.ts. The shapes are a
 // structural subset of @tufjs/models' classes with the same property names, so code written against

@@ -1,4 +1,7 @@
-import { constants, createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+// a built-in by process.getBuiltinModule, not import: start-up (src/cli/dispatch.ts says why)
+const { constants, createPublicKey } = process.getBuiltinModule('node:crypto');
 
 // A TUF public key as node:crypto verifies with it: the key types and schemes @tufjs/models'
 // getPublicKey decodes, the same way (hex ed25519 and ecdsa points wrapped in SPKI DER, PEM as is).
