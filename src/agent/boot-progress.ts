@@ -1,13 +1,13 @@
 import { LONG_WORK_BYTES, planProgress, type ProgressMemo } from '../ota/progress-plan.js';
-import { formatProgress } from '../ota/progress.js';
+import { redrawProgress } from '../ota/progress.js';
+import type { ProgressOutlets } from './install-progress.js';
 
 // What the boot check shows while it hashes (issue 12 F): one figure over all its images, however many
 // run at once on the digest pool (bytes hashed of all the signed lengths, images done of all), planned
 // by the planner the install uses (src/ota/progress-plan.ts), written to the outlets given.
-export interface BootProgressOutlets {
-  readonly log?: (line: string, fields: Record<string, unknown>) => void; // every ~10 % or 5 s
-  readonly status?: (text: string) => void; // sd_notify STATUS= (the agent under systemd), as often as the log
-  readonly bar?: (text: string) => void; // a terminal: the bar, redrawn in place at most every 200 ms
+// log and STATUS= as for an install (every ~10 % or 5 s); bar: a terminal, redrawn at most every 200 ms
+export interface BootProgressOutlets extends Pick<ProgressOutlets, 'log' | 'status'> {
+  readonly bar?: (text: string) => void;
 }
 
 export interface BootProgress {
@@ -35,7 +35,7 @@ export function bootProgress(lengths: readonly number[], outlets: BootProgressOu
     memo = planned.memo;
     const images = `${imagesDone}/${lengths.length} images`;
     const { bar, line, report } = planned.emit;
-    if (bar) outlets.bar?.(`\r\x1b[K${formatProgress(`  ${PHASE} (${images})`, { received: at, total, resumedFrom: 0 }, bar.elapsedMs)}${at === total ? '\n' : ''}`);
+    if (bar) outlets.bar?.(redrawProgress(`  ${PHASE} (${images})`, { received: at, total, resumedFrom: 0 }, bar.elapsedMs));
     if (!line || !report) return;
     outlets.log?.(`${line}; ${images}`, { done: report.done, total: report.total, images: lengths.length, imagesDone });
     outlets.status?.(`${line}; ${images}`);

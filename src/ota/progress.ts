@@ -18,6 +18,11 @@ export function formatProgress(label: string, p: DownloadProgress, elapsedMs: nu
   return `${label} ${bar} ${String(Math.floor(fraction * 100)).padStart(3)}% ${mib(p.received)}/${mib(p.total)} MiB ${mib(rate)} MiB/s${eta}${resumed}`;
 }
 
+// The terminal text that redraws the bar line in place, ending the line once every byte is in.
+export function redrawProgress(label: string, p: DownloadProgress, elapsedMs: number): string {
+  return `\r\x1b[K${formatProgress(label, p, elapsedMs)}${p.received === p.total ? '\n' : ''}`;
+}
+
 // An onProgress callback that redraws one terminal line in place when the planner says so (at most
 // every 200 ms, always for the last byte); time comes from `now` so tests need not sleep.
 export function progressLine(label: string, write: (text: string) => void, opts: { now?: () => number } = {}): (p: DownloadProgress) => void {
@@ -31,7 +36,6 @@ export function progressLine(label: string, write: (text: string) => void, opts:
     memo = planned.memo;
     const bar = planned.emit.bar;
     if (!bar) return;
-    const done = p.received === p.total;
-    write(`\r\x1b[K${formatProgress(p.phase ? `${label} (${p.phase})` : label, p, bar.elapsedMs)}${done ? '\n' : ''}`);
+    write(redrawProgress(p.phase ? `${label} (${p.phase})` : label, p, bar.elapsedMs));
   };
 }
