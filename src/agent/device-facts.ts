@@ -4,7 +4,7 @@ import type { RevocationCache } from '../revocation/cache.js';
 import type { DeviceFacts, SlotFacts } from '../telemetry/event-v2.js';
 import type { DeviceReport } from '../telemetry/reporter.js';
 import type { Trust } from '../trust/establish.js';
-import { readAgentStatus, readSlotRecords, type AgentPaths } from './agent-state.js';
+import { readAgentStatus, readSlotRecords, type AgentPaths, type AgentStatus } from './agent-state.js';
 import type { AbImage } from './device.js';
 import { readInstallRecord, slotRecordKey } from './install-records.js';
 import { revocationRef } from './revocation-freshness.js';
@@ -36,8 +36,8 @@ async function fromInstallRecord(paths: AgentPaths, slot: SlotId): Promise<SlotF
   return { target: name, ...(typeof version === 'string' ? { version } : {}), ...(rec.target?.sha256 ? { sha256: rec.target.sha256 } : {}) };
 }
 
-async function slotFacts(src: FactsSources, ab: Pick<AbImage, 'selector'>): Promise<Pick<DeviceFacts, 'slots' | 'active' | 'good'>> {
-  const [state, records, status, journal] = await Promise.all([ab.selector.state(), readSlotRecords(src.paths), readAgentStatus(src.paths), readJournal(src.paths.journal)]);
+async function slotFacts(src: FactsSources, ab: Pick<AbImage, 'selector'>, status: AgentStatus): Promise<Pick<DeviceFacts, 'slots' | 'active' | 'good'>> {
+  const [state, records, journal] = await Promise.all([ab.selector.state(), readSlotRecords(src.paths), readJournal(src.paths.journal)]);
   const inFlight = slotInFlight(journal);
   const slots: DeviceFacts['slots'] = {};
   for (const slot of ['A', 'B'] as const) {
@@ -57,7 +57,8 @@ async function slotFacts(src: FactsSources, ab: Pick<AbImage, 'selector'>): Prom
 }
 
 export async function deviceReport(src: FactsSources): Promise<DeviceReport> {
-  const [floors, slotPart, status] = await Promise.all([src.trust.readFloors(), src.ab ? slotFacts(src, src.ab) : { slots: {} }, readAgentStatus(src.paths)]);
+  const status = await readAgentStatus(src.paths);
+  const [floors, slotPart] = await Promise.all([src.trust.readFloors(), src.ab ? slotFacts(src, src.ab, status) : { slots: {} }]);
   const revocation = revocationRef(src.revocations.status(src.clock()));
   const rootVersion = status.boot?.rootVersion;
   return {
